@@ -1,0 +1,210 @@
+"""The Answer: what the pipeline returns, its Markdown rendering and its ``to_dict()`` contract."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .compose import GROUP_ORDER, GROUP_TITLES, DraftSentence
+from .corpus import Passage
+from .guard import Verified
+from .rules import Fact, GlossaryEntry, Rules, compile_phrase
+
+Status = Literal["answered", "refused", "emergency"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited passage: ``quote`` is the exact source text (``original[start:end]``)."""
+
+    n: int
+    passage: Passage
+
+    def to_dict(self) -> dict:
+        p = self.passage
+        listed = {r.n for r in p.references}
+        return {
+            "n": self.n,
+            "doc": p.doc_id,
+            "title": p.meta.title,
+            "publisher": p.meta.publisher,
+            "last_updated": p.meta.last_updated.isoformat() if p.meta.last_updated else None,
+            "doc_audience": p.meta.audience,
+            "section": p.section_label,
+            "quote": p.text,
+            "lead": p.lead,
+            "start": p.start,
+            "end": p.end,
+            "references": [
+                {"n": r.n, "type": r.type, "title": r.title, "source": r.source, "year": r.year,
+                 "label": r.label()}
+                for r in p.references
+            ],
+            "unlisted_markers": [m for m in p.markers if m not in listed],
+        }
+
+
+@dataclass
+class Answer:
+    """One answer. ``to_dict()`` is the public contract used by the CLI, the UI and the evals."""
+
+    question: str
+    audience: str
+    status: Status
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    facts: list[dict] = field(default_factory=list)
+    disclaimer: str = ""
+    route: dict = field(default_factory=dict)
+    search_query: str = ""
+    suggestions: list[str] = field(default_factory=list)
+    composer: str = "extractive"
+    fallback_reason: str | None = None
+    reason: str | None = None
+    differences: list[dict] = field(default_factory=list)
+    guard: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "audience": self.audience,
+            "status": self.status,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "facts": self.facts,
+            "disclaimer": self.disclaimer,
+            "route": self.route,
+            "search_query": self.search_query,
+            "suggestions": self.suggestions,
+            "composer": self.composer,
+            "fallback_reason": self.fallback_reason,
+            "reason": self.reason,
+            "differences": self.differences,
+            "guard": self.guard,
+        }
+
+    def to_text(self) -> str:
+        """Plain-text rendering for a terminal: answer, sources, disclaimer."""
+        out = [self.answer]
+        if self.citations:
+            out.append("\nSources:")
+            for c in self.citations:
+                d = c.to_dict()
+                refs = "; ".join(r["label"] for r in d["references"])
+                out.append(f"  [{c.n}] {d['title']} — {d['section']}" + (f" ({refs})" if refs else ""))
+        if self.disclaimer:
+            out.append("\n" + self.disclaimer)
+        return "\n".join(out)
+
+
+class Glossary:
+    """Clinical terms to plain words, for patient answers. Never touches quoted facts."""
+
+    def __init__(self, entries: tuple[GlossaryEntry, ...]):
+        ordered = sorted(entries, key=lambda e: -len(e.term))
+        self.entries = [(compile_phrase(e.term), e) for e in ordered]
+
+    def plain(self, text: str) -> str:
+        taken: list[tuple[int, int]] = []
+        edits: list[tuple[int, int, str]] = []
+        for rx, e in self.entries:
+            for m in rx.finditer(text):
+                if any(a < m.end() and m.start() < b for a, b in taken):
+                    continue
+                after = text[m.end() : m.end() + 2]
+                if after.startswith(" (") or after.startswith("—") or after.startswith(" –"):
+                    continue  # the source already explains the term
+                if e.plain.lower() in text.lower():
+                    continue
+                taken.append((m.start(), m.end()))
+                word = e.plain
+                if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ""):
+                    word = word[0].upper() + word[1:]
+                edits.append((m.start(), m.end(),
+                              f"{word} ({m.group(0)})" if e.keep_term else word))
+        for a, b, new in sorted(edits, reverse=True):
+            text = text[:a] + new + text[b:]
+        return text
+
+
+def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
+    """Split ``text`` into (segment, is_fact) with registered fact spans marked."""
+    spans = []
+    for f in facts:
+        k = text.find(f.text)
+        if k >= 0 and not any(a < k + len(f.text) and k < b for a, b in spans):
+            spans.append((k, k + len(f.text)))
+    out, pos = [], 0
+    for a, b in sorted(spans):
+        if a > pos:
+            out.append((text[pos:a], False))
+        out.append((text[a:b], True))
+        pos = b
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def render_sentence(s: DraftSentence, facts: list[Fact], glossary: Glossary | None,
+                    numbering: dict[int, int]) -> str:
+    parts = []
+    for seg, is_fact in _quote_facts(s.text, facts):
+        if is_fact:
+            parts.append(f"“{seg}”")
+        else:
+            parts.append(glossary.plain(seg) if glossary else seg)
+    text = "".join(parts)
+    marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
+    return f"{text} {marks}".rstrip()
+
+
+def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
+           top_lines: list[str]) -> tuple[str, list[Citation]]:
+    """Markdown for a verified draft, and its citations numbered by first appearance."""
+    patient = audience == "patient"
+    numbering: dict[int, int] = {}
+    content = [s for s in verified.sentences if not s.frame]
+    if not patient:
+        order = {g: k for k, g in enumerate(GROUP_ORDER)}
+        content.sort(key=lambda s: order.get(s.group or "", 9))
+    for s in content:
+        for i in s.cites:
+            numbering.setdefault(i, len(numbering) + 1)
+    for d in verified.differences:
+        for _, i in d.facts:
+            numbering.setdefault(i, len(numbering) + 1)
+    facts = [f for f, _ in verified.facts]
+    gloss = glossary if patient else None
+    lines: list[str] = list(top_lines)
+    lines += [s.text for s in verified.sentences if s.frame]
+    if patient and content:
+        lines.append(rules.safety.patient_lead)
+    group = None
+    lead = None
+    for s in content:
+        if not patient and s.group != group:
+            group = s.group
+            lines.append(f"\n**{GROUP_TITLES.get(group or '', 'From the sources')}**")
+            lead = None
+        text = render_sentence(s, facts, gloss, numbering)
+        if s.lead and s.lead != lead:
+            lines.append(f"- {gloss.plain(s.lead) if gloss else s.lead}")
+        if s.lead:
+            lines.append(f"  - {text}")
+        else:
+            lines.append(f"- {text}")
+        lead = s.lead
+    if verified.differences:
+        lines.append(f"\n**{rules.safety.sources_differ_line}**")
+        for d in verified.differences:
+            for f, i in d.facts:
+                p = verified.sources[i]
+                lines.append(f"- {p.meta.title} — {p.section_label}: “{f.text}” [{numbering[i]}]")
+    if patient and content:
+        lines.append("\n" + rules.safety.care_team_line)
+    citations = [Citation(n, verified.sources[i]) for i, n in sorted(numbering.items(),
+                                                                         key=lambda kv: kv[1])]
+    text = "\n".join(lines).strip()
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text, citations

@@ -1,0 +1,203 @@
+"""Compose: turn retrieved passages into a draft answer. The default composer is extractive.
+
+The extractive composer is deterministic: it picks whole sentences and bullets that answer the
+question, drops near-duplicates across documents, and cites each one. A language-model composer
+(:mod:`assistant.llm`) produces the same :class:`Draft`, and both pass the same guard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .conversation import SearchQuery
+from .corpus import Passage, Sentence
+from .facts import FactBook
+from .retrieve import Retrieval
+from .route import Route
+from .rules import Fact, Rules
+from .text import QUESTION_WORDS, content_tokens, jaccard, numbers, tokens
+
+GROUP_ORDER = ("guideline", "label", "research", "patient")
+GROUP_TITLES = {
+    "guideline": "From the guidelines",
+    "label": "From the FDA drug label",
+    "research": "From the research",
+    "patient": "From patient information",
+}
+
+
+def evidence_group(p: Passage) -> str:
+    """Which kind of evidence a passage is, from its section and its references' types."""
+    path = " ".join(p.section).lower()
+    if "drug label" in path:
+        return "label"
+    if "from the research" in path:
+        return "research"
+    if "from the guidelines" in path:
+        return "guideline"
+    types = {r.type for r in p.references}
+    if len(p.references) < len(p.markers):
+        types.add("unlisted")  # a marker the page's References list does not resolve
+    if "Guideline" in types:
+        return "guideline"
+    if types == {"Research"}:
+        return "research"
+    if p.meta.audience == "patient":
+        return "patient"
+    return "guideline"
+
+
+@dataclass(frozen=True)
+class DraftSentence:
+    """One sentence of a draft: its text and the sources (indexes into ``Draft.sources``)."""
+
+    text: str
+    cites: tuple[int, ...] = ()
+    frame: bool = False
+    lead: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Facts from different sources that give different figures for one quantity."""
+
+    quantity: str
+    facts: tuple[tuple[Fact, int], ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a composer hands the guard."""
+
+    sentences: tuple[DraftSentence, ...]
+    sources: tuple[Passage, ...]
+    composer: str = "extractive"
+    differences: tuple[Difference, ...] = ()
+    fallback_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ComposeInput:
+    """Everything a composer may use."""
+
+    question: str
+    query: SearchQuery
+    route: Route
+    retrieval: Retrieval
+    facts: tuple[Fact, ...]
+    history: tuple[dict, ...] = ()
+
+
+@dataclass
+class _Candidate:
+    passage: Passage
+    sentence: Sentence
+    score: float
+    forced: bool = False
+    words: set[str] = field(default_factory=set)
+
+
+class ExtractiveComposer:
+    """Deterministic sentence selection from the retrieved passages."""
+
+    name = "extractive"
+
+    def __init__(self, rules: Rules, factbook: FactBook, idf):
+        self.rules = rules
+        self.factbook = factbook
+        self.idf = idf
+
+    def compose(self, inp: ComposeInput) -> Draft:
+        patient = inp.route.audience == "patient"
+        limit = 5 if patient else 7
+        query_terms = {
+            t for t in inp.retrieval.terms if t not in QUESTION_WORDS and len(t) > 1
+        } or set(inp.retrieval.terms)
+        candidates: list[_Candidate] = []
+        for rank, hit in enumerate(inp.retrieval.hits):
+            p = hit.passage
+            context = set(tokens(" ".join(p.section) + " " + (p.lead or "")))
+            if p.text.endswith(":"):
+                continue  # a lead-in line: shown above its bullets, never on its own
+            for s in p.sentences:
+                words = set(tokens(s.text))
+                overlap = sum(self.idf(t) for t in query_terms & words)
+                overlap += 0.5 * sum(self.idf(t) for t in query_terms & (context - words))
+                if overlap <= 0 and rank > 0:
+                    continue
+                score = overlap + 2.0 / (rank + 1) + 2.0 * hit.similarity
+                if patient and p.meta.audience == "patient":
+                    score *= 1.3
+                candidates.append(_Candidate(p, s, score, words=set(content_tokens(s.text))))
+        for fact in inp.facts:
+            loc = self.factbook.located.get(fact.id)
+            if loc:
+                candidates.append(
+                    _Candidate(loc.passage, loc.sentence, 1e6, forced=True,
+                               words=set(content_tokens(loc.sentence.text)))
+                )
+        if inp.route.intent == "self_treatment":
+            for fact in self.factbook.of_kind("dose"):
+                loc = self.factbook.located[fact.id]
+                candidates.append(_Candidate(loc.passage, loc.sentence, 1e6, forced=True,
+                                             words=set(content_tokens(loc.sentence.text))))
+        chosen = self._select(candidates, limit)
+        if not chosen:
+            return Draft((), ())
+        sources: list[Passage] = []
+        sentences = []
+        for c in chosen:
+            if c.passage not in sources:
+                sources.append(c.passage)
+            idx = sources.index(c.passage)
+            sentences.append(
+                DraftSentence(c.sentence.text, (idx,), lead=c.passage.lead,
+                              group=evidence_group(c.passage))
+            )
+        order = {g: k for k, g in enumerate(GROUP_ORDER)}
+        if not patient:
+            sentences.sort(key=lambda s: order.get(s.group or "", 9))
+        differences = self._differences(inp.facts, sources, sentences)
+        return Draft(tuple(sentences), tuple(sources), differences=differences)
+
+    def _select(self, candidates: list[_Candidate], limit: int) -> list[_Candidate]:
+        candidates.sort(key=lambda c: (-c.score, c.passage.doc_id, c.sentence.start))
+        chosen: list[_Candidate] = []
+        seen_spans = set()
+        best = next((c.score for c in candidates if not c.forced), 0.0)
+        for c in candidates:
+            span = (c.passage.doc_id, c.sentence.start)
+            if span in seen_spans:
+                continue
+            if not c.forced and (len(chosen) >= limit or c.score < 0.35 * best):
+                continue
+            if not c.forced and any(jaccard(c.words, o.words) >= 0.6 for o in chosen):
+                continue
+            seen_spans.add(span)
+            chosen.append(c)
+        # Keep the source order within a document so lists read as the source wrote them.
+        rank = {id(c): k for k, c in enumerate(chosen)}
+        first_of_doc: dict[str, int] = {}
+        for c in chosen:
+            first_of_doc.setdefault(c.passage.doc_id, rank[id(c)])
+        chosen.sort(key=lambda c: (first_of_doc[c.passage.doc_id], c.sentence.start))
+        return chosen
+
+    def _differences(self, facts, sources, sentences) -> tuple[Difference, ...]:
+        by_quantity: dict[str, list[Fact]] = {}
+        for f in facts:
+            if f.quantity:
+                by_quantity.setdefault(f.quantity, []).append(f)
+        out = []
+        for quantity, group in by_quantity.items():
+            docs = {f.doc for f in group}
+            figures = {frozenset(numbers(f.text)) for f in group}
+            if len(docs) < 2 or len(figures) < 2:
+                continue  # same figure worded differently is agreement, not a difference
+            items = []
+            for f in group:
+                loc = self.factbook.located[f.id]
+                items.append((f, sources.index(loc.passage)))
+            out.append(Difference(quantity, tuple(items)))
+        return tuple(out)

@@ -1,0 +1,94 @@
+"""Follow-ups: carry the subject of recent turns into the search query when a question leans on it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .rules import Rules, compile_phrase
+from .text import QUESTION_WORDS, STOPWORDS, tokens
+
+Message = dict  # {"role": "user" | "assistant", "content": str}
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """The query actually used for retrieval, and why."""
+
+    text: str
+    original: str
+    carried: tuple[str, ...] = ()
+    reason: str = "standalone question"
+
+
+def validate_history(history, max_turns: int) -> list[Message]:
+    """Check the history's shape and keep only the last ``max_turns`` exchanges."""
+    if history is None:
+        return []
+    if not isinstance(history, list | tuple):
+        raise ValueError("history must be a list of {'role', 'content'} messages")
+    clean = []
+    for k, m in enumerate(history):
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+            raise ValueError(f"history[{k}] must have role 'user' or 'assistant'")
+        if not isinstance(m.get("content"), str):
+            raise ValueError(f"history[{k}].content must be a string")
+        clean.append({"role": m["role"], "content": m["content"]})
+    return clean[-2 * max_turns :] if max_turns else []
+
+
+class FollowUpResolver:
+    """Rewrites a follow-up into a standalone search query without a language model."""
+
+    def __init__(self, rules: Rules):
+        s = rules.subjects
+        self.subjects = [
+            (sub.name, [compile_phrase(a) for a in (sub.name, *sub.aliases)]) for sub in s.subjects
+        ]
+        self.leaning = [re.compile(p, re.IGNORECASE) for p in s.leaning_patterns]
+        self.attributes = {t for a in s.attributes for t in tokens(a)}
+        self.max_turns = s.max_turns
+
+    def subjects_in(self, text: str) -> list[str]:
+        """Subjects named in ``text``, in order of first mention."""
+        found = []
+        for name, patterns in self.subjects:
+            pos = min((m.start() for p in patterns if (m := p.search(text))), default=None)
+            if pos is not None:
+                found.append((pos, name))
+        return [n for _, n in sorted(found)]
+
+    def _is_bare_attribute(self, question: str) -> bool:
+        words = [t for t in tokens(question) if t not in STOPWORDS]
+        return bool(words) and all(t in self.attributes or t in QUESTION_WORDS for t in words)
+
+    def resolve(self, question: str, history: list[Message]) -> SearchQuery:
+        """The search query for ``question`` given the conversation so far."""
+        if not history:
+            return SearchQuery(question, question)
+        own = self.subjects_in(question)
+        ellipsis = any(p.search(question) for p in self.leaning[:1])
+        leaning = ellipsis or any(p.search(question) for p in self.leaning[1:])
+        bare = self._is_bare_attribute(question)
+        if not (ellipsis or bare or (leaning and not own)):
+            return SearchQuery(question, question)
+        carried = self._recent_subjects(history)
+        carried = tuple(s for s in carried if s not in own)
+        if not carried:
+            return SearchQuery(question, question, reason="follow-up, but no earlier subject")
+        why = "ellipsis" if ellipsis else "bare attribute" if bare else "pronoun"
+        text = f"{question} {' '.join(carried)}"
+        return SearchQuery(text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}")
+
+    def _recent_subjects(self, history: list[Message]) -> tuple[str, ...]:
+        turns = history[-2 * self.max_turns :]
+        for k in range(len(turns) - 1, -1, -1):
+            m = turns[k]
+            if m["role"] != "user":
+                continue
+            found = self.subjects_in(m["content"])
+            if not found and k + 1 < len(turns) and turns[k + 1]["role"] == "assistant":
+                found = self.subjects_in(turns[k + 1]["content"])[:1]
+            if found:
+                return tuple(found[:2])
+        return ()

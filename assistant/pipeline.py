@@ -1,0 +1,335 @@
+"""The pipeline: question → route → retrieve → compose → guard → Answer. The one place stages meet."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+from .answer import Answer, Glossary, render
+from .compose import ComposeInput, Draft, DraftSentence, ExtractiveComposer
+from .config import Settings
+from .conversation import FollowUpResolver, SearchQuery, validate_history
+from .corpus import Corpus
+from .facts import FactBook
+from .guard import Guard, Verified
+from .index import SyncReport, VectorIndex
+from .retrieve import HybridRetriever, KeywordIndex, Retrieval
+from .route import Route, Router
+from .rules import Rules
+from .text import tokens
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def validate_question(question) -> str:
+    """Return the question stripped, or raise ``ValueError`` with a message for the user."""
+    if isinstance(question, bytes):
+        try:
+            question = question.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError("The question is not valid UTF-8 text.") from exc
+    if not isinstance(question, str):
+        raise ValueError("The question must be text.")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in question):
+        raise ValueError("The question is not valid UTF-8 text.")
+    if _CONTROL.search(question):
+        raise ValueError("The question contains control characters; please type plain text.")
+    question = unicodedata.normalize("NFC", question).strip()
+    if not question:
+        raise ValueError("The question is empty; please type a question.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(
+            f"The question is too long ({len(question)} characters; the limit is "
+            f"{MAX_QUESTION_CHARS}). Please ask a shorter question."
+        )
+    return question
+
+
+@cache
+def _general_vocabulary() -> frozenset[str]:
+    """Whole words of the embedding model's tokenizer: a proxy for 'ordinary English'."""
+    from .embeddings import model
+
+    vocab = model().tokenizer.get_vocab()
+    return frozenset(w for w in vocab if w.isalpha() and len(w) > 1)
+
+
+@dataclass
+class Conversation:
+    """One conversation's bounded history; two conversations never share turns."""
+
+    assistant: Assistant
+    audience: str = "auto"
+    history: list[dict] = field(default_factory=list)
+
+    def ask(self, question: str, audience: str | None = None) -> Answer:
+        answer = self.assistant.ask(question, audience or self.audience, self.history)
+        self.history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.answer},
+        ]
+        self.history = self.history[-2 * self.assistant.settings.max_history_turns :]
+        return answer
+
+
+class Assistant:
+    """The guideline assistant.
+
+    Example:
+        >>> bot = Assistant.load()
+        >>> bot.ask("What is the recommended riluzole dose?").to_dict()["status"]
+        'answered'
+    """
+
+    def __init__(self, settings: Settings, corpus: Corpus, rules: Rules, index: VectorIndex | None,
+                 composer=None):
+        self.settings = settings
+        self.corpus = corpus
+        self.rules = rules
+        self.index = index
+        self.factbook = FactBook(rules, corpus)
+        self.glossary = Glossary(rules.glossary)
+        synonyms: dict[str, list[str]] = {}
+        for e in rules.glossary:
+            for alias in (e.plain, *e.aliases):
+                key = " ".join(tokens(alias))
+                if key and key != " ".join(tokens(e.term)):
+                    synonyms.setdefault(key, []).extend(tokens(e.term))
+        english = _general_vocabulary() if index is not None else frozenset()
+        self.keyword = KeywordIndex(corpus.passages, synonyms, english)
+        self.retriever = HybridRetriever(corpus, index, self.keyword, settings.retrieval)
+        self.router = Router(rules)
+        self.followups = FollowUpResolver(rules)
+        known = {t for s in (*rules.routing.patient, *rules.routing.clinician)
+                 for t in tokens(s.pattern)}
+        known |= {t for e in rules.glossary for a in (e.plain, *e.aliases) for t in tokens(a)}
+        known |= {t for s in rules.subjects.subjects for a in (s.name, *s.aliases) for t in tokens(a)}
+        known |= {t for a in rules.subjects.attributes for t in tokens(a)}
+        self.guard = Guard(rules, self.factbook, english, frozenset(known))
+        self.extractive = ExtractiveComposer(rules, self.factbook, self.keyword.idf)
+        self.composer = composer or self.extractive
+
+    # --- construction --------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, ingest: bool = True, composer=None,
+             **overrides) -> Assistant:
+        """Load corpus, rules and index, ready to answer.
+
+        Args:
+            settings: a :class:`Settings`; by default read from ``ASSISTANT_*`` variables.
+            ingest: bring the index in line with the corpus first (embeds only new passages).
+            composer: a composer object; by default chosen by ``settings.composer``.
+            **overrides: fields of :class:`Settings` (e.g. ``index_dir=...``, ``retrieval="dense"``).
+
+        Example:
+            >>> bot = Assistant.load(index_dir="/tmp/index")
+        """
+        if settings is None:
+            settings = Settings.from_env(**overrides)
+        elif overrides:
+            settings = Settings.model_validate({**settings.model_dump(), **overrides})
+        corpus = Corpus.load(settings.corpus_dir)
+        rules = Rules.load(settings.rules_dir)
+        rules.check_against(corpus.texts())
+        index = VectorIndex(settings)
+        if ingest:
+            index.sync(corpus)
+        if composer is None and settings.composer != "extractive":
+            from .llm import LLMComposer
+
+            composer = LLMComposer.from_settings(settings, rules)
+        bot = cls(settings, corpus, rules, index, composer)
+        if composer is not None and hasattr(composer, "bind"):
+            composer.bind(bot)
+        return bot
+
+    def ingest(self) -> SyncReport:
+        """Re-read the corpus and bring the index in line with it."""
+        corpus = Corpus.load(self.settings.corpus_dir)
+        self.rules.check_against(corpus.texts())
+        report = self.index.sync(corpus) if self.index else SyncReport(0, 0, 0, 0)
+        fresh = Assistant(self.settings, corpus, self.rules, self.index,
+                          None if self.composer is self.extractive else self.composer)
+        self.__dict__.update(fresh.__dict__)
+        return report
+
+    def conversation(self, audience: str = "auto") -> Conversation:
+        return Conversation(self, audience)
+
+    # --- answering -----------------------------------------------------------------------------
+
+    def ask(self, question: str, audience: str = "auto", history: list[dict] | None = None,
+            retrieval: str | None = None) -> Answer:
+        """Answer one question.
+
+        Args:
+            question: the user's question (at most 2,000 characters).
+            audience: ``"auto"`` (decide from the question), ``"clinician"`` or ``"patient"``.
+            history: earlier turns, ``[{"role": "user"|"assistant", "content": str}, ...]``.
+            retrieval: override the retrieval mode (``"hybrid"``, ``"dense"``, ``"keyword"``).
+
+        Raises:
+            ValueError: empty, overlong, binary or control-character input; malformed history.
+
+        Example:
+            >>> Assistant.load().ask("What is the riluzole dose?", audience="clinician")
+        """
+        question = validate_question(question)
+        if audience not in ("auto", "clinician", "patient"):
+            raise ValueError("audience must be 'auto', 'clinician' or 'patient'")
+        turns = validate_history(history, self.settings.max_history_turns)
+        route = self.router.route(question, audience)
+        query = self.followups.resolve(route.cleaned or question, turns)
+        found = self.retriever.search(query.text, self.settings.top_k, retrieval)
+        return self._answer(question, route, query, found, turns)
+
+    def _answer(self, question: str, route: Route, query: SearchQuery, found: Retrieval,
+                turns: list[dict]) -> Answer:
+        safety = self.rules.safety
+        top: list[str] = []
+        status = "answered"
+        if route.intent == "emergency":
+            status = "emergency"
+            top.append(f"**{safety.emergency_message[route.audience]}**")
+        scope = self.guard.scope(found, route)
+        refusal = None
+        if route.intent == "diagnosis":
+            refusal = (safety.diagnosis_message, "a request for a personal diagnosis")
+        elif not scope.answerable and route.intent != "self_treatment":
+            refusal = (safety.refusal_message, scope.reason)
+        if refusal and status != "emergency":
+            return self._refusal(question, route, query, *refusal)
+        if route.intent == "self_treatment":
+            top.append(safety.self_treatment_message)
+        facts = self._wanted_facts(query.text, route) if not refusal else []
+        inp = ComposeInput(question, query, route, found, tuple(facts), tuple(turns))
+        draft = Draft((), ()) if refusal else self._compose(inp)
+        verified = self.guard.verify(draft, facts, route.audience)
+        if verified.empty and draft.composer != "extractive":
+            draft = self.extractive.compose(inp)
+            draft = Draft(draft.sentences, draft.sources, "extractive", draft.differences,
+                          "the model's draft did not pass the guard")
+            verified = self.guard.verify(draft, facts, route.audience)
+        if verified.empty and status != "emergency":
+            return self._refusal(question, route, query, safety.refusal_message,
+                                 "no passage of the guidelines answers this")
+        text, citations = render(verified, route.audience, self.rules, self.glossary, top)
+        disclaimer = self.rules.disclaimer_for(route.audience)
+        numbering = {id(c.passage): c.n for c in citations}
+        return Answer(
+            question=question,
+            audience=route.audience,
+            status=status,
+            answer=text,
+            citations=citations,
+            facts=[
+                {"id": f.id, "text": f.text, "doc": f.doc, "kind": f.kind,
+                 "n": numbering.get(id(verified.sources[i]))}
+                for f, i in verified.facts
+            ],
+            disclaimer=disclaimer.text if disclaimer else "",
+            route=route.to_dict(),
+            search_query=query.text,
+            suggestions=self.suggest(citations, route.audience, question),
+            composer=draft.composer,
+            fallback_reason=draft.fallback_reason,
+            differences=[
+                {"quantity": d.quantity,
+                 "items": [{"fact": f.id, "text": f.text, "doc": f.doc,
+                            "n": numbering.get(id(verified.sources[i]))} for f, i in d.facts]}
+                for d in verified.differences
+            ],
+            guard=self._guard_report(verified, route, query, found),
+        )
+
+    def _compose(self, inp: ComposeInput) -> Draft:
+        try:
+            return self.composer.compose(inp)
+        except Exception as exc:  # a model backend failing must not take the answer down
+            if self.composer is self.extractive:
+                raise
+            log.warning("composer failed, using the extractive answer: %s", exc)
+            draft = self.extractive.compose(inp)
+            return Draft(draft.sentences, draft.sources, "extractive", draft.differences,
+                         f"the language model was unavailable ({type(exc).__name__})")
+
+    def _wanted_facts(self, query: str, route: Route) -> list:
+        facts = self.factbook.relevant(query)
+        quantities = {f.quantity for f in facts if f.quantity}
+        for f in self.rules.facts:
+            if f.quantity in quantities and f not in facts and f.id in self.factbook.located:
+                facts.append(f)
+        if route.intent == "self_treatment":
+            facts += [f for f in self.factbook.of_kind("dose") if f not in facts]
+        return facts
+
+    def _guard_report(self, v: Verified, route: Route, query: SearchQuery, found: Retrieval) -> dict:
+        return {
+            "notes": v.notes + (["instructions inside the question were ignored"]
+                                if route.injections else []),
+            "violations": v.violations,
+            "follow_up": query.reason,
+            "spelling": [f"{a} → {b}" for a, b in found.corrected],
+            "best_similarity": round(found.best_similarity, 3),
+        }
+
+    def _refusal(self, question: str, route: Route, query: SearchQuery, message: str,
+                 reason: str) -> Answer:
+        examples = "\n".join(f"- {e}" for e in self.rules.safety.refusal_examples)
+        disclaimer = self.rules.disclaimer_for(route.audience)
+        return Answer(
+            question=question,
+            audience=route.audience,
+            status="refused",
+            answer=f"{message}\n\nYou can ask, for example:\n{examples}",
+            disclaimer=disclaimer.text if disclaimer else "",
+            route=route.to_dict(),
+            search_query=query.text,
+            suggestions=list(self.rules.safety.refusal_examples[:3]),
+            reason=reason,
+            guard={"notes": ["instructions inside the question were ignored"]
+                   if route.injections else [], "violations": [], "follow_up": query.reason,
+                   "spelling": [], "best_similarity": None},
+        )
+
+    def suggest(self, citations, audience: str, question: str) -> list[str]:
+        """Two or three questions the corpus answers, from sections next to the evidence used."""
+        if not citations:
+            return []
+        asked = set(tokens(question))
+        out: list[str] = []
+        for c in citations[:2]:
+            doc = self.corpus.documents[c.passage.doc_id]
+            sections = list(dict.fromkeys(doc.headings + [(t,) for t in doc.meta.untitled_sections]))
+            here = c.passage.section
+            k = sections.index(here) if here in sections else -1
+            for nb in (sections[k + 1 : k + 3] + sections[max(k - 1, 0) : max(k, 0)]):
+                heading = nb[-1]
+                if heading in here or heading == doc.meta.title or re.match(
+                    r"(From the|References|Professional Medical Disclaimer)", heading
+                ):
+                    continue
+                q = self._question_for(heading, audience)
+                if set(tokens(heading)) <= asked or q in out:
+                    continue
+                out.append(q)
+        return out[:3]
+
+    @staticmethod
+    def _question_for(heading: str, audience: str) -> str:
+        if heading.endswith("?"):
+            return heading
+        topic = heading if re.search(r"\b[A-Z]{2,}\b", heading) else heading.lower()
+        if audience == "patient":
+            return f"What should I know about {topic}?"
+        return f"What do the sources say about {topic}?"
+
+

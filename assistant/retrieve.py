@@ -1,0 +1,186 @@
+"""Hybrid retrieval: dense (Chroma) plus keyword (BM25), fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+from rank_bm25 import BM25Okapi
+
+from .corpus import Corpus, Passage
+from .embeddings import embed
+from .index import VectorIndex
+from .text import STOPWORDS, Speller, content_tokens, tokens
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with the evidence for it."""
+
+    passage: Passage
+    score: float
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    similarity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The result of one search: hits best first, and what the query's words found."""
+
+    query: str
+    mode: str
+    hits: tuple[Hit, ...]
+    best_similarity: float
+    terms: tuple[str, ...]
+    unknown_terms: tuple[str, ...]
+    corrected: tuple[tuple[str, str], ...] = ()
+
+
+def _keyword_text(p: Passage) -> str:
+    return " ".join(filter(None, [" ".join(p.section), p.lead or "", p.body]))
+
+
+class KeywordIndex:
+    """BM25 over passage text with its section and lead-in; knows the corpus vocabulary."""
+
+    def __init__(self, passages: list[Passage], synonyms: dict[str, list[str]] | None = None,
+                 english: frozenset[str] = frozenset()):
+        self.passages = [p for p in passages if p.kind != "disclaimer"]
+        docs = [tokens(_keyword_text(p)) for p in self.passages]
+        self.bm25 = BM25Okapi(docs) if docs else None
+        self.df = Counter(t for d in docs for t in set(d))
+        self.n_docs = max(len(docs), 1)
+        self.speller = Speller(self.df, english)
+        self.synonyms = synonyms or {}
+
+    def idf(self, token: str) -> float:
+        return math.log(1 + self.n_docs / (1 + self.df.get(token, 0)))
+
+    def analyse(self, query: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+        """Query tokens after spelling correction, unknown content words, and corrections made."""
+        out, unknown, corrected = [], [], []
+        for tok in tokens(query):
+            fixed = self.speller.correct(tok)
+            if fixed is None:
+                if tok not in STOPWORDS:
+                    unknown.append(tok)
+                out.append(tok)
+                continue
+            if fixed != tok:
+                corrected.append((tok, fixed))
+            out.append(fixed)
+        for phrase, expansion in self.synonyms.items():
+            if phrase in " ".join(out):
+                out.extend(expansion)
+        return out, unknown, corrected
+
+    def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+        if not self.bm25:
+            return []
+        terms = [t for t in query_tokens if t not in STOPWORDS]
+        if not terms:
+            return []
+        scores = self.bm25.get_scores(terms)
+        ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+        return [(i, float(scores[i])) for i in ranked[:k] if scores[i] > 0]
+
+
+class HybridRetriever:
+    """Dense + keyword retrieval over one corpus and its vector index."""
+
+    def __init__(self, corpus: Corpus, index: VectorIndex | None, keyword: KeywordIndex,
+                 mode: str = "hybrid"):
+        self.corpus = corpus
+        self.index = index
+        self.keyword = keyword
+        self.mode = mode
+        self.by_id = {p.id: p for p in corpus.passages}
+
+    def search(self, query: str, k: int = 8, mode: str | None = None) -> Retrieval:
+        """Retrieve the ``k`` best passages for ``query``.
+
+        Args:
+            query: the (possibly rewritten) search query.
+            k: number of hits to return.
+            mode: ``"hybrid"`` (default), ``"dense"`` or ``"keyword"``.
+        """
+        mode = mode or self.mode
+        q_tokens, unknown, corrected = self.keyword.analyse(query)
+        pool = max(k * 3, 20)
+        dense: list[tuple[str, float]] = []
+        similarity: dict[str, float] = {}
+        if self.index is not None:
+            fixed_query = " ".join(q_tokens) if corrected else query
+            dense = [(i, s) for i, s in self.index.query(embed([fixed_query])[0], pool)
+                     if i in self.by_id]
+            similarity = dict(dense)
+        kw = [(self.keyword.passages[i].id, s) for i, s in self.keyword.search(q_tokens, pool)]
+        fused: dict[str, float] = {}
+        dense_rank = {pid: r for r, (pid, _) in enumerate(dense)}
+        kw_rank = {pid: r for r, (pid, _) in enumerate(kw)}
+        if mode in ("hybrid", "dense"):
+            for pid, r in dense_rank.items():
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + r + 1)
+        if mode in ("hybrid", "keyword"):
+            for pid, r in kw_rank.items():
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + r + 1)
+        ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
+        hits = tuple(
+            Hit(self.by_id[pid], fused[pid], dense_rank.get(pid), kw_rank.get(pid),
+                similarity.get(pid, 0.0))
+            for pid in ranked
+        )
+        return Retrieval(
+            query=query,
+            mode=mode,
+            hits=hits,
+            best_similarity=max(similarity.values(), default=0.0),
+            terms=tuple(t for t in q_tokens if t not in STOPWORDS),
+            unknown_terms=tuple(dict.fromkeys(unknown)),
+            corrected=tuple(corrected),
+        )
+
+    def as_langchain(self, k: int = 8) -> LangChainRetriever:
+        return LangChainRetriever(hybrid=self, k=k)
+
+
+class LangChainRetriever(BaseRetriever):
+    """The hybrid retriever as a langchain ``BaseRetriever`` returning ``Document``s."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    hybrid: HybridRetriever
+    k: int = 8
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
+        return [to_langchain(h) for h in self.hybrid.search(query, self.k).hits]
+
+
+def to_langchain(hit: Hit) -> LCDocument:
+    p = hit.passage
+    return LCDocument(
+        page_content=p.text,
+        id=p.id,
+        metadata={
+            "doc_id": p.doc_id,
+            "section": p.section_label,
+            "start": p.start,
+            "end": p.end,
+            "score": hit.score,
+            "similarity": hit.similarity,
+            "references": [r.label() for r in p.references],
+        },
+    )
+
+
+def tokens_of(text: str) -> list[str]:
+    return content_tokens(text)

@@ -1,0 +1,99 @@
+"""Route: decide the audience (clinician or patient) and the question's intent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .rules import Rules, compile_phrase
+
+Intent = Literal["question", "emergency", "diagnosis", "self_treatment"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """The routing decision and the words that decided it."""
+
+    audience: Literal["clinician", "patient"]
+    requested: str
+    confidence: float
+    reason: str
+    signals: tuple[tuple[str, str], ...] = ()
+    intent: Intent = "question"
+    injections: tuple[str, ...] = ()
+    cleaned: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "audience": self.audience,
+            "requested": self.requested,
+            "confidence": round(self.confidence, 2),
+            "reason": self.reason,
+            "signals": [{"audience": a, "words": w} for a, w in self.signals],
+            "intent": self.intent,
+            "injection_detected": bool(self.injections),
+        }
+
+
+@dataclass
+class Router:
+    """Scores a question against the routing vocabulary and the safety patterns."""
+
+    rules: Rules
+    _patient: list = field(init=False)
+    _clinician: list = field(init=False)
+
+    def __post_init__(self) -> None:
+        r = self.rules.routing
+        self._patient = [(compile_phrase(s.pattern), s.pattern, s.weight) for s in r.patient]
+        self._clinician = [(compile_phrase(s.pattern), s.pattern, s.weight) for s in r.clinician]
+        s = self.rules.safety
+        self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
+        self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
+        self._self_treat = [re.compile(p, re.IGNORECASE) for p in s.self_treatment_patterns]
+        self._injection = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in s.injection_patterns]
+
+    def route(self, question: str, audience: str = "auto") -> Route:
+        """Decide audience and intent for one question.
+
+        Args:
+            question: the user's question (already validated).
+            audience: ``"auto"``, ``"clinician"`` or ``"patient"``; explicit choices are honoured.
+        """
+        injections = tuple(m.group(0) for p in self._injection for m in p.finditer(question))
+        cleaned = question
+        for p in self._injection:
+            cleaned = p.sub(" ", cleaned)
+        cleaned = re.sub(r"\s+", " ", cleaned).strip()
+        intent: Intent = "question"
+        if any(p.search(question) for p in self._emergency):
+            intent = "emergency"
+        elif any(p.search(cleaned) for p in self._diagnosis):
+            intent = "diagnosis"
+        elif any(p.search(cleaned) for p in self._self_treat):
+            intent = "self_treatment"
+        found: list[tuple[str, str]] = []
+        score = {"patient": 0.0, "clinician": 0.0}
+        for who, table in (("patient", self._patient), ("clinician", self._clinician)):
+            for rx, pattern, weight in table:
+                if rx.search(cleaned):
+                    score[who] += weight
+                    found.append((who, pattern))
+        margin = score["clinician"] - score["patient"]
+        total = score["clinician"] + score["patient"]
+        confidence = abs(margin) / (total + 1.0)
+        common = dict(signals=tuple(found), intent=intent, injections=injections, cleaned=cleaned)
+        if audience in ("clinician", "patient"):
+            return Route(audience, audience, 1.0, "chosen explicitly", **common)
+        if abs(margin) < self.rules.routing.min_margin:
+            weak = self.rules.routing.weak_default
+            return Route(
+                weak, "auto", confidence,
+                f"weak signal (clinician {score['clinician']:g} vs patient "
+                f"{score['patient']:g}): using the simpler {weak} mode",
+                **common,
+            )
+        who = "clinician" if margin > 0 else "patient"
+        words = ", ".join(w for a, w in found if a == who)
+        return Route(who, "auto", confidence, f"{who} words: {words}", **common)

@@ -1,0 +1,241 @@
+"""Rules as data: threshold facts, disclaimers, routing vocabulary, glossary, safety patterns.
+
+Every file under ``assistant/rules/`` is validated by a pydantic model with ``extra="forbid"``,
+so a typo in a maintainer's edit is a clear error naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+RULES_DIR = Path(__file__).parent / "rules"
+
+Audience = Literal["clinician", "patient"]
+
+
+class RulesError(ValueError):
+    """A rules file is missing, malformed, or disagrees with the corpus."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- threshold facts -------------------------------------------------------------------------
+
+
+class Fact(_Strict):
+    """A threshold fact quoted verbatim: the exact source span, its document and topic phrases."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    doc: str
+    text: str = Field(min_length=3)
+    kind: Literal[
+        "dose",
+        "threshold",
+        "interval",
+        "survival",
+        "timing",
+        "epidemiology",
+        "percentage",
+        "other",
+    ]
+    topics: list[str] = Field(min_length=1)
+    quantity: str | None = None
+    plain: str | None = None
+
+    @field_validator("plain")
+    @classmethod
+    def _plain_has_no_numbers(cls, v: str | None) -> str | None:
+        if v is not None and re.search(r"\d", v):
+            raise ValueError("a plain lead-in must not contain digits (numbers come from sources)")
+        return v
+
+
+class FactsFile(_Strict):
+    facts: list[Fact]
+
+
+# --- disclaimers -----------------------------------------------------------------------------
+
+
+class Disclaimer(_Strict):
+    id: str
+    audience: Audience
+    doc: str
+    text: str = Field(min_length=20)
+
+
+class DisclaimersFile(_Strict):
+    disclaimers: list[Disclaimer]
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+class Signal(_Strict):
+    """A word or phrase (matched case-insensitively on word boundaries) and its weight."""
+
+    pattern: str = Field(min_length=1)
+    weight: float = 1.0
+
+
+class RoutingFile(_Strict):
+    patient: list[Signal]
+    clinician: list[Signal]
+    min_margin: float = 1.0
+    weak_default: Audience = "patient"
+
+
+# --- glossary --------------------------------------------------------------------------------
+
+
+class GlossaryEntry(_Strict):
+    """A clinical term and its plain wording; ``keep_term`` keeps the term in brackets."""
+
+    term: str
+    plain: str
+    keep_term: bool = True
+    aliases: list[str] = Field(default_factory=list)
+
+
+class GlossaryFile(_Strict):
+    glossary: list[GlossaryEntry]
+
+
+# --- safety: emergencies, scope, injections, self-treatment -----------------------------------
+
+
+class SafetyFile(_Strict):
+    emergency_patterns: list[str]
+    emergency_message: dict[Audience, str]
+    diagnosis_patterns: list[str]
+    diagnosis_message: str
+    self_treatment_patterns: list[str]
+    self_treatment_message: str
+    injection_patterns: list[str]
+    refusal_message: str
+    refusal_examples: list[str] = Field(min_length=2)
+    care_team_line: str
+    patient_lead: str
+    sources_differ_line: str
+
+    @field_validator("emergency_message", "diagnosis_message", "self_treatment_message")
+    @classmethod
+    def _no_numbers(cls, v):
+        texts = v.values() if isinstance(v, dict) else [v]
+        for t in texts:
+            if re.search(r"\d", t):
+                raise ValueError("safety messages must not contain digits")
+        return v
+
+
+# --- follow-up subjects ----------------------------------------------------------------------
+
+
+class Subject(_Strict):
+    """A thing a follow-up can refer back to: a drug, procedure, test or symptom."""
+
+    name: str
+    kind: Literal["drug", "procedure", "test", "symptom", "topic"]
+    aliases: list[str] = Field(default_factory=list)
+
+
+class SubjectsFile(_Strict):
+    subjects: list[Subject]
+    leaning_patterns: list[str]
+    attributes: list[str]
+    max_turns: int = 6
+
+
+def _load_yaml(path: Path, model: type[BaseModel]):
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RulesError(f"{path}: rules file is missing") from exc
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise RulesError(f"{path}: {problems}") from exc
+
+
+def compile_phrase(phrase: str) -> re.Pattern[str]:
+    """A case-insensitive, word-bounded regex for a vocabulary phrase (``*`` is a wildcard)."""
+    parts = [re.escape(p) for p in phrase.strip().split()]
+    body = r"\s+".join(parts).replace(r"\*", r"\w*")
+    return re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """All rule files of one rules folder, validated."""
+
+    facts: tuple[Fact, ...]
+    disclaimers: tuple[Disclaimer, ...]
+    routing: RoutingFile
+    glossary: tuple[GlossaryEntry, ...]
+    safety: SafetyFile
+    subjects: SubjectsFile
+    folder: Path
+
+    @classmethod
+    def load(cls, folder: Path | str | None = None) -> Rules:
+        folder = Path(folder) if folder else RULES_DIR
+        facts = _load_yaml(folder / "facts.yaml", FactsFile).facts
+        ids = [f.id for f in facts]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise RulesError(f"{folder / 'facts.yaml'}: duplicate fact ids {dupes}")
+        return cls(
+            facts=tuple(facts),
+            disclaimers=tuple(_load_yaml(folder / "disclaimers.yaml", DisclaimersFile).disclaimers),
+            routing=_load_yaml(folder / "routing.yaml", RoutingFile),
+            glossary=tuple(_load_yaml(folder / "glossary.yaml", GlossaryFile).glossary),
+            safety=_load_yaml(folder / "safety.yaml", SafetyFile),
+            subjects=_load_yaml(folder / "subjects.yaml", SubjectsFile),
+            folder=folder,
+        )
+
+    def disclaimer_for(self, audience: str) -> Disclaimer | None:
+        return next((d for d in self.disclaimers if d.audience == audience), None)
+
+    @cached_property
+    def fact_by_id(self) -> dict[str, Fact]:
+        return {f.id: f for f in self.facts}
+
+    def check_against(self, texts: dict[str, str]) -> None:
+        """Fail loudly when a registered fact or disclaimer is not verbatim in its document.
+
+        Args:
+            texts: document id -> the document's full original text.
+        """
+        problems = []
+        for item in (*self.facts, *self.disclaimers):
+            kind = "fact" if isinstance(item, Fact) else "disclaimer"
+            if item.doc not in texts:
+                problems.append(f"{kind} {item.id!r} names document {item.doc!r}, not in corpus")
+                continue
+            count = texts[item.doc].count(item.text)
+            if count == 0:
+                problems.append(
+                    f"{kind} {item.id!r} is no longer verbatim in document {item.doc!r}: "
+                    f"{item.text!r}"
+                )
+            elif count > 1 and kind == "fact":
+                problems.append(
+                    f"fact {item.id!r} occurs {count} times in {item.doc!r}; make its text unique"
+                )
+        if problems:
+            raise RulesError("rules disagree with the corpus:\n  " + "\n  ".join(problems))
