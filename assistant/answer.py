@@ -64,6 +64,7 @@ class Answer:
     reason: str | None = None
     differences: list[dict] = field(default_factory=list)
     guard: dict = field(default_factory=dict)
+    retrieved: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -82,6 +83,7 @@ class Answer:
             "reason": self.reason,
             "differences": self.differences,
             "guard": self.guard,
+            "retrieved": self.retrieved,
         }
 
     def to_text(self) -> str:
@@ -112,6 +114,8 @@ class Glossary:
             for m in rx.finditer(text):
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
+                if text[m.start() - 1 : m.start()] == "(" and text[m.end() : m.end() + 1] == ")":
+                    continue  # "(EMG)" right after its spelled-out form
                 after = text[m.end() : m.end() + 2]
                 if after.startswith(" (") or after.startswith("—") or after.startswith(" –"):
                     continue  # the source already explains the term

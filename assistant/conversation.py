@@ -45,6 +45,9 @@ class FollowUpResolver:
         self.subjects = [
             (sub.name, [compile_phrase(a) for a in (sub.name, *sub.aliases)]) for sub in s.subjects
         ]
+        self.general = {sub.name for sub in s.subjects if sub.kind == "topic"}
+        # What a pronoun can stand for: a drug, procedure or test (a symptom is what it treats).
+        self.referents = {sub.name for sub in s.subjects if sub.kind in ("drug", "procedure", "test")}
         self.leaning = [re.compile(p, re.IGNORECASE) for p in s.leaning_patterns]
         self.attributes = {t for a in s.attributes for t in tokens(a)}
         self.max_turns = s.max_turns
@@ -70,7 +73,8 @@ class FollowUpResolver:
         ellipsis = any(p.search(question) for p in self.leaning[:1])
         leaning = ellipsis or any(p.search(question) for p in self.leaning[1:])
         bare = self._is_bare_attribute(question)
-        if not (ellipsis or bare or (leaning and not own)):
+        own_referent = any(n in self.referents for n in own)
+        if not (ellipsis or bare or (leaning and not own_referent)):
             return SearchQuery(question, question)
         carried = self._recent_subjects(history)
         carried = tuple(s for s in carried if s not in own)
@@ -81,14 +85,20 @@ class FollowUpResolver:
         return SearchQuery(text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}")
 
     def _recent_subjects(self, history: list[Message]) -> tuple[str, ...]:
+        """The subject of the latest turn that has one: what the user named, else the main
+        subject of the answer they got; the disease itself only when nothing narrower is named."""
         turns = history[-2 * self.max_turns :]
         for k in range(len(turns) - 1, -1, -1):
             m = turns[k]
             if m["role"] != "user":
                 continue
-            found = self.subjects_in(m["content"])
+            named = self.subjects_in(m["content"])
+            found = [n for n in named if n not in self.general]
             if not found and k + 1 < len(turns) and turns[k + 1]["role"] == "assistant":
-                found = self.subjects_in(turns[k + 1]["content"])[:1]
+                answer = [n for n in self.subjects_in(turns[k + 1]["content"])
+                          if n not in self.general]
+                found = answer[:1]
+            found = found or named
             if found:
                 return tuple(found[:2])
         return ()

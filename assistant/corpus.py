@@ -177,6 +177,8 @@ def _lines(text: str) -> list[_Line]:
 def _is_heading(line: str) -> bool:
     if _BULLET.match(line) or len(line) > 90 or len(line.split()) > 12:
         return False
+    if re.search(r"[.:;,!]\s+\d{1,2}(?:,\s*\d{1,2})*\.?$", line):
+        return False  # a sentence followed by its reference markers
     return not re.search(r"[.:;,]$", line)
 
 

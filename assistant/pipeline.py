@@ -53,12 +53,22 @@ def validate_question(question) -> str:
 
 
 @cache
-def _general_vocabulary() -> frozenset[str]:
-    """Whole words of the embedding model's tokenizer: a proxy for 'ordinary English'."""
+def _general_vocabulary() -> dict[str, int]:
+    """Whole words of the embedding model's tokenizer, with their ids (roughly, frequency ranks):
+    a proxy for 'ordinary English'."""
     from .embeddings import model
 
     vocab = model().tokenizer.get_vocab()
-    return frozenset(w for w in vocab if w.isalpha() and len(w) > 1)
+    return {w: i for w, i in vocab.items() if w.isalpha() and len(w) > 1}
+
+
+def _retrieved(found: Retrieval) -> list[dict]:
+    return [
+        {"doc": h.passage.doc_id, "section": h.passage.section_label,
+         "section_path": list(h.passage.section), "passage": h.passage.id,
+         "score": round(h.score, 5), "similarity": round(h.similarity, 3)}
+        for h in found.hits
+    ]
 
 
 @dataclass
@@ -102,8 +112,8 @@ class Assistant:
                 key = " ".join(tokens(alias))
                 if key and key != " ".join(tokens(e.term)):
                     synonyms.setdefault(key, []).extend(tokens(e.term))
-        english = _general_vocabulary() if index is not None else frozenset()
-        self.keyword = KeywordIndex(corpus.passages, synonyms, english)
+        english = _general_vocabulary() if index is not None else {}
+        self.keyword = KeywordIndex(corpus.passages, synonyms, frozenset(english))
         self.retriever = HybridRetriever(corpus, index, self.keyword, settings.retrieval)
         self.router = Router(rules)
         self.followups = FollowUpResolver(rules)
@@ -112,7 +122,7 @@ class Assistant:
         known |= {t for e in rules.glossary for a in (e.plain, *e.aliases) for t in tokens(a)}
         known |= {t for s in rules.subjects.subjects for a in (s.name, *s.aliases) for t in tokens(a)}
         known |= {t for a in rules.subjects.attributes for t in tokens(a)}
-        self.guard = Guard(rules, self.factbook, english, frozenset(known))
+        self.guard = Guard(rules, self.factbook, self.keyword, english, frozenset(known))
         self.extractive = ExtractiveComposer(rules, self.factbook, self.keyword.idf)
         self.composer = composer or self.extractive
 
@@ -187,6 +197,9 @@ class Assistant:
             raise ValueError("audience must be 'auto', 'clinician' or 'patient'")
         turns = validate_history(history, self.settings.max_history_turns)
         route = self.router.route(question, audience)
+        if route.requested == "auto" and route.reason.startswith("weak") and turns:
+            route = self.router.follow_conversation(route, [m["content"] for m in turns
+                                                            if m["role"] == "user"])
         query = self.followups.resolve(route.cleaned or question, turns)
         found = self.retriever.search(query.text, self.settings.top_k, retrieval)
         return self._answer(question, route, query, found, turns)
@@ -206,7 +219,7 @@ class Assistant:
         elif not scope.answerable and route.intent != "self_treatment":
             refusal = (safety.refusal_message, scope.reason)
         if refusal and status != "emergency":
-            return self._refusal(question, route, query, *refusal)
+            return self._refusal(question, route, query, *refusal, found)
         if route.intent == "self_treatment":
             top.append(safety.self_treatment_message)
         facts = self._wanted_facts(query.text, route) if not refusal else []
@@ -220,7 +233,7 @@ class Assistant:
             verified = self.guard.verify(draft, facts, route.audience)
         if verified.empty and status != "emergency":
             return self._refusal(question, route, query, safety.refusal_message,
-                                 "no passage of the guidelines answers this")
+                                 "no passage of the guidelines answers this", found)
         text, citations = render(verified, route.audience, self.rules, self.glossary, top)
         disclaimer = self.rules.disclaimer_for(route.audience)
         numbering = {id(c.passage): c.n for c in citations}
@@ -248,6 +261,7 @@ class Assistant:
                 for d in verified.differences
             ],
             guard=self._guard_report(verified, route, query, found),
+            retrieved=_retrieved(found),
         )
 
     def _compose(self, inp: ComposeInput) -> Draft:
@@ -282,7 +296,7 @@ class Assistant:
         }
 
     def _refusal(self, question: str, route: Route, query: SearchQuery, message: str,
-                 reason: str) -> Answer:
+                 reason: str, found: Retrieval | None = None) -> Answer:
         examples = "\n".join(f"- {e}" for e in self.rules.safety.refusal_examples)
         disclaimer = self.rules.disclaimer_for(route.audience)
         return Answer(
@@ -295,6 +309,7 @@ class Assistant:
             search_query=query.text,
             suggestions=list(self.rules.safety.refusal_examples[:3]),
             reason=reason,
+            retrieved=_retrieved(found) if found else [],
             guard={"notes": ["instructions inside the question were ignored"]
                    if route.injections else [], "violations": [], "follow_up": query.reason,
                    "spelling": [], "best_similarity": None},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .rules import Rules, compile_phrase
@@ -97,3 +97,13 @@ class Router:
         who = "clinician" if margin > 0 else "patient"
         words = ", ".join(w for a, w in found if a == who)
         return Route(who, "auto", confidence, f"{who} words: {words}", **common)
+
+    def follow_conversation(self, route: Route, earlier_questions: list[str]) -> Route:
+        """A follow-up with no signal of its own keeps the audience the conversation showed."""
+        if not earlier_questions:
+            return route
+        earlier = self.route(" ".join(earlier_questions[-3:]), "auto")
+        if earlier.reason.startswith("weak"):
+            return route
+        return replace(route, audience=earlier.audience, confidence=earlier.confidence,
+                       reason=f"follow-up: kept the conversation's audience ({earlier.reason})")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_TOKEN = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are aren't as at be because been
     before being below between both but by can can't cannot could did do does doing don't down
@@ -80,6 +81,19 @@ class Speller:
         for word in self.vocabulary:
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
+
+    def known_form(self, token: str) -> str | None:
+        """A corpus word of the same stem ("discontinued" ~ "discontinue", "drool" ~ "drooling")."""
+        corrected = self.correct(token)
+        if corrected:
+            return corrected
+        if len(token) < 5:
+            return None
+        for word in self._by_initial.get(token[0], []):
+            common = len(os.path.commonprefix([token, word]))
+            if common >= 5 and common >= 0.75 * min(len(token), len(word)):
+                return word
+        return None
 
     def correct(self, token: str) -> str | None:
         """The token itself if known, its closest vocabulary word, or None."""

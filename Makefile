@@ -1,0 +1,74 @@
+# Two commands set everything up on a fresh machine:
+#   make run    install into .venv, ingest the corpus, start the chat UI on http://127.0.0.1:7860
+#   make test   install, then run the whole test suite and the evaluation gate
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_VERSION := 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run chat ingest test test-fast eval baseline bench lint format browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	@# CPU-only torch: use a local/cached CPU wheel when pip already finds one, else PyTorch's
+	@# CPU index. An unpinned torch from PyPI would pull gigabytes of CUDA packages.
+	$(PIP) install -q --no-index torch==$(TORCH_VERSION) 2>/dev/null \
+	  || $(PIP) install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX)
+	$(PIP) install -q -e '.[dev]'
+	touch $(STAMP)
+
+ingest: install
+	$(VENV)/bin/assistant ingest
+
+run: ingest
+	$(VENV)/bin/assistant serve
+
+chat: ingest
+	$(VENV)/bin/assistant chat
+
+browser:
+	@# Debian's Chromium for the browser tests (never a Playwright browser download).
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null \
+	  || echo "warning: could not install chromium; browser tests will be skipped outside CI"; }
+
+test: install browser
+	$(PY) -m pytest
+	$(VENV)/bin/assistant eval --baseline evals/baseline.json
+
+test-fast: install
+	$(PY) -m pytest -m "not browser"
+
+eval: install
+	$(VENV)/bin/assistant eval
+
+baseline: install
+	$(VENV)/bin/assistant eval --update-baseline --baseline evals/baseline.json
+
+bench: install
+	$(PY) benchmarks/bench.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf .index artifacts evals/report.json

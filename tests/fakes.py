@@ -1,0 +1,83 @@
+"""Test doubles for language-model code. Never a real model, never a network call."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field, PrivateAttr
+
+from assistant.llm import parse_prompt_passages
+
+Reply = str | Callable[[str], str] | BaseException
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model that plays a fixed script and FAILS the test when called once too often.
+
+    Each call consumes one script item: a string (the reply), a callable given the prompt's last
+    user message (returns the reply), or an exception (raised). Calling past the end calls
+    ``pytest.fail``; that raises a ``BaseException``, so the pipeline's ``except Exception``
+    fallback cannot hide it (the pattern of NeMo-Guardrails' ``FakeLLM``).
+    """
+
+    script: list[Any] = Field(default_factory=list)
+    sleep: float = 0.0
+    calls: list[list[str]] = Field(default_factory=list)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-fake"
+
+    @property
+    def prompts(self) -> list[str]:
+        """The last user message of every call so far."""
+        return [c[-1] for c in self.calls]
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        texts = [str(m.content) for m in messages]
+        user = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)),
+                    "")
+        with self._lock:
+            k = len(self.calls)
+            self.calls.append(texts)
+        if k >= len(self.script):
+            pytest.fail(f"the model was called {k + 1} times but scripted for "
+                        f"{len(self.script)}", pytrace=False)
+        if self.sleep:
+            time.sleep(self.sleep)
+        item = self.script[k]
+        if isinstance(item, BaseException):
+            raise item
+        if callable(item):
+            try:
+                return item(user)
+            except Exception as exc:  # surface test bugs instead of a silent fallback
+                pytest.fail(f"scripted reply {k} failed: {exc!r}", pytrace=False)
+        return item
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(
+            content=self._reply(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for piece in re.findall(r"\S+\s*", self._reply(messages)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+def passage_number(prompt: str, needle: str) -> int:
+    """The ``[n]`` of the first prompt passage containing ``needle``."""
+    for n, text in sorted(parse_prompt_passages(prompt).items()):
+        if needle in text:
+            return n
+    raise LookupError(f"no passage in the prompt contains {needle!r}")

@@ -1,0 +1,197 @@
+"""The chat page in a real headless Chromium (Debian's /usr/bin/chromium; never downloaded).
+
+Screenshots of each step go to artifacts/screenshots/ (CI artifacts, git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+try:
+    import ui_conftest_helpers as h
+except ImportError:  # tests/ became a package
+    from tests import ui_conftest_helpers as h
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+ANSWER_TIMEOUT_MS = 30_000
+SEARCHING = "Searching the guidelines…"
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory):
+    with h.shared_ui_server(tmp_path_factory) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or `make browser`)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run the browser tests")
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, ui_server):
+    """A fresh page on the app; every request that would leave the machine is blocked."""
+    context = browser.new_context(viewport={"width": 1366, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(ANSWER_TIMEOUT_MS)
+    outside: list[str] = []
+
+    def only_loopback(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.goto(ui_server.url)
+    page.locator("#question-box textarea").wait_for()
+    page.outside_requests = outside
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def bot_messages(page):
+    return page.locator('#chatbot [data-testid="bot"]')
+
+
+def user_messages(page):
+    return page.locator('#chatbot [data-testid="user"]')
+
+
+def wait_for_reply(page, before: int) -> None:
+    """Wait until a new assistant message has arrived and is no longer a placeholder."""
+    page.wait_for_function(
+        """([before, searching]) => {
+            const chat = document.querySelector('#chatbot');
+            const bots = chat ? chat.querySelectorAll('[data-testid="bot"]') : [];
+            return bots.length > before && !chat.innerText.includes(searching);
+        }""",
+        arg=[before, SEARCHING],
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+
+
+def ask(page, question: str) -> None:
+    before = bot_messages(page).count()
+    box = page.locator("#question-box textarea")
+    box.fill(question)
+    box.press("Enter")
+    wait_for_reply(page, before)
+
+
+def choose(page, label: str) -> None:
+    page.locator("#audience-radio").get_by_text(label, exact=True).click()
+
+
+def no_traceback(page) -> None:
+    assert "Traceback" not in page.content()
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
+def test_conversation_in_the_browser(page, ui_server):
+    from playwright.sync_api import expect
+
+    expect(page.locator("h1")).to_contain_text("ALS guideline assistant")
+    expect(page.locator("#audience-radio")).to_contain_text("Which best describes you?")
+    shot(page, "01-start")
+
+    # 1. A clinician asks for the riluzole dose.
+    choose(page, "Clinician")
+    ask(page, h.RILUZOLE_QUESTION)
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text(h.RILUZOLE_FACT)
+    cited = h.riluzole_citation(ui_server.bot)
+    sources = page.locator("#sources-panel")
+    expect(sources).to_contain_text(cited["title"])
+    expect(sources).to_contain_text(cited["section"])
+    expect(sources).to_contain_text("Verbatim threshold facts")
+    expect(sources.locator("blockquote").first).to_be_visible()
+    disclaimer = page.locator("#disclaimer")
+    expect(disclaimer).to_be_visible()
+    expect(disclaimer).to_contain_text(h.CLINICIAN_DISCLAIMER)
+    expect(page.locator("#audience-used")).to_contain_text("Answering for: clinician")
+    shot(page, "02-clinician-answer")
+
+    # 2. The audience changes mid-conversation; a follow-up gets the patient wording.
+    choose(page, "Patient or caregiver")
+    ask(page, "Can I take it with food?")
+    expect(disclaimer).to_contain_text(h.PATIENT_DISCLAIMER)
+    expect(page.locator("#audience-used")).to_contain_text("Answering for: patient")
+    expect(user_messages(page)).to_have_count(2)
+    shot(page, "03-patient-follow-up")
+
+    # 3. A suggested follow-up question is asked by clicking it.
+    suggestion = page.locator("#suggestion-0")
+    expect(suggestion).to_be_visible()
+    label = suggestion.inner_text().strip()
+    assert label
+    before = bot_messages(page).count()
+    suggestion.click()
+    wait_for_reply(page, before)
+    expect(user_messages(page).last).to_contain_text(label)
+    expect(bot_messages(page)).to_have_count(before + 1)
+    shot(page, "04-suggestion")
+
+    # 4. An emergency is answered with a banner that cannot be missed.
+    ask(page, "My husband is choking right now")
+    banner = page.locator("#emergency-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("emergency number")
+    shot(page, "05-emergency")
+
+    # 5. Empty and overlong input get a friendly message, never a traceback.
+    before = bot_messages(page).count()
+    page.locator("#send-button").click()
+    wait_for_reply(page, before)
+    expect(bot_messages(page).last).to_contain_text("please type a question")
+    no_traceback(page)
+    shot(page, "06-empty-question")
+
+    ask(page, "riluzole " * 333 + "dose?")
+    expect(bot_messages(page).last).to_contain_text("too long")
+    expect(bot_messages(page).last).to_contain_text("shorter question")
+    no_traceback(page)
+    shot(page, "07-too-long")
+
+    # 6. A new conversation clears the chat, the sources and the banner.
+    page.locator("#new-conversation").click()
+    expect(bot_messages(page)).to_have_count(0)
+    expect(user_messages(page)).to_have_count(0)
+    expect(banner).to_be_hidden()
+    expect(sources).not_to_contain_text(cited["title"])
+    expect(page.locator("#question-box textarea")).to_have_value("")
+    shot(page, "08-new-conversation")
+
+    assert page.outside_requests == [], page.outside_requests
