@@ -181,7 +181,7 @@ class KeyPoints:
     def __call__(self, results: list[Result]) -> dict:
         total = hit = 0
         for r in results:
-            body = r.answer["answer"].lower()
+            body = (r.answer["answer"] + "\n" + r.answer["disclaimer"]).lower()
             for group in r.case.key_points:
                 total += 1
                 if any(p.lower() in body for p in group):

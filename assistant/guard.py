@@ -8,6 +8,8 @@ the exact text). An answer with nothing left is declined.
 
 from __future__ import annotations
 
+import difflib
+from functools import lru_cache
 import re
 from dataclasses import dataclass, field
 
@@ -17,13 +19,13 @@ from .facts import FactBook
 from .retrieve import KeywordIndex, Retrieval
 from .route import Route
 from .rules import Fact, Rules
-from .text import QUESTION_WORDS, STOPWORDS, number_words, numbers, tokens
+from .text import QUESTION_WORDS, STOPWORDS, number_words, numbers, stem, tokens
 
 # Scope thresholds (see README "How scope is decided"), calibrated on the evaluation cases.
 MIN_SIMILARITY = 0.20  # cosine similarity below which only a rare corpus term keeps a question
 CONFIDENT_SIMILARITY = 0.55  # a question naming no specific corpus term needs this much
 UBIQUITOUS_SHARE = 0.2  # a term in more passages than this ("als") is not specific
-RARE_WORD_RANK = 12000  # tokenizer ids above this are rare English words ("parkinson")
+RARE_WORD_RANK = 20000  # tokenizer ids above this are rare English words ("parkinson")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Guard:
         self.keyword = keyword
         self.general_vocab = general_vocab or {}
         self.known_words = known_words
+        self._by_initial: dict[str, list[str]] | None = None
 
     # --- scope ---------------------------------------------------------------------------------
 
@@ -85,13 +88,14 @@ class Guard:
         """
         speller = self.keyword.speller
         covered, outside = [], []
+        unknown = set(retrieval.unknown_terms)
         for t in dict.fromkeys(retrieval.terms + retrieval.unknown_terms):
             if t in STOPWORDS or not t.isalpha():
                 continue
-            if t in self.keyword.df or speller.known_form(t):
+            if t not in unknown and (t in self.keyword.df or speller.known_form(t)):
                 covered.append(t)
                 continue
-            if t in self.known_words:
+            if stem(t) in self.known_words or self._near_known(t):
                 continue
             rank = self._english_rank(t)
             if len(t) >= 4 and (rank is None or rank > RARE_WORD_RANK):
@@ -112,6 +116,13 @@ class Guard:
             return ScopeDecision(False, "no passage of the guidelines matches the question")
         return ScopeDecision(True, "covered")
 
+    def _near_known(self, word: str) -> bool:
+        """A misspelling of the assistant's own vocabulary ("cutof" ~ "cutoff")."""
+        return len(word) >= 4 and bool(
+            difflib.get_close_matches(word, self.known_words, n=1, cutoff=0.8)
+        )
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _english_rank(self, word: str) -> int | None:
         """The tokenizer rank of ``word`` or of its base form ("summarize" ~ "summary")."""
         for cut in range(0, min(4, len(word) - 3)):
@@ -120,7 +131,19 @@ class Guard:
                 rank = self.general_vocab.get(base + suffix)
                 if rank is not None:
                     return rank
-        return None
+        # A misspelt ordinary word ("inheritted", "cutof") is still ordinary.
+        pool = [w for w in self._english_by_initial().get(word[0], [])
+                if abs(len(w) - len(word)) <= 2]
+        close = difflib.get_close_matches(word, pool, n=1, cutoff=0.85)
+        return self.general_vocab[close[0]] if close else None
+
+    def _english_by_initial(self) -> dict[str, list[str]]:
+        if self._by_initial is None:
+            self._by_initial = {}
+            for w, rank in self.general_vocab.items():
+                if rank <= RARE_WORD_RANK and len(w) >= 4:
+                    self._by_initial.setdefault(w[0], []).append(w)
+        return self._by_initial
 
     # --- answer checks -------------------------------------------------------------------------
 

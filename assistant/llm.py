@@ -242,7 +242,7 @@ def call_with_timeout(fn: Callable[[], Any], timeout: float | None) -> Any:
     ctx = contextvars.copy_context()
     threading.Thread(target=ctx.run, args=(work,), name="llm-call", daemon=True).start()
     if not done.wait(timeout):
-        raise TimeoutError(f"the language model did not answer within {timeout:g} s")
+        raise TimeoutError(f"the language model timed out (no answer within {timeout:g} s)")
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -642,7 +642,8 @@ class LLMStream:
                 self._stop.set()
                 self._finished = True
                 raise TimeoutError(
-                    f"the language model did not finish within {self.composer.timeout:g} s"
+                    f"the language model timed out (no full answer within "
+                    f"{self.composer.timeout:g} s)"
                 ) from None
             if item is _DONE:
                 self._finished = True

@@ -216,6 +216,8 @@ class Assistant:
         refusal = None
         if route.intent == "diagnosis":
             refusal = (safety.diagnosis_message, "a request for a personal diagnosis")
+        elif route.intent == "outside":
+            refusal = (safety.refusal_message, "a request for content outside the guidelines")
         elif not scope.answerable and route.intent != "self_treatment":
             refusal = (safety.refusal_message, scope.reason)
         if refusal and status != "emergency":

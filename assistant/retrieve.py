@@ -15,7 +15,7 @@ from rank_bm25 import BM25Okapi
 from .corpus import Corpus, Passage
 from .embeddings import embed
 from .index import VectorIndex
-from .text import STOPWORDS, Speller, content_tokens, tokens
+from .text import STOPWORDS, Speller, content_tokens, raw_tokens, stem, tokens
 
 RRF_K = 60
 
@@ -67,11 +67,12 @@ class KeywordIndex:
     def analyse(self, query: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
         """Query tokens after spelling correction, unknown content words, and corrections made."""
         out, unknown, corrected = [], [], []
-        for tok in tokens(query):
-            fixed = self.speller.correct(tok)
+        for raw in raw_tokens(query):
+            tok = stem(raw)
+            fixed = self.speller.correct(tok) or self.speller.known_form(tok)
             if fixed is None:
-                if tok not in STOPWORDS:
-                    unknown.append(tok)
+                if tok not in STOPWORDS and raw not in STOPWORDS:
+                    unknown.append(raw)  # as written: scope judges the word, not its stem
                 out.append(tok)
                 continue
             if fixed != tok:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from .rules import Rules, compile_phrase
 
-Intent = Literal["question", "emergency", "diagnosis", "self_treatment"]
+Intent = Literal["question", "emergency", "diagnosis", "self_treatment", "outside"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Router:
         s = self.rules.safety
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
+        self._outside = [re.compile(p, re.IGNORECASE) for p in s.outside_patterns]
         self._self_treat = [re.compile(p, re.IGNORECASE) for p in s.self_treatment_patterns]
         self._injection = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in s.injection_patterns]
 
@@ -71,6 +72,8 @@ class Router:
             intent = "emergency"
         elif any(p.search(cleaned) for p in self._diagnosis):
             intent = "diagnosis"
+        elif any(p.search(question) for p in self._outside):
+            intent = "outside"
         elif any(p.search(cleaned) for p in self._self_treat):
             intent = "self_treatment"
         found: list[tuple[str, str]] = []

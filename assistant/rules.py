@@ -116,6 +116,7 @@ class GlossaryFile(_Strict):
 class SafetyFile(_Strict):
     emergency_patterns: list[str]
     emergency_message: dict[Audience, str]
+    outside_patterns: list[str] = Field(default_factory=list)
     diagnosis_patterns: list[str]
     diagnosis_message: str
     self_treatment_patterns: list[str]

@@ -17,7 +17,8 @@ STOPWORDS = frozenset(
     them then there these they this those through to too under until up very was we were what
     when where which while who whom why will with would you your yours yourself s t ll d m re ve
     tell please know want get got give say said also like need really anything something thing
-    things much many well okay ok hi hello thanks thank yes way kind sort us am pm""".split()
+    things much many well okay ok hi hello thanks thank yes way kind sort us am pm anything
+    anyone everything everyone something someone nothing nobody whats what's""".split()
 )
 # Words that ask about a thing without naming it: never a reason to accept or decline a question.
 QUESTION_WORDS = frozenset(
@@ -39,7 +40,12 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def stem(token: str) -> str:
-    """A light, predictable stemmer: plural and a few suffixes only."""
+    """A light, predictable stemmer: plurals and "-ing" only."""
+    if len(token) > 6 and token.endswith("ing"):
+        base = token[:-3]
+        if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "lsz":
+            base = base[:-1]  # tripping -> trip
+        return base
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
     if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
@@ -47,9 +53,14 @@ def stem(token: str) -> str:
     return token
 
 
+def raw_tokens(text: str) -> list[str]:
+    """Lowercase word tokens, as written."""
+    return _TOKEN.findall(text.lower().replace("’", "'"))
+
+
 def tokens(text: str) -> list[str]:
     """Lowercase word tokens, stemmed."""
-    return [stem(t) for t in _TOKEN.findall(text.lower().replace("’", "'"))]
+    return [stem(t) for t in raw_tokens(text)]
 
 
 def content_tokens(text: str) -> list[str]:

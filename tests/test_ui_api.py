@@ -17,7 +17,7 @@ try:
 except ImportError:  # tests/ became a package
     from tests import ui_conftest_helpers as h
 
-from gradio_client import Client  # noqa: E402
+from gradio_client import Client
 
 pytestmark = pytest.mark.integration
 

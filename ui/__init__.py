@@ -1,0 +1,1 @@
+"""The chat UI of the guideline assistant (``assistant serve``); see :mod:`ui.app`."""

@@ -21,7 +21,7 @@ from typing import Any
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,11 @@ PLACEHOLDER = (
 )
 
 CSS = """
-#emergency-banner { background: #b00020; color: #fff; border: 3px solid #6d0014;
-  border-radius: 10px; padding: 14px 18px; font-size: 1.15rem; font-weight: 700; }
-#emergency-banner .emergency-title { display: block; font-size: 0.85rem; letter-spacing: .08em;
+#emergency-banner { background: #b00020 !important; border: 3px solid #6d0014 !important;
+  border-radius: 10px; padding: 14px 18px !important; }
+#emergency-banner .emergency, #emergency-banner .emergency * { color: #fff !important; }
+#emergency-banner .emergency { font-size: 1.2rem; font-weight: 700; line-height: 1.4; }
+#emergency-banner .emergency-title { display: block; font-size: 0.9rem; letter-spacing: .08em;
   text-transform: uppercase; margin-bottom: 4px; }
 #disclaimer { font-size: 0.85rem; font-style: italic; color: var(--body-text-color-subdued);
   border-left: 3px solid var(--border-color-accent); padding: 2px 0 2px 10px; }
@@ -92,8 +94,15 @@ CSS = """
 """
 
 
-SYSTEM_FONTS = ["system-ui", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Liberation Sans",
-                "sans-serif"]
+SYSTEM_FONTS = [
+    "system-ui",
+    "Segoe UI",
+    "Roboto",
+    "Helvetica Neue",
+    "Arial",
+    "Liberation Sans",
+    "sans-serif",
+]
 MONO_FONTS = ["ui-monospace", "Consolas", "Liberation Mono", "monospace"]
 
 
@@ -221,7 +230,7 @@ def render_banner(d: dict) -> str:
     first = (d.get("answer") or "").strip().splitlines()
     line = first[0].strip().strip("*").strip() if first else ""
     return (
-        '<div role="alert"><span class="emergency-title">Emergency</span>'
+        '<div class="emergency" role="alert"><span class="emergency-title">⚠ Emergency</span>'
         f"{_esc(line or EMERGENCY_FALLBACK)}</div>"
     )
 
@@ -311,6 +320,7 @@ def create_app(assistant, *, concurrency_limit: int | None = None) -> gr.Blocks:
                     latex_delimiters=[],
                     feedback_options=None,
                     autoscroll=True,
+                    group_consecutive_messages=False,
                 )
                 banner = gr.HTML(visible=False, elem_id="emergency-banner")
                 disclaimer = gr.Markdown(visible=False, elem_id="disclaimer")
@@ -526,10 +536,13 @@ def main(args=None) -> int:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ["HF_HUB_OFFLINE"] = "1"
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     host = _setting(args, "host", "ASSISTANT_UI_HOST") or DEFAULT_HOST
     port = _setting(args, "port", "ASSISTANT_UI_PORT") or DEFAULT_PORT
     auth = _setting(args, "auth", "ASSISTANT_UI_AUTH")
     try:
+        if not str(port).isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"port must be a number from 1 to 65535, not {port!r}")
         port = int(port)
         parse_auth(auth)
     except ValueError as exc:
@@ -537,6 +550,8 @@ def main(args=None) -> int:
         return 2
 
     from assistant import Assistant
+    from assistant.corpus import CorpusError
+    from assistant.rules import RulesError
 
     print("Loading the guideline index (first start ingests the corpus)…", flush=True)
     overrides = {
@@ -544,8 +559,12 @@ def main(args=None) -> int:
         for k in ("index_dir", "corpus_dir")
         if (v := getattr(args, k, None) if args is not None else None)
     }
-    bot = Assistant.load(**overrides)
-    print(f"Ready. Open http://{host}:{port} in a browser (Ctrl-C to stop).", flush=True)
+    try:
+        bot = Assistant.load(**overrides)
+    except (CorpusError, RulesError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Starting the chat UI on http://{host}:{port} (Ctrl-C to stop)…", flush=True)
     launch(create_app(bot), host, port, auth)
     return 0
 
