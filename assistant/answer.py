@@ -152,6 +152,12 @@ def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
 
 def render_sentence(s: DraftSentence, facts: list[Fact], glossary: Glossary | None,
                     numbering: dict[int, int]) -> str:
+    marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
+    if glossary is not None:
+        # For patients a threshold fact is framed by its plain lead-in, then quoted verbatim.
+        framed = [f for f in facts if f.plain and f.text in s.text]
+        if framed:
+            return " ".join(f"{f.plain} “{f.text}”." for f in framed) + f" {marks}"
     parts = []
     for seg, is_fact in _quote_facts(s.text, facts):
         if is_fact:
@@ -159,7 +165,6 @@ def render_sentence(s: DraftSentence, facts: list[Fact], glossary: Glossary | No
         else:
             parts.append(glossary.plain(seg) if glossary else seg)
     text = "".join(parts)
-    marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
     return f"{text} {marks}".rstrip()
 
 

@@ -8,6 +8,7 @@ question, drops near-duplicates across documents, and cites each one. A language
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .conversation import SearchQuery
 from .corpus import Passage, Sentence
@@ -16,6 +17,23 @@ from .retrieve import Retrieval
 from .route import Route
 from .rules import Fact, Rules
 from .text import QUESTION_WORDS, content_tokens, jaccard, numbers, tokens
+
+PATIENT_MAX_SENTENCE_GRADE = 16.0
+
+
+def _repetitive(text: str) -> bool:
+    """Source text that repeats itself ("X is indicated for ALS X is indicated for ALS ...")."""
+    words = tokens(text)
+    return len(words) >= 12 and len(set(words)) / len(words) < 0.5
+
+
+@lru_cache(maxsize=8192)
+def reading_grade_of(text: str) -> float:
+    """Flesch-Kincaid grade of one sentence (textstat, offline with its bundled dictionary)."""
+    import textstat
+
+    return float(textstat.flesch_kincaid_grade(text))
+
 
 GROUP_ORDER = ("guideline", "label", "research", "patient")
 GROUP_TITLES = {
@@ -96,6 +114,8 @@ class _Candidate:
     score: float
     forced: bool = False
     words: set[str] = field(default_factory=set)
+    relevance: float = 0.0
+    hard: bool = False
 
 
 class ExtractiveComposer:
@@ -103,10 +123,12 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def __init__(self, rules: Rules, factbook: FactBook, idf):
+    def __init__(self, rules: Rules, factbook: FactBook, keyword, plain=None):
         self.rules = rules
         self.factbook = factbook
-        self.idf = idf
+        self.keyword = keyword
+        self.idf = keyword.idf
+        self.plain = plain or (lambda text: text)
 
     def compose(self, inp: ComposeInput) -> Draft:
         patient = inp.route.audience == "patient"
@@ -114,22 +136,42 @@ class ExtractiveComposer:
         query_terms = {
             t for t in inp.retrieval.terms if t not in QUESTION_WORDS and len(t) > 1
         } or set(inp.retrieval.terms)
+        # In a follow-up the new question's own words matter more than the carried subject.
+        own = (set(self.keyword.analyse(inp.query.original)[0]) if inp.query.carried
+               else set(query_terms))
+
+        def weight(t: str) -> float:
+            return self.idf(t) * (1.0 if t in own else 0.4)
+
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(inp.retrieval.hits):
             p = hit.passage
             context = set(tokens(" ".join(p.section) + " " + (p.lead or "")))
-            if p.text.endswith(":"):
-                continue  # a lead-in line: shown above its bullets, never on its own
             for s in p.sentences:
+                if s.text.endswith(":") or _repetitive(s.text):
+                    continue  # a lead-in (shown above its bullets) or garbled source text
                 words = set(tokens(s.text))
-                overlap = sum(self.idf(t) for t in query_terms & words)
-                overlap += 0.5 * sum(self.idf(t) for t in query_terms & (context - words))
+                overlap = sum(weight(t) for t in query_terms & words)
+                overlap += 0.5 * sum(weight(t) for t in query_terms & (context - words))
                 if overlap <= 0 and rank > 0:
                     continue
                 score = overlap + 2.0 / (rank + 1) + 2.0 * hit.similarity
-                if patient and p.meta.audience == "patient":
-                    score *= 1.3
-                candidates.append(_Candidate(p, s, score, words=set(content_tokens(s.text))))
+                relevance = score
+                hard = False
+                if patient:
+                    grade = reading_grade_of(self.plain(s.text))
+                    hard = grade > PATIENT_MAX_SENTENCE_GRADE or len(s.text.split()) > 40
+                    score /= 1.0 + 0.15 * max(0.0, grade - 8.0)
+                    if p.meta.audience == "patient":
+                        score *= 1.3
+                candidates.append(_Candidate(p, s, score, words=set(content_tokens(s.text)),
+                                             relevance=relevance, hard=hard))
+        if patient and candidates:
+            # Plain words never cost the answer its most relevant sentence; other sentences too
+            # hard for a patient answer are left out (threshold facts still come, verbatim).
+            anchor = max(candidates, key=lambda c: c.relevance)
+            anchor.score = max(c.score for c in candidates) + 1e-6
+            candidates = [c for c in candidates if c is anchor or not c.hard]
         for fact in inp.facts:
             loc = self.factbook.located.get(fact.id)
             if loc:
@@ -142,7 +184,7 @@ class ExtractiveComposer:
                 loc = self.factbook.located[fact.id]
                 candidates.append(_Candidate(loc.passage, loc.sentence, 1e6, forced=True,
                                              words=set(content_tokens(loc.sentence.text))))
-        chosen = self._select(candidates, limit)
+        chosen = self._select(candidates, limit, 0.5 if patient else 0.35)
         if not chosen:
             return Draft((), ())
         sources: list[Passage] = []
@@ -161,7 +203,7 @@ class ExtractiveComposer:
         differences = self._differences(inp.facts, sources, sentences)
         return Draft(tuple(sentences), tuple(sources), differences=differences)
 
-    def _select(self, candidates: list[_Candidate], limit: int) -> list[_Candidate]:
+    def _select(self, candidates: list[_Candidate], limit: int, cut: float) -> list[_Candidate]:
         candidates.sort(key=lambda c: (-c.score, c.passage.doc_id, c.sentence.start))
         chosen: list[_Candidate] = []
         seen_spans = set()
@@ -170,7 +212,7 @@ class ExtractiveComposer:
             span = (c.passage.doc_id, c.sentence.start)
             if span in seen_spans:
                 continue
-            if not c.forced and (len(chosen) >= limit or c.score < 0.35 * best):
+            if not c.forced and (len(chosen) >= limit or c.score < cut * best):
                 continue
             if not c.forced and any(jaccard(c.words, o.words) >= 0.6 for o in chosen):
                 continue

@@ -48,6 +48,8 @@ class FollowUpResolver:
         self.general = {sub.name for sub in s.subjects if sub.kind == "topic"}
         # What a pronoun can stand for: a drug, procedure or test (a symptom is what it treats).
         self.referents = {sub.name for sub in s.subjects if sub.kind in ("drug", "procedure", "test")}
+        self.kind = {sub.name: sub.kind for sub in s.subjects}
+        self.categories = [(kind, compile_phrase(w)) for kind, ws in s.categories.items() for w in ws]
         self.leaning = [re.compile(p, re.IGNORECASE) for p in s.leaning_patterns]
         self.attributes = {t for a in s.attributes for t in tokens(a)}
         self.max_turns = s.max_turns
@@ -94,9 +96,10 @@ class FollowUpResolver:
                 continue
             named = self.subjects_in(m["content"])
             found = [n for n in named if n not in self.general]
-            if not found and k + 1 < len(turns) and turns[k + 1]["role"] == "assistant":
+            asked = {kind for kind, rx in self.categories if rx.search(m["content"])}
+            if not found and asked and k + 1 < len(turns) and turns[k + 1]["role"] == "assistant":
                 answer = [n for n in self.subjects_in(turns[k + 1]["content"])
-                          if n not in self.general]
+                          if self.kind.get(n) in asked]
                 found = answer[:1]
             found = found or named
             if found:

@@ -88,18 +88,15 @@ class Guard:
         """
         speller = self.keyword.speller
         covered, outside = [], []
-        unknown = set(retrieval.unknown_terms)
-        for t in dict.fromkeys(retrieval.terms + retrieval.unknown_terms):
-            if t in STOPWORDS or not t.isalpha():
-                continue
-            if t not in unknown and (t in self.keyword.df or speller.known_form(t)):
+        for t in dict.fromkeys(retrieval.terms):
+            if t not in STOPWORDS and t.isalpha() and (t in self.keyword.df or speller.known_form(t)):
                 covered.append(t)
+        for word in dict.fromkeys(retrieval.unknown_terms):
+            if not word.isalpha() or stem(word) in self.known_words or self._near_known(word):
                 continue
-            if stem(t) in self.known_words or self._near_known(t):
-                continue
-            rank = self._english_rank(t)
-            if len(t) >= 4 and (rank is None or rank > RARE_WORD_RANK):
-                outside.append(t)
+            rank = self._english_rank(word)
+            if len(word) >= 4 and (rank is None or rank > RARE_WORD_RANK):
+                outside.append(word)
         if outside:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}"

@@ -113,6 +113,9 @@ class Assistant:
                 if key and key != " ".join(tokens(e.term)):
                     synonyms.setdefault(key, []).extend(tokens(e.term))
         english = _general_vocabulary() if index is not None else {}
+        for phrase, words in rules.subjects.expansions.items():
+            synonyms.setdefault(" ".join(tokens(phrase)), []).extend(
+                t for w in words for t in tokens(w))
         self.keyword = KeywordIndex(corpus.passages, synonyms, frozenset(english))
         self.retriever = HybridRetriever(corpus, index, self.keyword, settings.retrieval)
         self.router = Router(rules)
@@ -123,7 +126,8 @@ class Assistant:
         known |= {t for s in rules.subjects.subjects for a in (s.name, *s.aliases) for t in tokens(a)}
         known |= {t for a in rules.subjects.attributes for t in tokens(a)}
         self.guard = Guard(rules, self.factbook, self.keyword, english, frozenset(known))
-        self.extractive = ExtractiveComposer(rules, self.factbook, self.keyword.idf)
+        self.extractive = ExtractiveComposer(rules, self.factbook, self.keyword,
+                                             self.glossary.plain)
         self.composer = composer or self.extractive
 
     # --- construction --------------------------------------------------------------------------

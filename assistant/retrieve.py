@@ -68,6 +68,8 @@ class KeywordIndex:
         """Query tokens after spelling correction, unknown content words, and corrections made."""
         out, unknown, corrected = [], [], []
         for raw in raw_tokens(query):
+            if raw in STOPWORDS:
+                continue
             tok = stem(raw)
             fixed = self.speller.correct(tok) or self.speller.known_form(tok)
             if fixed is None:

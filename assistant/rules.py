@@ -154,6 +154,10 @@ class SubjectsFile(_Strict):
     leaning_patterns: list[str]
     attributes: list[str]
     max_turns: int = 6
+    categories: dict[Literal["drug", "procedure", "test", "symptom"], list[str]] = Field(
+        default_factory=dict
+    )
+    expansions: dict[str, list[str]] = Field(default_factory=dict)
 
 
 def _load_yaml(path: Path, model: type[BaseModel]):

@@ -102,7 +102,7 @@ class Speller:
             return None
         for word in self._by_initial.get(token[0], []):
             common = len(os.path.commonprefix([token, word]))
-            if common >= 5 and common >= 0.75 * min(len(token), len(word)):
+            if common >= 5 and common >= 0.75 * max(len(token), len(word)):
                 return word
         return None
 

@@ -362,12 +362,19 @@ def test_faithful_draft_is_kept(bot):
 
 @integration
 def test_streaming_context_shows_chunks_and_the_answer_is_still_guarded(bot):
-    reply = f"- {DOSE} is the FDA-approved treatment [1].\n- Riluzole is 100 mg [1]."
+    replies: list[str] = []
+
+    def reply(prompt: str) -> str:
+        k = passage_number(prompt, DOSE)
+        replies.append(f"- {DOSE} is the FDA-approved treatment that extends survival [{k}].\n"
+                       f"- Riluzole is 100 mg [{k}].")
+        return replies[-1]
+
     chunks: list[str] = []
-    new = with_model(bot, ScriptedChatModel(script=[lambda prompt: reply]))
+    new = with_model(bot, ScriptedChatModel(script=[reply]))
     with new.composer.streaming(chunks.append):
         d = new.ask(DOSE_Q, audience="clinician").to_dict()
-    assert "".join(chunks) == reply and len(chunks) > 1
+    assert len(chunks) > 1 and "".join(chunks) == replies[0]
     assert d["composer"] == "llm:fake"
     assert "100 mg" not in d["answer"]
 

@@ -80,7 +80,7 @@ def test_ask_uses_history_json(client):
         ("What is riluzole?", "everyone", "[]", "audience"),
         ("What is riluzole?", "auto", "not json", "history_json"),
         ("What is riluzole?", "auto", '{"role": "user"}', "history_json"),
-        ("What is riluzole?", "auto", '[{"role": "wizard", "content": 1}]', ""),
+        ("What is riluzole?", "auto", '[{"role": "wizard", "content": 1}]', "role"),
     ],
 )
 def test_ask_bad_input_returns_an_error_dict(client, question, audience, history_json, expected):

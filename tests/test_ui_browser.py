@@ -171,27 +171,35 @@ def test_conversation_in_the_browser(page, ui_server):
     expect(banner).to_contain_text("emergency number")
     shot(page, "05-emergency")
 
-    # 5. Empty and overlong input get a friendly message, never a traceback.
+    # 5. An out-of-scope question is refused with the reason and what can be asked instead.
+    ask(page, "What is the capital of France?")
+    expect(bot_messages(page).last).to_contain_text("Why I can't answer this one")
+    expect(bot_messages(page).last).to_contain_text("You can ask, for example")
+    expect(banner).to_be_hidden()
+    expect(page.locator("#suggestion-0")).to_be_visible()
+    shot(page, "06-refused")
+
+    # 6. Empty and overlong input get a friendly message, never a traceback.
     before = bot_messages(page).count()
     page.locator("#send-button").click()
     wait_for_reply(page, before)
     expect(bot_messages(page).last).to_contain_text("please type a question")
     no_traceback(page)
-    shot(page, "06-empty-question")
+    shot(page, "07-empty-question")
 
     ask(page, ("riluzole " * 334)[:2995] + "dose?")  # 3,000 characters
     expect(bot_messages(page).last).to_contain_text("too long")
     expect(bot_messages(page).last).to_contain_text("shorter question")
     no_traceback(page)
-    shot(page, "07-too-long")
+    shot(page, "08-too-long")
 
-    # 6. A new conversation clears the chat, the sources and the banner.
+    # 7. A new conversation clears the chat, the sources and the banner.
     page.locator("#new-conversation").click()
     expect(bot_messages(page)).to_have_count(0)
     expect(user_messages(page)).to_have_count(0)
     expect(banner).to_be_hidden()
     expect(sources).not_to_contain_text(cited["title"])
     expect(page.locator("#question-box textarea")).to_have_value("")
-    shot(page, "08-new-conversation")
+    shot(page, "09-new-conversation")
 
     assert page.outside_requests == [], page.outside_requests

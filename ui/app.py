@@ -456,9 +456,16 @@ def create_app(assistant, *, concurrency_limit: int | None = None) -> gr.Blocks:
             api_name="chat",
             **common,
         )
+
+        def respond_to_suggestion(label, audience, chat, history):
+            """A clicked suggestion is asked as is; whatever is typed in the box stays there."""
+            for update in respond(label, audience, chat, history):
+                update.pop(question_box, None)
+                yield update
+
         clicks = [
             button.click(
-                respond,
+                respond_to_suggestion,
                 inputs=[button, audience_radio, chat_state, history_state],
                 api_visibility="private",
                 **common,
