@@ -191,6 +191,7 @@ def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
         lines.append(rules.safety.patient_lead)
     group = None
     lead = None
+    shown_sentences: list[str] = []
     for s in content:
         if not patient and s.group != group:
             group = s.group
@@ -198,7 +199,12 @@ def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
             lead = None
         text = render_sentence(s, facts, gloss, numbering)
         if s.lead and s.lead != lead:
-            lines.append(f"- {gloss.plain(s.lead) if gloss else s.lead}")
+            shown = s.lead
+            for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
+                if shown.startswith(earlier):
+                    shown = shown[len(earlier):].lstrip()
+            lines.append(f"- {gloss.plain(shown) if gloss else shown}")
+        shown_sentences.append(s.text)
         if s.lead:
             lines.append(f"  - {text}")
         else:
@@ -209,7 +215,8 @@ def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
         for d in verified.differences:
             for f, i in d.facts:
                 p = verified.sources[i]
-                lines.append(f"- {p.meta.title} — {p.section_label}: “{f.text}” [{numbering[i]}]")
+                where = "" if patient else f"{p.meta.title} — {p.section_label}: "
+                lines.append(f"- {where}“{f.text}” [{numbering[i]}]")
     if patient and content:
         lines.append("\n" + rules.safety.care_team_line)
     citations = [Citation(n, verified.sources[i]) for i, n in sorted(numbering.items(),

@@ -3,9 +3,9 @@
 A model only *drafts*: it gets the question and numbered passages, and its reply is parsed into
 the same :class:`~assistant.compose.Draft` the extractive composer produces. The guard then checks
 every sentence (citations, numbers, verbatim threshold facts) exactly as for the extractive
-composer, and the disclaimer is attached by code, never written by the model. A model that fails,
-times out or whose draft does not survive the guard is replaced by the extractive answer with a
-visible ``fallback_reason`` (see :meth:`assistant.pipeline.Assistant._answer`).
+composer, and the disclaimer is attached by code, never written by the model. A model that fails
+or times out, or whose draft leaves nothing after the guard, is replaced by the extractive answer
+with a visible ``fallback_reason`` (see :meth:`assistant.pipeline.Assistant._answer`).
 
 Nothing here contacts a server at import or construction time. The backends are optional extras::
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import queue
 import re
@@ -75,6 +76,11 @@ _JINJA = jinja2.Environment(
 )
 
 
+@functools.lru_cache(maxsize=32)
+def _template(source: str) -> jinja2.Template:
+    return _JINJA.from_string(source)
+
+
 class PromptFile(BaseModel):
     """One audience's prompt file: ``version``, ``system`` and ``user`` jinja2 templates."""
 
@@ -122,8 +128,10 @@ class Prompts:
             raise PromptError(f"no prompt for audience {audience!r}")
         pf = self.files[audience]
         try:
-            return (_JINJA.from_string(pf.system).render(**values).strip(),
-                    _JINJA.from_string(pf.user).render(**values).strip())
+            return (
+                _template(pf.system).render(**values).strip(),
+                _template(pf.user).render(**values).strip(),
+            )
         except jinja2.UndefinedError as exc:
             raise PromptError(f"prompt for {audience!r}: {exc.message}") from exc
 
@@ -166,12 +174,16 @@ def _defang(text: str) -> str:
 
 
 def format_passages(sources: Sequence[Passage]) -> str:
-    """``[n] (document title — section) text``, one passage per line, numbered from 1."""
+    """``[n] (document title — section) text``, one passage per line, numbered from 1.
+
+    A bullet's lead-in ("Initiate NIV when:") is shown as the last part of its section, so the
+    passage text is exactly the passage's own words (what its citation will quote).
+    """
     lines = []
     for n, p in enumerate(sources, 1):
-        section = " › ".join(p.section) if p.section else "General"
-        body = f"{p.lead} {p.body}" if p.lead else p.body
-        text = " ".join(body.split())
+        path = [*p.section, p.lead.rstrip(": ")] if p.lead else list(p.section)
+        section = " › ".join(path) if path else "General"
+        text = " ".join(p.body.split())
         lines.append(_defang(f"[{n}] ({p.meta.title} — {section}) {text}"))
     return "\n".join(lines)
 
@@ -321,8 +333,12 @@ def _pieces(reply: str) -> list[str]:
     return out
 
 
-def draft_from_text(text: str, sources: Sequence[Passage], composer: str = "llm",
-                    differences: tuple[Difference, ...] = ()) -> Draft:
+def draft_from_text(
+    text: str,
+    sources: Sequence[Passage],
+    composer: str = "llm",
+    differences: tuple[Difference, ...] = (),
+) -> Draft:
     """Parse a model reply into a :class:`Draft` over ``sources`` (numbered from 1 in the prompt).
 
     ``[n]`` markers become 0-based ``cites`` and are removed from the text. A sentence without a
@@ -392,6 +408,8 @@ class LLMComposer:
         name: the name reported as ``Answer.composer`` (default ``"llm:<backend>"``).
         rules: rules whose ``safety.injection_patterns`` mark untrusted passages (also set by
             :meth:`bind`).
+        max_retrieved: how many of the top retrieved passages the model sees (the passages
+            holding the question's threshold facts are always added).
 
     Example:
         >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -399,10 +417,18 @@ class LLMComposer:
         >>> bot = Assistant.load(composer=c)   # load() calls c.bind(bot)
     """
 
-    def __init__(self, chat_model: BaseChatModel, prompts: Prompts | None = None, *,
-                 timeout: float | None = 60.0, name: str | None = None,
-                 rules: Rules | None = None):
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        prompts: Prompts | None = None,
+        *,
+        timeout: float | None = 60.0,
+        name: str | None = None,
+        rules: Rules | None = None,
+        max_retrieved: int = MAX_RETRIEVED,
+    ):
         self.chat_model = chat_model
+        self.max_retrieved = max_retrieved
         self.prompts = prompts or load_prompts()
         self.timeout = timeout
         self.name = name or f"llm:{backend_name(chat_model)}"
@@ -413,8 +439,9 @@ class LLMComposer:
     # --- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_settings(cls, settings: Settings, rules: Rules | None = None,
-                      prompts: Prompts | None = None) -> LLMComposer:
+    def from_settings(
+        cls, settings: Settings, rules: Rules | None = None, prompts: Prompts | None = None
+    ) -> LLMComposer:
         """A composer for ``settings.composer`` (``"ollama"`` or ``"openai"``); no network call.
 
         Raises:
@@ -466,8 +493,11 @@ class LLMComposer:
             d.id for d in bot.corpus.documents.values() if self.detector.search(d.text)
         )
         if self.untrusted_docs:
-            log.warning("documents containing instructions to the assistant are never shown to "
-                        "the model: %s", ", ".join(sorted(self.untrusted_docs)))
+            log.warning(
+                "documents containing instructions to the assistant are never shown to "
+                "the model: %s",
+                ", ".join(sorted(self.untrusted_docs)),
+            )
 
     # --- prompt ------------------------------------------------------------------------------
 
@@ -482,20 +512,21 @@ class LLMComposer:
         sources: list[Passage] = []
         withheld: list[str] = []
 
-        def add(p: Passage) -> None:
-            if p in sources or p.kind == "disclaimer" or p.text.endswith(":"):
-                return
+        def add(p: Passage, fact: bool = False) -> None:
+            lead_in = p.text.endswith(":") and len(p.sentences) < 2 and not fact
+            if p in sources or p.kind == "disclaimer" or lead_in:
+                return  # a bare lead-in line ("... when:") is shown with its bullets instead
             if not self.trusted(p):
                 withheld.append(p.id)
                 return
             sources.append(p)
 
-        for hit in inp.retrieval.hits[:MAX_RETRIEVED]:
+        for hit in inp.retrieval.hits[: self.max_retrieved]:
             add(hit.passage)
         for fact in inp.facts:
             loc = self.factbook.located.get(fact.id) if self.factbook else None
             if loc:
-                add(loc.passage)
+                add(loc.passage, fact=True)
         return sources, withheld
 
     def question_text(self, inp: ComposeInput) -> str:
@@ -514,11 +545,11 @@ class LLMComposer:
             n_passages=len(sources),
             audience=inp.route.audience,
         )
-        return Prepared(messages, tuple(sources), self._differences(inp.facts, sources),
-                        tuple(withheld))
+        return Prepared(
+            messages, tuple(sources), self._differences(inp.facts, sources), tuple(withheld)
+        )
 
-    def _differences(self, facts: Sequence[Fact], sources: list[Passage]
-                     ) -> tuple[Difference, ...]:
+    def _differences(self, facts: Sequence[Fact], sources: list[Passage]) -> tuple[Difference, ...]:
         """Facts of one quantity from different documents with different figures."""
         if not self.factbook:
             return ()
@@ -528,8 +559,10 @@ class LLMComposer:
                 by_quantity.setdefault(f.quantity, []).append(f)
         out = []
         for quantity, group in by_quantity.items():
-            if len({f.doc for f in group}) < 2 or len({frozenset(numbers(f.text))
-                                                        for f in group}) < 2:
+            if (
+                len({f.doc for f in group}) < 2
+                or len({frozenset(numbers(f.text)) for f in group}) < 2
+            ):
                 continue
             items = []
             for f in group:
@@ -550,6 +583,11 @@ class LLMComposer:
             Exception: whatever the backend raises (the pipeline falls back).
         """
         prepared = self.prepare(inp)
+        if prepared.withheld:
+            log.warning(
+                "passages addressing the assistant withheld from the model: %s",
+                ", ".join(prepared.withheld),
+            )
         if not prepared.sources:
             return Draft((), (), composer=self.name)
         sink = _STREAM_SINK.get()
@@ -559,8 +597,7 @@ class LLMComposer:
                 sink(chunk)
             return stream.draft()
         reply = call_with_timeout(lambda: self.chat_model.invoke(prepared.messages), self.timeout)
-        return draft_from_text(_content(reply), prepared.sources, self.name,
-                               prepared.differences)
+        return draft_from_text(_content(reply), prepared.sources, self.name, prepared.differences)
 
     def stream(self, inp: ComposeInput) -> LLMStream:
         """Text chunks as the model writes them; ``.draft()`` afterwards gives the Draft.
@@ -627,11 +664,15 @@ class LLMStream:
             raise StopIteration
         if not self._started:
             self._started = True
-            self._deadline = (time.monotonic() + self.composer.timeout
-                              if self.composer.timeout is not None else None)
+            self._deadline = (
+                time.monotonic() + self.composer.timeout
+                if self.composer.timeout is not None
+                else None
+            )
             ctx = contextvars.copy_context()
-            threading.Thread(target=ctx.run, args=(self._run,), name="llm-stream",
-                             daemon=True).start()
+            threading.Thread(
+                target=ctx.run, args=(self._run,), name="llm-stream", daemon=True
+            ).start()
         while True:
             wait = None if self._deadline is None else self._deadline - time.monotonic()
             try:
@@ -663,8 +704,9 @@ class LLMStream:
         """The Draft from the whole reply (consumes the rest of the stream first)."""
         for _ in self:
             pass
-        return draft_from_text(self.text, self.sources, self.composer.name,
-                               self.prepared.differences)
+        return draft_from_text(
+            self.text, self.sources, self.composer.name, self.prepared.differences
+        )
 
 
 # --- history-aware query rewriting -------------------------------------------------------------
@@ -708,14 +750,24 @@ def _clean_rewrite(reply: str) -> str:
     lines = [ln.strip() for ln in (reply or "").strip().splitlines() if ln.strip()]
     if not lines:
         return ""
-    text = re.sub(r"^(?:standalone\s+)?(?:search\s+)?(?:query|question)\s*:\s*", "", lines[0],
-                  flags=re.IGNORECASE)
+    text = re.sub(
+        r"^(?:standalone\s+)?(?:search\s+)?(?:query|question)\s*:\s*",
+        "",
+        lines[0],
+        flags=re.IGNORECASE,
+    )
     return text.strip().strip("\"'“”").strip()
 
 
-def rewrite_query(question: str, history: Sequence[dict], chat_model: BaseChatModel, *,
-                  rules: Rules | None = None, resolver: FollowUpResolver | None = None,
-                  timeout: float | None = 30.0) -> str:
+def rewrite_query(
+    question: str,
+    history: Sequence[dict],
+    chat_model: BaseChatModel,
+    *,
+    rules: Rules | None = None,
+    resolver: FollowUpResolver | None = None,
+    timeout: float | None = 30.0,
+) -> str:
     """A standalone search query for a follow-up, written by the model and then checked.
 
     A question with no history, or one that leans on nothing earlier (no pronoun, ellipsis or
@@ -734,8 +786,11 @@ def rewrite_query(question: str, history: Sequence[dict], chat_model: BaseChatMo
     ]
     messages = [
         SystemMessage(content=REWRITE_SYSTEM),
-        HumanMessage(content="Conversation:\n" + "\n".join(turns)
-                     + f"\n\nLast question: {question}\n\nStandalone query:"),
+        HumanMessage(
+            content="Conversation:\n"
+            + "\n".join(turns)
+            + f"\n\nLast question: {question}\n\nStandalone query:"
+        ),
     ]
     try:
         reply = call_with_timeout(lambda: chat_model.invoke(messages), timeout)
@@ -799,17 +854,28 @@ class ParaphrasingFakeModel(BaseChatModel):
         lines = []
         for n, text in sorted(parse_prompt_passages(user).items())[: self.max_passages]:
             for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text):
-                sentence = sentence.strip().rstrip(".")
+                sentence = sentence.strip().rstrip(".:")
                 if sentence:
                     lines.append(f"- {paraphrase(sentence)} [{n}].")
         return "\n".join(lines)
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(
-            content=self.reply_for(messages)))])
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(content=self.reply_for(messages)))]
+        )
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         for piece in re.findall(r"\S+\s*", self.reply_for(messages)):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))

@@ -20,7 +20,7 @@ from .index import SyncReport, VectorIndex
 from .retrieve import HybridRetriever, KeywordIndex, Retrieval
 from .route import Route, Router
 from .rules import Rules
-from .text import tokens
+from .text import numbers, tokens
 
 log = logging.getLogger(__name__)
 
@@ -201,10 +201,11 @@ class Assistant:
             raise ValueError("audience must be 'auto', 'clinician' or 'patient'")
         turns = validate_history(history, self.settings.max_history_turns)
         route = self.router.route(question, audience)
-        if route.requested == "auto" and route.reason.startswith("weak") and turns:
+        query = self.followups.resolve(route.cleaned or question, turns)
+        if query.carried and route.requested == "auto" and route.reason.startswith("weak"):
+            # A follow-up with no audience signal of its own keeps the conversation's audience.
             route = self.router.follow_conversation(route, [m["content"] for m in turns
                                                             if m["role"] == "user"])
-        query = self.followups.resolve(route.cleaned or question, turns)
         found = self.retriever.search(query.text, self.settings.top_k, retrieval)
         return self._answer(question, route, query, found, turns)
 
@@ -289,7 +290,20 @@ class Assistant:
                 facts.append(f)
         if route.intent == "self_treatment":
             facts += [f for f in self.factbook.of_kind("dose") if f not in facts]
+        if route.audience == "patient":
+            facts = self._one_per_agreeing_quantity(facts)
         return facts
+
+    def _one_per_agreeing_quantity(self, facts: list) -> list:
+        """For patients, sources that agree on a figure are quoted once (a patient source first);
+        sources that disagree are all kept, side by side."""
+        out: list = []
+        for f in sorted(facts, key=lambda f: self.corpus.documents[f.doc].meta.audience != "patient"):
+            same = [g for g in out if f.quantity and g.quantity == f.quantity
+                    and numbers(g.text) == numbers(f.text)]
+            if not same:
+                out.append(f)
+        return [f for f in facts if f in out]
 
     def _guard_report(self, v: Verified, route: Route, query: SearchQuery, found: Retrieval) -> dict:
         return {
@@ -348,7 +362,7 @@ class Assistant:
     def _question_for(heading: str, audience: str) -> str:
         if heading.endswith("?"):
             return heading
-        topic = heading if re.search(r"\b[A-Z]{2,}\b", heading) else heading.lower()
+        topic = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in heading.split())
         if audience == "patient":
             return f"What should I know about {topic}?"
         return f"What do the sources say about {topic}?"

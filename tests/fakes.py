@@ -44,14 +44,15 @@ class ScriptedChatModel(BaseChatModel):
 
     def _reply(self, messages: list[BaseMessage]) -> str:
         texts = [str(m.content) for m in messages]
-        user = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)),
-                    "")
+        user = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
         with self._lock:
             k = len(self.calls)
             self.calls.append(texts)
         if k >= len(self.script):
-            pytest.fail(f"the model was called {k + 1} times but scripted for "
-                        f"{len(self.script)}", pytrace=False)
+            pytest.fail(
+                f"the model was called {k + 1} times but scripted for {len(self.script)}",
+                pytrace=False,
+            )
         if self.sleep:
             time.sleep(self.sleep)
         item = self.script[k]
@@ -64,13 +65,24 @@ class ScriptedChatModel(BaseChatModel):
                 pytest.fail(f"scripted reply {k} failed: {exc!r}", pytrace=False)
         return item
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(
-            content=self._reply(messages)))])
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(content=self._reply(messages)))]
+        )
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         for piece in re.findall(r"\S+\s*", self._reply(messages)):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
