@@ -114,12 +114,14 @@ class Glossary:
             for m in rx.finditer(text):
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
-                if text[m.start() - 1 : m.start()] == "(" and text[m.end() : m.end() + 1] == ")":
-                    continue  # "(EMG)" right after its spelled-out form
                 after = text[m.end() : m.end() + 2]
-                if after.startswith(" (") or after.startswith("—") or after.startswith(" –"):
-                    continue  # the source already explains the term
-                if e.plain.lower() in text.lower():
+                explained = (
+                    (text[m.start() - 1 : m.start()] == "(" and after[:1] == ")")  # "(EMG)"
+                    or after.startswith((" (", "—", " –"))  # the source explains the term
+                    or e.plain.lower() in text.lower()
+                )
+                if explained:
+                    taken.append((m.start(), m.end()))  # and no shorter term inside it either
                     continue
                 taken.append((m.start(), m.end()))
                 word = e.plain
@@ -155,9 +157,11 @@ def render_sentence(s: DraftSentence, facts: list[Fact], glossary: Glossary | No
     marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
     if glossary is not None:
         # For patients a threshold fact is framed by its plain lead-in, then quoted verbatim.
-        framed = [f for f in facts if f.plain and f.text in s.text]
-        if framed:
-            return " ".join(f"{f.plain} “{f.text}”." for f in framed) + f" {marks}"
+        inside = [f for f in facts if f.text in s.text]
+        framed = [f for f in inside if f.plain]
+        if framed and len(framed) == len(inside):
+            # The plain lead-in, then the verbatim quote set apart on its own line.
+            return "\n".join(f"{f.plain}\n  > “{f.text}” {marks}" for f in framed)
     parts = []
     for seg, is_fact in _quote_facts(s.text, facts):
         if is_fact:
@@ -205,10 +209,8 @@ def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
                     shown = shown[len(earlier):].lstrip()
             lines.append(f"- {gloss.plain(shown) if gloss else shown}")
         shown_sentences.append(s.text)
-        if s.lead:
-            lines.append(f"  - {text}")
-        else:
-            lines.append(f"- {text}")
+        indent = "  " if s.lead else ""
+        lines.append(f"{indent}- " + text.replace("\n", "\n" + indent))
         lead = s.lead
     if verified.differences:
         lines.append(f"\n**{rules.safety.sources_differ_line}**")

@@ -7,6 +7,7 @@ question, drops near-duplicates across documents, and cites each one. A language
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,6 +20,7 @@ from .rules import Fact, Rules
 from .text import QUESTION_WORDS, content_tokens, jaccard, numbers, tokens
 
 PATIENT_MAX_SENTENCE_GRADE = 16.0
+_ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
 
 
 def _repetitive(text: str) -> bool:
@@ -184,7 +186,7 @@ class ExtractiveComposer:
                 loc = self.factbook.located[fact.id]
                 candidates.append(_Candidate(loc.passage, loc.sentence, 1e6, forced=True,
                                              words=set(content_tokens(loc.sentence.text))))
-        chosen = self._select(candidates, limit, 0.5 if patient else 0.35)
+        chosen = self._with_antecedents(self._select(candidates, limit, 0.5 if patient else 0.35))
         if not chosen:
             return Draft((), ())
         sources: list[Passage] = []
@@ -225,6 +227,22 @@ class ExtractiveComposer:
             first_of_doc.setdefault(c.passage.doc_id, rank[id(c)])
         chosen.sort(key=lambda c: (first_of_doc[c.passage.doc_id], c.sentence.start))
         return chosen
+
+    @staticmethod
+    def _with_antecedents(chosen: list[_Candidate]) -> list[_Candidate]:
+        """A sentence that points back ("These tests ...") comes with the sentence before it."""
+        out: list[_Candidate] = []
+        spans = {(c.passage.id, c.sentence.start) for c in chosen}
+        for c in chosen:
+            sents = c.passage.sentences
+            k = sents.index(c.sentence)
+            if k > 0 and _ANAPHORA.match(c.sentence.text):
+                prev = sents[k - 1]
+                if (c.passage.id, prev.start) not in spans and not prev.text.endswith(":"):
+                    out.append(_Candidate(c.passage, prev, c.score, words=c.words))
+                    spans.add((c.passage.id, prev.start))
+            out.append(c)
+        return out
 
     def _differences(self, facts, sources, sentences) -> tuple[Difference, ...]:
         by_quantity: dict[str, list[Fact]] = {}

@@ -92,10 +92,15 @@ class Guard:
             if t not in STOPWORDS and t.isalpha() and (t in self.keyword.df or speller.known_form(t)):
                 covered.append(t)
         for word in dict.fromkeys(retrieval.unknown_terms):
-            if not word.isalpha() or stem(word) in self.known_words or self._near_known(word):
+            if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
                 continue
             rank = self._english_rank(word)
-            if len(word) >= 4 and (rank is None or rank > RARE_WORD_RANK):
+            if rank is not None and rank <= RARE_WORD_RANK:
+                continue  # an ordinary English word the corpus happens not to use
+            if self._near_known(word):
+                continue  # a misspelling of the assistant's own vocabulary
+            rank = self._misspelt_english_rank(word) if rank is None else rank
+            if rank is None or rank > RARE_WORD_RANK:
                 outside.append(word)
         if outside:
             return ScopeDecision(
@@ -113,6 +118,7 @@ class Guard:
             return ScopeDecision(False, "no passage of the guidelines matches the question")
         return ScopeDecision(True, "covered")
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _near_known(self, word: str) -> bool:
         """A misspelling of the assistant's own vocabulary ("cutof" ~ "cutoff")."""
         return len(word) >= 4 and bool(
@@ -128,7 +134,11 @@ class Guard:
                 rank = self.general_vocab.get(base + suffix)
                 if rank is not None:
                     return rank
-        # A misspelt ordinary word ("inheritted", "cutof") is still ordinary.
+        return None
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
+    def _misspelt_english_rank(self, word: str) -> int | None:
+        """A misspelt ordinary word ("inheritted") is still ordinary."""
         pool = [w for w in self._english_by_initial().get(word[0], [])
                 if abs(len(w) - len(word)) <= 2]
         close = difflib.get_close_matches(word, pool, n=1, cutoff=0.85)

@@ -59,7 +59,12 @@ class KeywordIndex:
         self.df = Counter(t for d in docs for t in set(d))
         self.n_docs = max(len(docs), 1)
         self.speller = Speller(self.df, english)
-        self.synonyms = synonyms or {}
+        # Keys are matched against the query's tokens with stopwords removed: normalise alike.
+        self.synonyms: dict[str, list[str]] = {}
+        for phrase, expansion in (synonyms or {}).items():
+            key = " ".join(t for t in phrase.split() if t not in STOPWORDS)
+            if key:
+                self.synonyms.setdefault(key, []).extend(expansion)
 
     def idf(self, token: str) -> float:
         return math.log(1 + self.n_docs / (1 + self.df.get(token, 0)))
@@ -80,8 +85,9 @@ class KeywordIndex:
             if fixed != tok:
                 corrected.append((tok, fixed))
             out.append(fixed)
+        joined = f" {' '.join(out)} "
         for phrase, expansion in self.synonyms.items():
-            if phrase in " ".join(out):
+            if f" {phrase} " in joined:
                 out.extend(expansion)
         return out, unknown, corrected
 

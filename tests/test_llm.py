@@ -351,11 +351,11 @@ def test_model_error_falls_back_with_a_visible_reason(bot):
 
 @integration
 def test_model_timeout_falls_back_quickly(bot):
-    model = ScriptedChatModel(script=["too late"], sleep=3.0)
+    model = ScriptedChatModel(script=["too late"], sleep=10.0)
     slow = with_model(bot, model, timeout=0.5)
     start = time.monotonic()
     d = slow.ask(DOSE_Q, audience="clinician").to_dict()
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 2.5  # the 0.5 s wait and the extractive answer, not 10 s
     assert d["composer"] == "extractive"
     assert re.search(r"time ?out|timed out", d["fallback_reason"], re.IGNORECASE)
     assert DOSE in d["answer"]
