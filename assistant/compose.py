@@ -19,7 +19,7 @@ from .route import Route
 from .rules import Fact, Rules
 from .text import QUESTION_WORDS, content_tokens, jaccard, numbers, tokens
 
-PATIENT_MAX_SENTENCE_GRADE = 16.0
+PATIENT_MAX_SENTENCE_GRADE = 14.0
 _ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
 
 
