@@ -37,8 +37,14 @@ class Citation:
             "start": p.start,
             "end": p.end,
             "references": [
-                {"n": r.n, "type": r.type, "title": r.title, "source": r.source, "year": r.year,
-                 "label": r.label()}
+                {
+                    "n": r.n,
+                    "type": r.type,
+                    "title": r.title,
+                    "source": r.source,
+                    "year": r.year,
+                    "label": r.label(),
+                }
                 for r in p.references
             ],
             "unlisted_markers": [m for m in p.markers if m not in listed],
@@ -94,7 +100,9 @@ class Answer:
             for c in self.citations:
                 d = c.to_dict()
                 refs = "; ".join(r["label"] for r in d["references"])
-                out.append(f"  [{c.n}] {d['title']} — {d['section']}" + (f" ({refs})" if refs else ""))
+                out.append(
+                    f"  [{c.n}] {d['title']} — {d['section']}" + (f" ({refs})" if refs else "")
+                )
         if self.disclaimer:
             out.append("\n" + self.disclaimer)
         return "\n".join(out)
@@ -127,8 +135,9 @@ class Glossary:
                 word = e.plain
                 if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ""):
                     word = word[0].upper() + word[1:]
-                edits.append((m.start(), m.end(),
-                              f"{word} ({m.group(0)})" if e.keep_term else word))
+                edits.append(
+                    (m.start(), m.end(), f"{word} ({m.group(0)})" if e.keep_term else word)
+                )
         for a, b, new in sorted(edits, reverse=True):
             text = text[:a] + new + text[b:]
         return text
@@ -152,8 +161,9 @@ def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
     return out
 
 
-def render_sentence(s: DraftSentence, facts: list[Fact], glossary: Glossary | None,
-                    numbering: dict[int, int]) -> str:
+def render_sentence(
+    s: DraftSentence, facts: list[Fact], glossary: Glossary | None, numbering: dict[int, int]
+) -> str:
     marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
     if glossary is not None:
         # For patients a threshold fact is framed by its plain lead-in, then quoted verbatim.
@@ -172,8 +182,9 @@ def render_sentence(s: DraftSentence, facts: list[Fact], glossary: Glossary | No
     return f"{text} {marks}".rstrip()
 
 
-def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
-           top_lines: list[str]) -> tuple[str, list[Citation]]:
+def render(
+    verified: Verified, audience: str, rules: Rules, glossary: Glossary, top_lines: list[str]
+) -> tuple[str, list[Citation]]:
     """Markdown for a verified draft, and its citations numbered by first appearance."""
     patient = audience == "patient"
     numbering: dict[int, int] = {}
@@ -206,7 +217,7 @@ def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
             shown = s.lead
             for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
                 if shown.startswith(earlier):
-                    shown = shown[len(earlier):].lstrip()
+                    shown = shown[len(earlier) :].lstrip()
             lines.append(f"- {gloss.plain(shown) if gloss else shown}")
         shown_sentences.append(s.text)
         indent = "  " if s.lead else ""
@@ -221,8 +232,9 @@ def render(verified: Verified, audience: str, rules: Rules, glossary: Glossary,
                 lines.append(f"- {where}“{f.text}” [{numbering[i]}]")
     if patient and content:
         lines.append("\n" + rules.safety.care_team_line)
-    citations = [Citation(n, verified.sources[i]) for i, n in sorted(numbering.items(),
-                                                                         key=lambda kv: kv[1])]
+    citations = [
+        Citation(n, verified.sources[i]) for i, n in sorted(numbering.items(), key=lambda kv: kv[1])
+    ]
     text = "\n".join(lines).strip()
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text, citations

@@ -85,7 +85,11 @@ def cmd_ingest(args) -> int:
     from .rules import Rules, RulesError
 
     settings = Settings.from_env(
-        **{k: v for k, v in {"index_dir": args.index_dir, "corpus_dir": args.corpus_dir}.items() if v}
+        **{
+            k: v
+            for k, v in {"index_dir": args.index_dir, "corpus_dir": args.corpus_dir}.items()
+            if v
+        }
     )
     started = time.perf_counter()
     try:
@@ -96,8 +100,10 @@ def cmd_ingest(args) -> int:
         return EXIT_BAD_INPUT
     report = VectorIndex(settings).sync(corpus)
     n = len(corpus.passages)
-    print(f"ingested {len(corpus.documents)} documents, {n} passages: {report} "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(
+        f"ingested {len(corpus.documents)} documents, {n} passages: {report} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
     return 0
 
 

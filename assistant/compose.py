@@ -139,8 +139,11 @@ class ExtractiveComposer:
             t for t in inp.retrieval.terms if t not in QUESTION_WORDS and len(t) > 1
         } or set(inp.retrieval.terms)
         # In a follow-up the new question's own words matter more than the carried subject.
-        own = (set(self.keyword.analyse(inp.query.original)[0]) if inp.query.carried
-               else set(query_terms))
+        own = (
+            set(self.keyword.analyse(inp.query.original)[0])
+            if inp.query.carried
+            else set(query_terms)
+        )
 
         def weight(t: str) -> float:
             return self.idf(t) * (1.0 if t in own else 0.4)
@@ -166,8 +169,16 @@ class ExtractiveComposer:
                     score /= 1.0 + 0.15 * max(0.0, grade - 8.0)
                     if p.meta.audience == "patient":
                         score *= 1.3
-                candidates.append(_Candidate(p, s, score, words=set(content_tokens(s.text)),
-                                             relevance=relevance, hard=hard))
+                candidates.append(
+                    _Candidate(
+                        p,
+                        s,
+                        score,
+                        words=set(content_tokens(s.text)),
+                        relevance=relevance,
+                        hard=hard,
+                    )
+                )
         if patient and candidates:
             # Plain words never cost the answer its most relevant sentence; other sentences too
             # hard for a patient answer are left out (threshold facts still come, verbatim).
@@ -178,14 +189,26 @@ class ExtractiveComposer:
             loc = self.factbook.located.get(fact.id)
             if loc:
                 candidates.append(
-                    _Candidate(loc.passage, loc.sentence, 1e6, forced=True,
-                               words=set(content_tokens(loc.sentence.text)))
+                    _Candidate(
+                        loc.passage,
+                        loc.sentence,
+                        1e6,
+                        forced=True,
+                        words=set(content_tokens(loc.sentence.text)),
+                    )
                 )
         if inp.route.intent == "self_treatment":
             for fact in self.factbook.of_kind("dose"):
                 loc = self.factbook.located[fact.id]
-                candidates.append(_Candidate(loc.passage, loc.sentence, 1e6, forced=True,
-                                             words=set(content_tokens(loc.sentence.text))))
+                candidates.append(
+                    _Candidate(
+                        loc.passage,
+                        loc.sentence,
+                        1e6,
+                        forced=True,
+                        words=set(content_tokens(loc.sentence.text)),
+                    )
+                )
         chosen = self._with_antecedents(self._select(candidates, limit, 0.5 if patient else 0.35))
         if not chosen:
             return Draft((), ())
@@ -196,8 +219,9 @@ class ExtractiveComposer:
                 sources.append(c.passage)
             idx = sources.index(c.passage)
             sentences.append(
-                DraftSentence(c.sentence.text, (idx,), lead=c.passage.lead,
-                              group=evidence_group(c.passage))
+                DraftSentence(
+                    c.sentence.text, (idx,), lead=c.passage.lead, group=evidence_group(c.passage)
+                )
             )
         order = {g: k for k, g in enumerate(GROUP_ORDER)}
         if not patient:

@@ -1,4 +1,4 @@
-"""Follow-ups: carry the subject of recent turns into the search query when a question leans on it."""
+"""Follow-ups: carry the subject of recent turns into the search query when a question needs it."""
 
 from __future__ import annotations
 
@@ -47,9 +47,13 @@ class FollowUpResolver:
         ]
         self.general = {sub.name for sub in s.subjects if sub.kind == "topic"}
         # What a pronoun can stand for: a drug, procedure or test (a symptom is what it treats).
-        self.referents = {sub.name for sub in s.subjects if sub.kind in ("drug", "procedure", "test")}
+        self.referents = {
+            sub.name for sub in s.subjects if sub.kind in ("drug", "procedure", "test")
+        }
         self.kind = {sub.name: sub.kind for sub in s.subjects}
-        self.categories = [(kind, compile_phrase(w)) for kind, ws in s.categories.items() for w in ws]
+        self.categories = [
+            (kind, compile_phrase(w)) for kind, ws in s.categories.items() for w in ws
+        ]
         self.leaning = [re.compile(p, re.IGNORECASE) for p in s.leaning_patterns]
         self.attributes = {t for a in s.attributes for t in tokens(a)}
         self.max_turns = s.max_turns
@@ -84,7 +88,9 @@ class FollowUpResolver:
             return SearchQuery(question, question, reason="follow-up, but no earlier subject")
         why = "ellipsis" if ellipsis else "bare attribute" if bare else "pronoun"
         text = f"{question} {' '.join(carried)}"
-        return SearchQuery(text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}")
+        return SearchQuery(
+            text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}"
+        )
 
     def _recent_subjects(self, history: list[Message]) -> tuple[str, ...]:
         """The subject of the latest turn that has one: what the user named, else the main
@@ -98,8 +104,11 @@ class FollowUpResolver:
             found = [n for n in named if n not in self.general]
             asked = {kind for kind, rx in self.categories if rx.search(m["content"])}
             if not found and asked and k + 1 < len(turns) and turns[k + 1]["role"] == "assistant":
-                answer = [n for n in self.subjects_in(turns[k + 1]["content"])
-                          if self.kind.get(n) in asked]
+                answer = [
+                    n
+                    for n in self.subjects_in(turns[k + 1]["content"])
+                    if self.kind.get(n) in asked
+                ]
                 found = answer[:1]
             found = found or named
             if found:

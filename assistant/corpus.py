@@ -47,7 +47,10 @@ _REF_TYPES = ("Guideline", "Research", "FDA Drug Label", "Review", "Drug Label")
 # "... text 1, 2" or "... text 2." at the end of a line or sentence.
 _MARKER = re.compile(r"(?<=[\w).%\]])\s+(\d{1,2}(?:,\s*\d{1,2})*)\.?\s*$")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
-_DISCLAIMER_OPENING = re.compile(r"^(?:The above information is an educational aid|This information is intended for healthcare professionals)")
+_DISCLAIMER_OPENING = re.compile(
+    r"^(?:The above information is an educational aid"
+    r"|This information is intended for healthcare professionals)"
+)
 _ABBREV_END = re.compile(r"\b(?:e\.g|i\.e|Dr|vs|Mr|Mrs|Ms|St|approx|etc|al)\.$")
 
 
@@ -235,8 +238,9 @@ def _parse_numbered_ref(n: int, body: str) -> Reference:
     parts = [p.strip() for p in re.split(r"\.\s+", body) if p.strip()]
     title = parts[1] if len(parts) > 2 else body
     source = parts[2] if len(parts) > 2 else ""
-    return Reference(n=n, type="Research", title=title, source=source,
-                     year=int(year.group()) if year else None)
+    return Reference(
+        n=n, type="Research", title=title, source=source, year=int(year.group()) if year else None
+    )
 
 
 def load_meta(path: Path) -> DocMeta:
@@ -288,7 +292,8 @@ def parse_document(doc_id: str, text: str, meta: DocMeta, path: Path | None = No
         stop = disc_heading if disc_heading and disc_heading > ref_start else len(lines)
         doc.references = _parse_dr_oracle_refs(lines[ref_start + 1 : stop])
     numbered = [
-        (i, m) for i, ln in enumerate(lines)
+        (i, m)
+        for i, ln in enumerate(lines)
         if text[ln.start - 2 : ln.start] == "  " and (m := _NUMBERED_REF.match(ln.text))
     ]
     if numbered and not doc.references:
@@ -406,7 +411,8 @@ class Corpus:
             meta = load_meta(path.with_name(path.stem + ".meta.yaml"))
             docs[path.stem] = parse_document(path.stem, read_text(path), meta, path)
         orphans = [
-            p.name for p in folder.glob("*.meta.yaml")
+            p.name
+            for p in folder.glob("*.meta.yaml")
             if p.name.removesuffix(".meta.yaml") not in docs
         ]
         if orphans:

@@ -27,8 +27,9 @@ def model():
 
 def embed(texts: list[str]) -> list[list[float]]:
     """Unit-length embeddings, so a dot product is the cosine similarity."""
-    vectors = model().encode(texts, normalize_embeddings=True, batch_size=32,
-                             show_progress_bar=False)
+    vectors = model().encode(
+        texts, normalize_embeddings=True, batch_size=32, show_progress_bar=False
+    )
     return vectors.tolist()
 
 
@@ -38,7 +39,7 @@ class LocalEmbeddingFunction(EmbeddingFunction[Documents]):
     def __init__(self) -> None:
         pass
 
-    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - chroma's signature
+    def __call__(self, input: Documents) -> Embeddings:
         import numpy as np
 
         return [np.asarray(v, dtype=np.float32) for v in embed(list(input))]

@@ -1,4 +1,4 @@
-"""Evaluation suite: cases as data, one small class per metric, a runner returning a metrics dict."""
+"""Evaluation suite: cases as data, one small class per metric, a runner returning metrics."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def reading_grade(text: str) -> float:
 
     lines = []
     for line in text.splitlines():
-        line = re.sub(r"[*_>#]+|^\s*-\s*", "", line).strip().strip("“”\"")
+        line = re.sub(r"[*_>#]+|^\s*-\s*", "", line).strip().strip('“”"')
         if line:
             lines.append(line if line[-1] in ".?!" else line + ".")
     return float(textstat.flesch_kincaid_grade(" ".join(lines))) if lines else 0.0
@@ -131,7 +131,9 @@ class StatusAccuracy:
         ok = [r for r in results if r.answer["status"] == r.case.expected_status]
         for r in results:
             if r.answer["status"] != r.case.expected_status:
-                r.failures.append(f"status {r.answer['status']} (expected {r.case.expected_status})")
+                r.failures.append(
+                    f"status {r.answer['status']} (expected {r.case.expected_status})"
+                )
         return {self.name: len(ok) / len(results) if results else 1.0}
 
 
@@ -148,8 +150,14 @@ class RetrievalRank:
             top5 = got[:5]
             found = [any(_section_matches(ref, it) for it in top5) for ref in refs]
             recalls.append(sum(found) / len(refs))
-            rank = next((k + 1 for k, it in enumerate(got)
-                         if any(_section_matches(ref, it) for ref in refs)), None)
+            rank = next(
+                (
+                    k + 1
+                    for k, it in enumerate(got)
+                    if any(_section_matches(ref, it) for ref in refs)
+                ),
+                None,
+            )
             rranks.append(1.0 / rank if rank else 0.0)
         return {
             "recall_at_5": statistics.fmean(recalls) if recalls else 1.0,
@@ -300,7 +308,8 @@ class Readability:
 
     def __call__(self, results: list[Result]) -> dict:
         grades = [
-            reading_grade(answer_body(r.answer)) for r in results
+            reading_grade(answer_body(r.answer))
+            for r in results
             if r.answer["audience"] == "patient" and r.answer["status"] == "answered"
         ]
         return {
@@ -333,8 +342,12 @@ def routing_accuracy(bot, items: list[RoutingItem]) -> tuple[float, list[str]]:
 # --- the runner ------------------------------------------------------------------------------
 
 # Metrics where lower is better; all others: higher is better. Latency is reported, not gated.
-LOWER_IS_BETTER = {"number_grounding_violations", "forbidden_text_rate", "patient_grade_median",
-                   "patient_grade_max"}
+LOWER_IS_BETTER = {
+    "number_grounding_violations",
+    "forbidden_text_rate",
+    "patient_grade_median",
+    "patient_grade_max",
+}
 NOT_GATED = {"latency_p50_ms", "latency_p95_ms", "patient_answers", "cases", "passed"}
 TARGETS = {
     "number_grounding_violations": ("<=", 0),
@@ -351,8 +364,10 @@ def run_cases(bot, cases: list[Case], mode: str) -> list[Result]:
         history: list[dict] = []
         for turn in case.conversation:
             prior = bot.ask(turn, case.audience, history, retrieval=mode)
-            history += [{"role": "user", "content": turn},
-                        {"role": "assistant", "content": prior.answer}]
+            history += [
+                {"role": "user", "content": turn},
+                {"role": "assistant", "content": prior.answer},
+            ]
         started = time.perf_counter()
         answer = bot.ask(case.user_input, case.audience, history, retrieval=mode)
         elapsed = (time.perf_counter() - started) * 1000
@@ -363,9 +378,20 @@ def run_cases(bot, cases: list[Case], mode: str) -> list[Result]:
 def score(bot, results: list[Result]) -> dict:
     expected = {d.audience: d.text for d in bot.rules.disclaimers}
     metrics: dict = {}
-    for metric in (StatusAccuracy(), RetrievalRank(), VerbatimFacts(), KeyPoints(),
-                   CitationPrecision(), NumberGrounding(), MustNotContain(), Disclaimers(expected),
-                   Audience(), FollowUps(), Readability(), Latency()):
+    for metric in (
+        StatusAccuracy(),
+        RetrievalRank(),
+        VerbatimFacts(),
+        KeyPoints(),
+        CitationPrecision(),
+        NumberGrounding(),
+        MustNotContain(),
+        Disclaimers(expected),
+        Audience(),
+        FollowUps(),
+        Readability(),
+        Latency(),
+    ):
         metrics.update(metric(results))
     metrics["cases"] = len(results)
     metrics["passed"] = sum(1 for r in results if not r.failures)
@@ -385,10 +411,15 @@ def evaluate(bot, modes=("keyword", "dense", "hybrid"), folder: Path = EVALS_DIR
         report["modes"][mode] = {
             "metrics": metrics,
             "failures": {r.case.id: r.failures for r in results if r.failures},
-            "answers": {r.case.id: {"status": r.answer["status"], "audience": r.answer["audience"],
-                                    "answer": r.answer["answer"],
-                                    "search_query": r.answer["search_query"]}
-                        for r in results},
+            "answers": {
+                r.case.id: {
+                    "status": r.answer["status"],
+                    "audience": r.answer["audience"],
+                    "answer": r.answer["answer"],
+                    "search_query": r.answer["search_query"],
+                }
+                for r in results
+            },
         }
     return report
 
@@ -428,8 +459,13 @@ def markdown(report: dict) -> str:
         lines.append(f"| {n} | " + " | ".join(row) + " |")
     main = report["modes"].get("hybrid") or report["modes"][modes[-1]]
     if main["failures"]:
-        lines += ["", f"Failing cases ({modes[-1] if 'hybrid' not in modes else 'hybrid'}):", "",
-                  "| case | reasons |", "|---|---|"]
+        lines += [
+            "",
+            f"Failing cases ({modes[-1] if 'hybrid' not in modes else 'hybrid'}):",
+            "",
+            "| case | reasons |",
+            "|---|---|",
+        ]
         for cid, reasons in sorted(main["failures"].items()):
             lines.append(f"| {cid} | {'; '.join(reasons).replace('|', '/')} |")
     if report["routing_errors"]:
@@ -456,8 +492,15 @@ def main(args) -> int:
     """``assistant eval``: print the table, write the JSON report, apply the baseline gate."""
     from .pipeline import Assistant
 
-    overrides = {k: v for k, v in {"index_dir": args.index_dir, "corpus_dir": args.corpus_dir,
-                                   "rules_dir": getattr(args, "rules_dir", None)}.items() if v}
+    overrides = {
+        k: v
+        for k, v in {
+            "index_dir": args.index_dir,
+            "corpus_dir": args.corpus_dir,
+            "rules_dir": getattr(args, "rules_dir", None),
+        }.items()
+        if v
+    }
     composer = None
     if getattr(args, "composer", None) == "fake-paraphrase":
         from .llm import LLMComposer, ParaphrasingFakeModel, load_prompts
@@ -475,9 +518,16 @@ def main(args) -> int:
         Path(args.report).write_text(json.dumps(report, indent=1, ensure_ascii=False))
     if args.baseline and args.update_baseline:
         gated = {k: v for k, v in metrics.items() if k not in NOT_GATED}
-        Path(args.baseline).write_text(json.dumps(
-            {"tolerance": {"default": DEFAULT_TOLERANCE, "patient_grade": 0.5},
-             "metrics": gated}, indent=1) + "\n")
+        Path(args.baseline).write_text(
+            json.dumps(
+                {
+                    "tolerance": {"default": DEFAULT_TOLERANCE, "patient_grade": 0.5},
+                    "metrics": gated,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         print(f"baseline written to {args.baseline}")
         return 0
     if args.baseline:

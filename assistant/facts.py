@@ -31,8 +31,9 @@ class FactBook:
             start = doc.text.find(fact.text)
             for p in doc.passages:
                 if p.start <= start < p.end:
-                    sent = next((s for s in p.sentences if s.start <= start < s.end + 1),
-                                p.sentences[0])
+                    sent = next(
+                        (s for s in p.sentences if s.start <= start < s.end + 1), p.sentences[0]
+                    )
                     self.located[fact.id] = Located(fact, p, sent)
                     break
         self._topics = [
@@ -52,7 +53,8 @@ class FactBook:
     def in_text(self, passage: Passage, text: str) -> list[Fact]:
         """Registered facts of this passage whose exact text occurs in ``text``."""
         return [
-            loc.fact for loc in self.located.values()
+            loc.fact
+            for loc in self.located.values()
             if loc.passage.id == passage.id and loc.fact.text in text
         ]
 

@@ -9,9 +9,9 @@ the exact text). An answer with nothing left is declined.
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .compose import Difference, Draft, DraftSentence, evidence_group
 from .corpus import Passage
@@ -19,7 +19,7 @@ from .facts import FactBook
 from .retrieve import KeywordIndex, Retrieval
 from .route import Route
 from .rules import Fact, Rules
-from .text import QUESTION_WORDS, STOPWORDS, number_words, numbers, stem, tokens
+from .text import QUESTION_WORDS, STOPWORDS, number_words, numbers, stem
 
 # Scope thresholds (see README "How scope is decided"), calibrated on the evaluation cases.
 MIN_SIMILARITY = 0.20  # cosine similarity below which only a rare corpus term keeps a question
@@ -67,9 +67,14 @@ def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
 class Guard:
     """Scope, grounding, verbatim facts and citations."""
 
-    def __init__(self, rules: Rules, factbook: FactBook, keyword: KeywordIndex,
-                 general_vocab: dict[str, int] | None = None,
-                 known_words: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        rules: Rules,
+        factbook: FactBook,
+        keyword: KeywordIndex,
+        general_vocab: dict[str, int] | None = None,
+        known_words: frozenset[str] = frozenset(),
+    ):
         self.rules = rules
         self.factbook = factbook
         self.keyword = keyword
@@ -89,7 +94,11 @@ class Guard:
         speller = self.keyword.speller
         covered, outside = [], []
         for t in dict.fromkeys(retrieval.terms):
-            if t not in STOPWORDS and t.isalpha() and (t in self.keyword.df or speller.known_form(t)):
+            if (
+                t not in STOPWORDS
+                and t.isalpha()
+                and (t in self.keyword.df or speller.known_form(t))
+            ):
                 covered.append(t)
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
@@ -108,7 +117,8 @@ class Guard:
             )
         n = self.keyword.n_docs
         specific = [
-            t for t in covered
+            t
+            for t in covered
             if t not in QUESTION_WORDS and self.keyword.df.get(t, 1) / n < UBIQUITOUS_SHARE
         ]
         best = retrieval.best_similarity
@@ -139,8 +149,9 @@ class Guard:
     @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _misspelt_english_rank(self, word: str) -> int | None:
         """A misspelt ordinary word ("inheritted") is still ordinary."""
-        pool = [w for w in self._english_by_initial().get(word[0], [])
-                if abs(len(w) - len(word)) <= 2]
+        pool = [
+            w for w in self._english_by_initial().get(word[0], []) if abs(len(w) - len(word)) <= 2
+        ]
         close = difflib.get_close_matches(word, pool, n=1, cutoff=0.85)
         return self.general_vocab[close[0]] if close else None
 
@@ -196,8 +207,12 @@ class Guard:
                     sources.append(loc.passage)
                 idx = sources.index(loc.passage)
                 kept.append(
-                    DraftSentence(loc.sentence.text, (idx,), lead=loc.passage.lead,
-                                  group=evidence_group(loc.passage))
+                    DraftSentence(
+                        loc.sentence.text,
+                        (idx,),
+                        lead=loc.passage.lead,
+                        group=evidence_group(loc.passage),
+                    )
                 )
                 body += " " + loc.sentence.text
                 notes.append(f"threshold fact {fact.id!r} quoted verbatim from the source")
@@ -209,10 +224,7 @@ class Guard:
                 for fact in self.factbook.in_text(sources[i], s.text):
                     if all(f.id != fact.id for f, _ in quoted):
                         quoted.append((fact, i))
-        differences = tuple(
-            d for d in draft.differences
-            if all(f.text in body for f, _ in d.facts)
-        )
+        differences = tuple(d for d in draft.differences if all(f.text in body for f, _ in d.facts))
         if draft.differences and len(differences) < len(draft.differences):
             notes.append("a disagreement between sources could not be shown in full")
         return Verified(kept, tuple(sources), quoted, differences, notes, violations)

@@ -1,16 +1,15 @@
-"""The pipeline: question → route → retrieve → compose → guard → Answer. The one place stages meet."""
+"""The pipeline: question → route → retrieve → compose → guard → Answer; where stages meet."""
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
 from .answer import Answer, Glossary, render
-from .compose import ComposeInput, Draft, DraftSentence, ExtractiveComposer
+from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery, validate_history
 from .corpus import Corpus
@@ -64,9 +63,14 @@ def _general_vocabulary() -> dict[str, int]:
 
 def _retrieved(found: Retrieval) -> list[dict]:
     return [
-        {"doc": h.passage.doc_id, "section": h.passage.section_label,
-         "section_path": list(h.passage.section), "passage": h.passage.id,
-         "score": round(h.score, 5), "similarity": round(h.similarity, 3)}
+        {
+            "doc": h.passage.doc_id,
+            "section": h.passage.section_label,
+            "section_path": list(h.passage.section),
+            "passage": h.passage.id,
+            "score": round(h.score, 5),
+            "similarity": round(h.similarity, 3),
+        }
         for h in found.hits
     ]
 
@@ -98,8 +102,14 @@ class Assistant:
         'answered'
     """
 
-    def __init__(self, settings: Settings, corpus: Corpus, rules: Rules, index: VectorIndex | None,
-                 composer=None):
+    def __init__(
+        self,
+        settings: Settings,
+        corpus: Corpus,
+        rules: Rules,
+        index: VectorIndex | None,
+        composer=None,
+    ):
         self.settings = settings
         self.corpus = corpus
         self.rules = rules
@@ -115,33 +125,39 @@ class Assistant:
         english = _general_vocabulary() if index is not None else {}
         for phrase, words in rules.subjects.expansions.items():
             synonyms.setdefault(" ".join(tokens(phrase)), []).extend(
-                t for w in words for t in tokens(w))
+                t for w in words for t in tokens(w)
+            )
         self.keyword = KeywordIndex(corpus.passages, synonyms, frozenset(english))
         self.retriever = HybridRetriever(corpus, index, self.keyword, settings.retrieval)
         self.router = Router(rules)
         self.followups = FollowUpResolver(rules)
-        known = {t for s in (*rules.routing.patient, *rules.routing.clinician)
-                 for t in tokens(s.pattern)}
+        known = {
+            t for s in (*rules.routing.patient, *rules.routing.clinician) for t in tokens(s.pattern)
+        }
         known |= {t for e in rules.glossary for a in (e.plain, *e.aliases) for t in tokens(a)}
-        known |= {t for s in rules.subjects.subjects for a in (s.name, *s.aliases) for t in tokens(a)}
+        known |= {
+            t for s in rules.subjects.subjects for a in (s.name, *s.aliases) for t in tokens(a)
+        }
         known |= {t for a in rules.subjects.attributes for t in tokens(a)}
         self.guard = Guard(rules, self.factbook, self.keyword, english, frozenset(known))
-        self.extractive = ExtractiveComposer(rules, self.factbook, self.keyword,
-                                             self.glossary.plain)
+        self.extractive = ExtractiveComposer(
+            rules, self.factbook, self.keyword, self.glossary.plain
+        )
         self.composer = composer or self.extractive
 
     # --- construction --------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, settings: Settings | None = None, *, ingest: bool = True, composer=None,
-             **overrides) -> Assistant:
+    def load(
+        cls, settings: Settings | None = None, *, ingest: bool = True, composer=None, **overrides
+    ) -> Assistant:
         """Load corpus, rules and index, ready to answer.
 
         Args:
             settings: a :class:`Settings`; by default read from ``ASSISTANT_*`` variables.
             ingest: bring the index in line with the corpus first (embeds only new passages).
             composer: a composer object; by default chosen by ``settings.composer``.
-            **overrides: fields of :class:`Settings` (e.g. ``index_dir=...``, ``retrieval="dense"``).
+            **overrides: fields of :class:`Settings`, e.g. ``index_dir=...``.
 
         Example:
             >>> bot = Assistant.load(index_dir="/tmp/index")
@@ -170,8 +186,13 @@ class Assistant:
         corpus = Corpus.load(self.settings.corpus_dir)
         self.rules.check_against(corpus.texts())
         report = self.index.sync(corpus) if self.index else SyncReport(0, 0, 0, 0)
-        fresh = Assistant(self.settings, corpus, self.rules, self.index,
-                          None if self.composer is self.extractive else self.composer)
+        fresh = Assistant(
+            self.settings,
+            corpus,
+            self.rules,
+            self.index,
+            None if self.composer is self.extractive else self.composer,
+        )
         self.__dict__.update(fresh.__dict__)
         return report
 
@@ -180,8 +201,13 @@ class Assistant:
 
     # --- answering -----------------------------------------------------------------------------
 
-    def ask(self, question: str, audience: str = "auto", history: list[dict] | None = None,
-            retrieval: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        audience: str = "auto",
+        history: list[dict] | None = None,
+        retrieval: str | None = None,
+    ) -> Answer:
         """Answer one question.
 
         Args:
@@ -204,13 +230,15 @@ class Assistant:
         query = self.followups.resolve(route.cleaned or question, turns)
         if query.carried and route.requested == "auto" and route.reason.startswith("weak"):
             # A follow-up with no audience signal of its own keeps the conversation's audience.
-            route = self.router.follow_conversation(route, [m["content"] for m in turns
-                                                            if m["role"] == "user"])
+            route = self.router.follow_conversation(
+                route, [m["content"] for m in turns if m["role"] == "user"]
+            )
         found = self.retriever.search(query.text, self.settings.top_k, retrieval)
         return self._answer(question, route, query, found, turns)
 
-    def _answer(self, question: str, route: Route, query: SearchQuery, found: Retrieval,
-                turns: list[dict]) -> Answer:
+    def _answer(
+        self, question: str, route: Route, query: SearchQuery, found: Retrieval, turns: list[dict]
+    ) -> Answer:
         safety = self.rules.safety
         top: list[str] = []
         status = "answered"
@@ -235,12 +263,23 @@ class Assistant:
         verified = self.guard.verify(draft, facts, route.audience)
         if verified.empty and draft.composer != "extractive":
             draft = self.extractive.compose(inp)
-            draft = Draft(draft.sentences, draft.sources, "extractive", draft.differences,
-                          "the model's draft did not pass the guard")
+            draft = Draft(
+                draft.sentences,
+                draft.sources,
+                "extractive",
+                draft.differences,
+                "the model's draft did not pass the guard",
+            )
             verified = self.guard.verify(draft, facts, route.audience)
         if verified.empty and status != "emergency":
-            return self._refusal(question, route, query, safety.refusal_message,
-                                 "no passage of the guidelines answers this", found)
+            return self._refusal(
+                question,
+                route,
+                query,
+                safety.refusal_message,
+                "no passage of the guidelines answers this",
+                found,
+            )
         text, citations = render(verified, route.audience, self.rules, self.glossary, top)
         disclaimer = self.rules.disclaimer_for(route.audience)
         numbering = {id(c.passage): c.n for c in citations}
@@ -251,8 +290,13 @@ class Assistant:
             answer=text,
             citations=citations,
             facts=[
-                {"id": f.id, "text": f.text, "doc": f.doc, "kind": f.kind,
-                 "n": numbering.get(id(verified.sources[i]))}
+                {
+                    "id": f.id,
+                    "text": f.text,
+                    "doc": f.doc,
+                    "kind": f.kind,
+                    "n": numbering.get(id(verified.sources[i])),
+                }
                 for f, i in verified.facts
             ],
             disclaimer=disclaimer.text if disclaimer else "",
@@ -262,9 +306,18 @@ class Assistant:
             composer=draft.composer,
             fallback_reason=draft.fallback_reason,
             differences=[
-                {"quantity": d.quantity,
-                 "items": [{"fact": f.id, "text": f.text, "doc": f.doc,
-                            "n": numbering.get(id(verified.sources[i]))} for f, i in d.facts]}
+                {
+                    "quantity": d.quantity,
+                    "items": [
+                        {
+                            "fact": f.id,
+                            "text": f.text,
+                            "doc": f.doc,
+                            "n": numbering.get(id(verified.sources[i])),
+                        }
+                        for f, i in d.facts
+                    ],
+                }
                 for d in verified.differences
             ],
             guard=self._guard_report(verified, route, query, found),
@@ -279,8 +332,13 @@ class Assistant:
                 raise
             log.warning("composer failed, using the extractive answer: %s", exc)
             draft = self.extractive.compose(inp)
-            return Draft(draft.sentences, draft.sources, "extractive", draft.differences,
-                         f"the language model was unavailable ({type(exc).__name__})")
+            return Draft(
+                draft.sentences,
+                draft.sources,
+                "extractive",
+                draft.differences,
+                f"the language model was unavailable ({type(exc).__name__})",
+            )
 
     def _wanted_facts(self, query: str, route: Route) -> list:
         facts = self.factbook.relevant(query)
@@ -298,25 +356,39 @@ class Assistant:
         """For patients, sources that agree on a figure are quoted once (a patient source first);
         sources that disagree are all kept, side by side."""
         out: list = []
-        for f in sorted(facts, key=lambda f: self.corpus.documents[f.doc].meta.audience != "patient"):
-            same = [g for g in out if f.quantity and g.quantity == f.quantity
-                    and numbers(g.text) == numbers(f.text)]
+        for f in sorted(
+            facts, key=lambda f: self.corpus.documents[f.doc].meta.audience != "patient"
+        ):
+            same = [
+                g
+                for g in out
+                if f.quantity and g.quantity == f.quantity and numbers(g.text) == numbers(f.text)
+            ]
             if not same:
                 out.append(f)
         return [f for f in facts if f in out]
 
-    def _guard_report(self, v: Verified, route: Route, query: SearchQuery, found: Retrieval) -> dict:
+    def _guard_report(
+        self, v: Verified, route: Route, query: SearchQuery, found: Retrieval
+    ) -> dict:
         return {
-            "notes": v.notes + (["instructions inside the question were ignored"]
-                                if route.injections else []),
+            "notes": v.notes
+            + (["instructions inside the question were ignored"] if route.injections else []),
             "violations": v.violations,
             "follow_up": query.reason,
             "spelling": [f"{a} → {b}" for a, b in found.corrected],
             "best_similarity": round(found.best_similarity, 3),
         }
 
-    def _refusal(self, question: str, route: Route, query: SearchQuery, message: str,
-                 reason: str, found: Retrieval | None = None) -> Answer:
+    def _refusal(
+        self,
+        question: str,
+        route: Route,
+        query: SearchQuery,
+        message: str,
+        reason: str,
+        found: Retrieval | None = None,
+    ) -> Answer:
         examples = "\n".join(f"- {e}" for e in self.rules.safety.refusal_examples)
         disclaimer = self.rules.disclaimer_for(route.audience)
         return Answer(
@@ -330,9 +402,15 @@ class Assistant:
             suggestions=list(self.rules.safety.refusal_examples[:3]),
             reason=reason,
             retrieved=_retrieved(found) if found else [],
-            guard={"notes": ["instructions inside the question were ignored"]
-                   if route.injections else [], "violations": [], "follow_up": query.reason,
-                   "spelling": [], "best_similarity": None},
+            guard={
+                "notes": ["instructions inside the question were ignored"]
+                if route.injections
+                else [],
+                "violations": [],
+                "follow_up": query.reason,
+                "spelling": [],
+                "best_similarity": None,
+            },
         )
 
     def suggest(self, citations, audience: str, question: str) -> list[str]:
@@ -343,13 +421,17 @@ class Assistant:
         out: list[str] = []
         for c in citations[:2]:
             doc = self.corpus.documents[c.passage.doc_id]
-            sections = list(dict.fromkeys(doc.headings + [(t,) for t in doc.meta.untitled_sections]))
+            sections = list(
+                dict.fromkeys(doc.headings + [(t,) for t in doc.meta.untitled_sections])
+            )
             here = c.passage.section
             k = sections.index(here) if here in sections else -1
-            for nb in (sections[k + 1 : k + 3] + sections[max(k - 1, 0) : max(k, 0)]):
+            for nb in sections[k + 1 : k + 3] + sections[max(k - 1, 0) : max(k, 0)]:
                 heading = nb[-1]
-                if heading in here or heading == doc.meta.title or re.match(
-                    r"(From the|References|Professional Medical Disclaimer)", heading
+                if (
+                    heading in here
+                    or heading == doc.meta.title
+                    or re.match(r"(From the|References|Professional Medical Disclaimer)", heading)
                 ):
                     continue
                 q = self._question_for(heading, audience)
@@ -366,5 +448,3 @@ class Assistant:
         if audience == "patient":
             return f"What should I know about {topic}?"
         return f"What do the sources say about {topic}?"
-
-

@@ -51,8 +51,12 @@ def _keyword_text(p: Passage) -> str:
 class KeywordIndex:
     """BM25 over passage text with its section and lead-in; knows the corpus vocabulary."""
 
-    def __init__(self, passages: list[Passage], synonyms: dict[str, list[str]] | None = None,
-                 english: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        passages: list[Passage],
+        synonyms: dict[str, list[str]] | None = None,
+        english: frozenset[str] = frozenset(),
+    ):
         self.passages = [p for p in passages if p.kind != "disclaimer"]
         docs = [tokens(_keyword_text(p)) for p in self.passages]
         self.bm25 = BM25Okapi(docs) if docs else None
@@ -105,8 +109,9 @@ class KeywordIndex:
 class HybridRetriever:
     """Dense + keyword retrieval over one corpus and its vector index."""
 
-    def __init__(self, corpus: Corpus, index: VectorIndex | None, keyword: KeywordIndex,
-                 mode: str = "hybrid"):
+    def __init__(
+        self, corpus: Corpus, index: VectorIndex | None, keyword: KeywordIndex, mode: str = "hybrid"
+    ):
         self.corpus = corpus
         self.index = index
         self.keyword = keyword
@@ -128,8 +133,11 @@ class HybridRetriever:
         similarity: dict[str, float] = {}
         if self.index is not None:
             fixed_query = " ".join(q_tokens) if corrected else query
-            dense = [(i, s) for i, s in self.index.query(embed([fixed_query])[0], pool)
-                     if i in self.by_id]
+            dense = [
+                (i, s)
+                for i, s in self.index.query(embed([fixed_query])[0], pool)
+                if i in self.by_id
+            ]
             similarity = dict(dense)
         kw = [(self.keyword.passages[i].id, s) for i, s in self.keyword.search(q_tokens, pool)]
         fused: dict[str, float] = {}
@@ -143,8 +151,13 @@ class HybridRetriever:
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + r + 1)
         ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
         hits = tuple(
-            Hit(self.by_id[pid], fused[pid], dense_rank.get(pid), kw_rank.get(pid),
-                similarity.get(pid, 0.0))
+            Hit(
+                self.by_id[pid],
+                fused[pid],
+                dense_rank.get(pid),
+                kw_rank.get(pid),
+                similarity.get(pid, 0.0),
+            )
             for pid in ranked
         )
         return Retrieval(

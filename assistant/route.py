@@ -92,7 +92,9 @@ class Router:
         if abs(margin) < self.rules.routing.min_margin:
             weak = self.rules.routing.weak_default
             return Route(
-                weak, "auto", confidence,
+                weak,
+                "auto",
+                confidence,
                 f"weak signal (clinician {score['clinician']:g} vs patient "
                 f"{score['patient']:g}): using the simpler {weak} mode",
                 **common,
@@ -108,5 +110,9 @@ class Router:
         earlier = self.route(" ".join(earlier_questions[-3:]), "auto")
         if earlier.reason.startswith("weak"):
             return route
-        return replace(route, audience=earlier.audience, confidence=earlier.confidence,
-                       reason=f"follow-up: kept the conversation's audience ({earlier.reason})")
+        return replace(
+            route,
+            audience=earlier.audience,
+            confidence=earlier.confidence,
+            reason=f"follow-up: kept the conversation's audience ({earlier.reason})",
+        )

@@ -29,12 +29,37 @@ QUESTION_WORDS = frozenset(
     usually common commonly long often time soon early late later""".split()
 )
 NUMBER_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "fifteen": "15", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
-    "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
-    "thousand": "1000", "half": "50%", "twice": "2x", "double": "2x", "triple": "3x",
-    "quarter": "25%", "third": "1/3", "dozen": "12",
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "fifteen": "15",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "sixty": "60",
+    "seventy": "70",
+    "eighty": "80",
+    "ninety": "90",
+    "hundred": "100",
+    "thousand": "1000",
+    "half": "50%",
+    "twice": "2x",
+    "double": "2x",
+    "triple": "3x",
+    "quarter": "25%",
+    "third": "1/3",
+    "dozen": "12",
 }
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -101,7 +126,7 @@ class Speller:
         if len(token) < 5:
             return None
         for word in self._by_initial.get(token[0], []):
-            common = len(os.path.commonprefix([token, word]))
+            common = len(os.path.commonprefix([token, word]))  # noqa: RUF071 - characters intended
             if common >= 5 and common >= 0.75 * max(len(token), len(word)):
                 return word
         return None

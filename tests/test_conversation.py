@@ -50,10 +50,17 @@ def test_what_about_keeps_the_subject(bot):
 
 
 def test_standalone_question_after_history_is_answered_exactly_as_without(bot):
-    history = _turns(("What is the riluzole dose?", "…"), ("When should NIV start?", "…"),
-                     ("What about PEG?", "…"), ("And side effects?", "…"))
-    for q in ["What are the first signs of ALS?", "How is ALS diagnosed?",
-              "What is the prevalence of ALS?"]:
+    history = _turns(
+        ("What is the riluzole dose?", "…"),
+        ("When should NIV start?", "…"),
+        ("What about PEG?", "…"),
+        ("And side effects?", "…"),
+    )
+    for q in [
+        "What are the first signs of ALS?",
+        "How is ALS diagnosed?",
+        "What is the prevalence of ALS?",
+    ]:
         alone = bot.ask(q).to_dict()
         after = bot.ask(q, history=history).to_dict()
         assert after["search_query"] == q
@@ -72,15 +79,21 @@ def test_topic_switch_is_not_polluted(resolver):
     assert resolver.resolve(q, history).text == q
 
 
-@pytest.mark.parametrize("question,carried", [
-    ("side effects?", "riluzole"),
-    ("Is it used for drooling?", "botulinum toxin"),
-    ("how is it monitored?", "riluzole"),
-])
+@pytest.mark.parametrize(
+    "question,carried",
+    [
+        ("side effects?", "riluzole"),
+        ("Is it used for drooling?", "botulinum toxin"),
+        ("how is it monitored?", "riluzole"),
+    ],
+)
 def test_bare_attributes_and_pronouns_carry_the_subject(resolver, question, carried):
     subject = "botulinum toxin" if carried == "botulinum toxin" else "riluzole"
-    q1 = "What is botulinum toxin used for?" if subject == "botulinum toxin" else \
-        "What is riluzole used for?"
+    q1 = (
+        "What is botulinum toxin used for?"
+        if subject == "botulinum toxin"
+        else "What is riluzole used for?"
+    )
     out = resolver.resolve(question, _turns((q1, "…")))
     assert carried in out.carried and carried in out.text
 
@@ -105,7 +118,9 @@ def test_two_conversations_never_see_each_others_turns(bot):
     t1.start(), t2.start()
     t1.join(), t2.join()
     assert [m["content"] for m in a.history if m["role"] == "user"] == [
-        "What is riluzole?", "And what's its dose?"]
+        "What is riluzole?",
+        "And what's its dose?",
+    ]
     assert "botulinum" not in results["a"].search_query
     assert "riluzole" not in results["b"].search_query
 

@@ -48,9 +48,17 @@ def test_document_ids_are_file_stems_and_all_five_seeds_load(corpus):
 
 
 def test_page_chrome_is_stripped(corpus):
-    chrome = ["Personalize", "Help us tailor your experience", "Article Review Status",
-              "Have a follow-up question?", "Our Medical A.I.", "Nucleus factsheet image",
-              "Copyright ©", "View LinkedIn profile", "Which best describes you?"]
+    chrome = [
+        "Personalize",
+        "Help us tailor your experience",
+        "Article Review Status",
+        "Have a follow-up question?",
+        "Our Medical A.I.",
+        "Nucleus factsheet image",
+        "Copyright ©",
+        "View LinkedIn profile",
+        "Which best describes you?",
+    ]
     for p in corpus.passages:
         for c in chrome:
             assert c not in p.text, (p.doc_id, c)
@@ -79,8 +87,14 @@ def test_headings_bullets_and_heading_paths(corpus):
 
 def test_reference_markers_map_to_the_documents_reference_list(corpus):
     doc = corpus.documents[D000]
-    assert [r.type for r in doc.references] == ["Guideline", "Guideline", "Research", "Research",
-                                                "Research", "Guideline"]
+    assert [r.type for r in doc.references] == [
+        "Guideline",
+        "Guideline",
+        "Research",
+        "Research",
+        "Research",
+        "Guideline",
+    ]
     assert doc.references[2].source == "Orphanet journal of rare diseases, 2009"
     assert doc.references[2].year == 2009
     vfs = next(p for p in doc.passages if p.text.startswith("Videofluoroscopy (VFS)"))
@@ -146,8 +160,9 @@ def test_malformed_metadata_names_the_file_and_the_field(corpus_copy):
 
 def test_unknown_metadata_field_is_rejected(tmp_path):
     path = tmp_path / "x.meta.yaml"
-    path.write_text("title: T\npublisher: P\naudience: patient\ndoc_type: patient_article\n"
-                    "colour: blue\n")
+    path.write_text(
+        "title: T\npublisher: P\naudience: patient\ndoc_type: patient_article\ncolour: blue\n"
+    )
     with pytest.raises(CorpusError, match="colour"):
         load_meta(path)
 
@@ -158,7 +173,8 @@ def test_missing_sidecar_and_binary_document_are_clear_errors(corpus_copy):
         Corpus.load(corpus_copy)
     (corpus_copy / "new_guideline.txt").write_bytes(b"\x89PNG\x00\x01binary")
     (corpus_copy / "new_guideline.meta.yaml").write_text(
-        "title: New\npublisher: PP\naudience: clinician\ndoc_type: guideline\n")
+        "title: New\npublisher: PP\naudience: clinician\ndoc_type: guideline\n"
+    )
     with pytest.raises(CorpusError, match="binary"):
         Corpus.load(corpus_copy)
 
@@ -169,7 +185,8 @@ def test_a_new_markdown_document_is_parsed(corpus_copy):
         "References\n\nGuideline\n\nA test guideline\n\nTest Society, 2026\n"
     )
     (corpus_copy / "900_new.meta.yaml").write_text(
-        "title: New Guideline\npublisher: Test Society\naudience: clinician\ndoc_type: guideline\n")
+        "title: New Guideline\npublisher: Test Society\naudience: clinician\ndoc_type: guideline\n"
+    )
     doc = Corpus.load(corpus_copy).documents["900_new"]
     (p,) = doc.passages
     assert p.section == ("Respiratory Care",) and p.markers == (1,)

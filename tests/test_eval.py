@@ -31,8 +31,16 @@ def test_cases_cover_every_section_of_every_document():
     assert len(cases) >= 80
     assert sum(bool(c.conversation) for c in cases) >= 15
     tags = {t for c in cases for t in c.tags}
-    assert {"out_of_scope", "emergency", "injection", "misspelling", "lowercase",
-            "disagreement", "followup", "topic_switch"} <= tags
+    assert {
+        "out_of_scope",
+        "emergency",
+        "injection",
+        "misspelling",
+        "lowercase",
+        "disagreement",
+        "followup",
+        "topic_switch",
+    } <= tags
     expected = {(r.doc, (r.section or "").lower()) for c in cases for r in c.reference_contexts}
     for doc in Corpus.load().documents.values():
         sections = {p.section[-1] for p in doc.passages if p.section and p.kind != "disclaimer"}
@@ -50,8 +58,13 @@ def _result(answer: str, facts: list[dict], case_facts: list[str], citations=())
     from assistant.evaluate import Case
 
     case = Case(id="x", user_input="q", facts=case_facts)
-    d = {"answer": answer, "facts": facts, "citations": list(citations), "status": "answered",
-         "disclaimer": ""}
+    d = {
+        "answer": answer,
+        "facts": facts,
+        "citations": list(citations),
+        "status": "answered",
+        "disclaimer": "",
+    }
     return Result(case, d, 1.0)
 
 
@@ -73,8 +86,10 @@ def test_number_grounding_metric_counts_numbers_missing_from_citations():
 
 
 def test_compare_names_the_metric_that_fell():
-    problems = compare({"verbatim_fact_accuracy": 0.8, "number_grounding_violations": 0},
-                       {"metrics": {"verbatim_fact_accuracy": 1.0}, "tolerance": {}})
+    problems = compare(
+        {"verbatim_fact_accuracy": 0.8, "number_grounding_violations": 0},
+        {"metrics": {"verbatim_fact_accuracy": 1.0}, "tolerance": {}},
+    )
     assert problems and "verbatim_fact_accuracy" in problems[0]
     assert compare({"number_grounding_violations": 1}, {"metrics": {}})  # absolute target
 
@@ -103,10 +118,24 @@ def test_gate_fails_naming_a_removed_threshold_fact(tmp_path, rules_copy, index_
     facts_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
     out = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "eval", "--modes", "hybrid",
-         "--rules-dir", str(rules_copy), "--baseline", str(REPO / "evals" / "baseline.json"),
-         "--report", str(tmp_path / "report.json")],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "assistant.cli",
+            "eval",
+            "--modes",
+            "hybrid",
+            "--rules-dir",
+            str(rules_copy),
+            "--baseline",
+            str(REPO / "evals" / "baseline.json"),
+            "--report",
+            str(tmp_path / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert out.returncode == 1, out.stdout[-2000:]
     assert "EVALUATION GATE FAILED" in out.stderr
@@ -121,10 +150,22 @@ def test_gate_fails_naming_a_removed_threshold_fact(tmp_path, rules_copy, index_
 def test_gate_passes_on_the_committed_baseline(tmp_path, index_dir, bot):
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
     out = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "eval", "--modes", "hybrid",
-         "--baseline", str(REPO / "evals" / "baseline.json"),
-         "--report", str(tmp_path / "report.json")],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "assistant.cli",
+            "eval",
+            "--modes",
+            "hybrid",
+            "--baseline",
+            str(REPO / "evals" / "baseline.json"),
+            "--report",
+            str(tmp_path / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "evaluation gate passed" in out.stdout

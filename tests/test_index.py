@@ -26,7 +26,7 @@ def embedded_texts(monkeypatch) -> list[str]:
     seen: list[str] = []
     original = LocalEmbeddingFunction.__call__
 
-    def spy(self, input):  # noqa: A002
+    def spy(self, input):
         seen.extend(input)
         return original(self, input)
 
@@ -45,14 +45,16 @@ def test_ingest_twice_changes_nothing(tmp_path, corpus_copy, embedded_texts):
     assert embedded_texts == []
 
 
-def test_editing_one_document_reembeds_only_its_changed_passages(tmp_path, corpus_copy,
-                                                                 embedded_texts):
+def test_editing_one_document_reembeds_only_its_changed_passages(
+    tmp_path, corpus_copy, embedded_texts
+):
     settings = Settings(index_dir=tmp_path / "ix", corpus_dir=corpus_copy)
     VectorIndex(settings).sync(Corpus.load(corpus_copy))
     path = corpus_copy / f"{D002}.txt"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("Only 5-10% of patients", "Only 5-10 % of patients"),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("Only 5-10% of patients", "Only 5-10 % of patients"), encoding="utf-8"
+    )
     embedded_texts.clear()
     report = VectorIndex(settings).sync(Corpus.load(corpus_copy))
     assert (report.added, report.removed) == (1, 1)
@@ -105,9 +107,18 @@ def chroma_server(tmp_path):
         chroma = Path(shutil.which("chroma") or "chroma")
     port = _free_port()
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -129,8 +140,9 @@ def chroma_server(tmp_path):
         proc.kill()
 
 
-def test_retrieval_through_a_chroma_server_selected_by_configuration(chroma_server, monkeypatch,
-                                                                    tmp_path):
+def test_retrieval_through_a_chroma_server_selected_by_configuration(
+    chroma_server, monkeypatch, tmp_path
+):
     from assistant import Assistant
 
     monkeypatch.setenv("ASSISTANT_CHROMA_HOST", "127.0.0.1")

@@ -39,7 +39,7 @@ def test_citation_quotes_are_exact_source_spans(bot):
 
 def test_answer_contract(bot):
     d = bot.ask("What are the first signs of ALS?").to_dict()
-    assert CONTRACT <= set(d)
+    assert set(d) >= CONTRACT
     assert d["audience"] in ("clinician", "patient")
     assert d["status"] in ("answered", "refused", "emergency")
     for c in d["citations"]:
@@ -64,8 +64,15 @@ def test_answers_are_deterministic(bot):
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "   \n\t ", "x" * 2001, "what is\x00 als", "dose\x1b[31m", b"\xff\xfe\x00bad",
-     "\udcff broken"],
+    [
+        "",
+        "   \n\t ",
+        "x" * 2001,
+        "what is\x00 als",
+        "dose\x1b[31m",
+        b"\xff\xfe\x00bad",
+        "\udcff broken",
+    ],
 )
 def test_bad_input_is_a_value_error_with_a_message(bot, bad):
     with pytest.raises(ValueError) as err:
@@ -73,8 +80,10 @@ def test_bad_input_is_a_value_error_with_a_message(bot, bad):
     assert str(err.value)
 
 
-@pytest.mark.parametrize("history", ["not a list", [{"role": "system", "content": "x"}],
-                                     [{"role": "user", "content": 3}]])
+@pytest.mark.parametrize(
+    "history",
+    ["not a list", [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}]],
+)
 def test_malformed_history_is_a_value_error(bot, history):
     with pytest.raises(ValueError):
         bot.ask("What is ALS?", history=history)
@@ -88,8 +97,11 @@ def test_bad_audience_is_a_value_error(bot):
 def _cli(args, index_dir, stdin=None):
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args], input=stdin, capture_output=True,
-        env=env, timeout=180,
+        [sys.executable, "-m", "assistant.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=180,
     )
 
 
@@ -113,7 +125,7 @@ def test_cli_chat_keeps_history_across_lines(index_dir, bot):
     lines = "Which drug is FDA-approved to extend survival in ALS?\nAnd what's its dose?\n"
     out = _cli(["chat", "--json"], index_dir, stdin=lines.encode())
     assert out.returncode == 0, out.stderr.decode()
-    first, second = (json.loads(x) for x in out.stdout.decode().splitlines())
+    _first, second = (json.loads(x) for x in out.stdout.decode().splitlines())
     assert "riluzole" in second["search_query"].lower()
     assert "50 mg" in second["answer"]
 

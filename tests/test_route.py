@@ -9,10 +9,14 @@ from assistant.evaluate import load_routing, reading_grade
 from assistant.route import Router
 from assistant.rules import GlossaryEntry, Rules, RulesError
 
-PROFESSIONAL = "This information is intended for healthcare professionals. Any medical decision-making"
-PATIENT = ("The above information is an educational aid only. It is not intended as medical advice "
-           "for individual conditions or treatments. Talk to your doctor, nurse or pharmacist before "
-           "following any medical regimen to see if it is safe and effective for you.")
+PROFESSIONAL = (
+    "This information is intended for healthcare professionals. Any medical decision-making"
+)
+PATIENT = (
+    "The above information is an educational aid only. It is not intended as medical advice "
+    "for individual conditions or treatments. Talk to your doctor, nurse or pharmacist before "
+    "following any medical regimen to see if it is safe and effective for you."
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +27,22 @@ def router() -> Router:
 def test_explicit_audience_is_honoured_whatever_the_words(router):
     q = "What is the FVC cut-off for PEG in a patient with bulbar ALS?"
     assert router.route(q, "patient").audience == "patient"
-    assert router.route("My husband is scared, what happens next?", "clinician").audience == \
-        "clinician"
+    assert (
+        router.route("My husband is scared, what happens next?", "clinician").audience
+        == "clinician"
+    )
 
 
-@pytest.mark.parametrize("question,audience,word", [
-    ("What is the FVC cut-off for PEG placement?", "clinician", "FVC"),
-    ("Riluzole dosing in a patient with raised ULN aminotransferases?", "clinician", "dosing"),
-    ("When to initiate NIV with BPAP?", "clinician", "NIV"),
-    ("My husband has trouble swallowing, what can we do?", "patient", "my husband"),
-    ("Am I going to need a feeding tube? I'm scared.", "patient", "am i"),
-])
+@pytest.mark.parametrize(
+    "question,audience,word",
+    [
+        ("What is the FVC cut-off for PEG placement?", "clinician", "FVC"),
+        ("Riluzole dosing in a patient with raised ULN aminotransferases?", "clinician", "dosing"),
+        ("When to initiate NIV with BPAP?", "clinician", "NIV"),
+        ("My husband has trouble swallowing, what can we do?", "patient", "my husband"),
+        ("Am I going to need a feeding tube? I'm scared.", "patient", "am i"),
+    ],
+)
 def test_auto_routing_and_the_words_that_decided(router, question, audience, word):
     r = router.route(question, "auto")
     assert r.audience == audience
@@ -57,7 +66,7 @@ def test_routing_accuracy_on_the_labelled_set(router):
 def test_routing_vocabulary_is_validated_data(tmp_path, rules_copy):
     path = rules_copy / "routing.yaml"
     path.write_text(path.read_text() + "\nsurprise: true\n")
-    with pytest.raises(RulesError, match="routing.yaml.*surprise"):
+    with pytest.raises(RulesError, match=r"routing\.yaml.*surprise"):
         Rules.load(rules_copy)
 
 
@@ -121,6 +130,9 @@ def test_glossary_leaves_terms_the_source_already_explains():
 
 
 def test_glossary_without_keep_term_replaces():
-    g = Glossary((GlossaryEntry(term="hyperreflexia", plain="overly strong reflexes",
-                                keep_term=False),))
-    assert g.plain("Muscle atrophy and hyperreflexia") == "Muscle atrophy and overly strong reflexes"
+    g = Glossary(
+        (GlossaryEntry(term="hyperreflexia", plain="overly strong reflexes", keep_term=False),)
+    )
+    assert (
+        g.plain("Muscle atrophy and hyperreflexia") == "Muscle atrophy and overly strong reflexes"
+    )
