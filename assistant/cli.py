@@ -151,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", default="evals/report.json", help="where to write the JSON report")
     p.add_argument("--modes", default="keyword,dense,hybrid", help="retrieval modes to compare")
     p.add_argument("--rules-dir", help="rules folder to evaluate (default: the package's)")
+    p.add_argument(
+        "--composer",
+        choices=["extractive", "fake-paraphrase"],
+        default="extractive",
+        help="fake-paraphrase: a scripted model that rewords every passage (a guard stress test)",
+    )
     common(p)
     p.set_defaults(func=cmd_eval)
 

@@ -19,13 +19,24 @@ from .facts import FactBook
 from .retrieve import KeywordIndex, Retrieval
 from .route import Route
 from .rules import Fact, Rules
-from .text import QUESTION_WORDS, STOPWORDS, number_words, numbers, stem
+from .text import (
+    QUESTION_WORDS,
+    STOPWORDS,
+    content_tokens,
+    number_words,
+    numbers,
+    stem,
+    tokens,
+)
 
 # Scope thresholds (see README "How scope is decided"), calibrated on the evaluation cases.
 MIN_SIMILARITY = 0.20  # cosine similarity below which only a rare corpus term keeps a question
 CONFIDENT_SIMILARITY = 0.55  # a question naming no specific corpus term needs this much
 UBIQUITOUS_SHARE = 0.2  # a term in more passages than this ("als") is not specific
 RARE_WORD_RANK = 20000  # tokenizer ids above this are rare English words ("parkinson")
+# A reworded sentence (not a verbatim source sentence) must find at least this share of its
+# content words in the passages it cites, or in the glossary wording of their terms.
+MIN_WORD_SUPPORT = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class Verified:
     differences: tuple[Difference, ...]
     notes: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    drafted: int = 0  # the composer's own sentences that survived (facts the guard added: 0)
 
     @property
     def empty(self) -> bool:
@@ -74,6 +86,7 @@ class Guard:
         keyword: KeywordIndex,
         general_vocab: dict[str, int] | None = None,
         known_words: frozenset[str] = frozenset(),
+        untrusted_docs: frozenset[str] = frozenset(),
     ):
         self.rules = rules
         self.factbook = factbook
@@ -81,6 +94,41 @@ class Guard:
         self.general_vocab = general_vocab or {}
         self.known_words = known_words
         self._by_initial: dict[str, list[str]] | None = None
+        self.untrusted_docs = untrusted_docs
+        self._instructions = [
+            re.compile(p, re.IGNORECASE | re.DOTALL) for p in rules.safety.injection_patterns
+        ]
+        self._plain = [
+            (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
+            for e in rules.glossary
+        ]
+
+    # --- sentence checks -----------------------------------------------------------------------
+
+    def untrusted(self, p: Passage) -> bool:
+        """A passage of a document that addresses the assistant ("ignore all previous ...")."""
+        return p.doc_id in self.untrusted_docs or any(
+            rx.search(_source_text(p)) for rx in self._instructions
+        )
+
+    def reworded_fact(self, text: str, cited: list[Passage]) -> Fact | None:
+        """A registered fact of a cited passage whose figures ``text`` repeats, not verbatim."""
+        have = numbers(text)
+        for loc in self.factbook.located.values():
+            if loc.passage in cited and loc.fact.text not in text and numbers(loc.fact.text) & have:
+                return loc.fact
+        return None
+
+    def word_support(self, text: str, cited: list[Passage]) -> float:
+        """Share of the content words of ``text`` found in the cited passages."""
+        words = {t for t in content_tokens(text) if not t[0].isdigit()}
+        if not words:
+            return 1.0
+        pool = set(tokens(" ".join(_source_text(p) for p in cited)))
+        for term, plain in self._plain:
+            if term and term <= pool:
+                pool |= plain
+        return len(words & pool) / len(words)
 
     # --- scope ---------------------------------------------------------------------------------
 
@@ -171,6 +219,7 @@ class Guard:
         notes: list[str] = []
         violations: list[str] = []
         kept: list[DraftSentence] = []
+        drafted = 0
         for s in draft.sentences:
             if s.frame:
                 if re.search(r"\d", s.text):
@@ -185,6 +234,30 @@ class Guard:
                 violations.append(f"citation to a passage that does not exist dropped: {s.text!r}")
                 continue
             cited = [sources[i] for i in s.cites]
+            if any(self.untrusted(p) for p in cited):
+                violations.append(
+                    "citation to a document that addresses the assistant, sentence dropped: "
+                    f"{s.text!r}"
+                )
+                continue
+            verbatim = any(s.text in p.text for p in cited)  # a source sentence, not reworded
+            fact = None if verbatim else self.reworded_fact(s.text, cited)
+            if fact is not None:
+                loc = self.factbook.located[fact.id]
+                violations.append(
+                    f"threshold fact {fact.id!r} reworded, replaced by the source sentence: "
+                    f"{s.text!r}"
+                )
+                if all(k.text != loc.sentence.text for k in kept):
+                    kept.append(
+                        DraftSentence(
+                            loc.sentence.text,
+                            (sources.index(loc.passage),),
+                            lead=loc.passage.lead,
+                            group=evidence_group(loc.passage),
+                        )
+                    )
+                continue
             missing = ungrounded_numbers(s.text, cited)
             if missing:
                 violations.append(
@@ -192,9 +265,17 @@ class Guard:
                     f"{s.text!r}"
                 )
                 continue
+            support = 1.0 if verbatim else self.word_support(s.text, cited)
+            if support < MIN_WORD_SUPPORT:
+                violations.append(
+                    f"sentence not supported by the cited passages ({support:.0%} of its words "
+                    f"found), dropped: {s.text!r}"
+                )
+                continue
             if s.lead and ungrounded_numbers(s.lead, cited):
                 s = DraftSentence(s.text, s.cites, lead=None, group=s.group)
             kept.append(s)
+            drafted += 1
         # Threshold facts: present verbatim, or added from the source.
         body = " ".join(s.text for s in kept if not s.frame)
         quoted: list[tuple[Fact, int]] = []
@@ -227,4 +308,4 @@ class Guard:
         differences = tuple(d for d in draft.differences if all(f.text in body for f, _ in d.facts))
         if draft.differences and len(differences) < len(draft.differences):
             notes.append("a disagreement between sources could not be shown in full")
-        return Verified(kept, tuple(sources), quoted, differences, notes, violations)
+        return Verified(kept, tuple(sources), quoted, differences, notes, violations, drafted)

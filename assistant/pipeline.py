@@ -139,11 +139,24 @@ class Assistant:
             t for s in rules.subjects.subjects for a in (s.name, *s.aliases) for t in tokens(a)
         }
         known |= {t for a in rules.subjects.attributes for t in tokens(a)}
-        self.guard = Guard(rules, self.factbook, self.keyword, english, frozenset(known))
+        instructions = [
+            re.compile(p, re.IGNORECASE | re.DOTALL) for p in rules.safety.injection_patterns
+        ]
+        untrusted = frozenset(
+            d.id for d in corpus.documents.values() if any(rx.search(d.text) for rx in instructions)
+        )
+        if untrusted:
+            log.warning(
+                "documents that address the assistant are never quoted: %s",
+                ", ".join(sorted(untrusted)),
+            )
+        self.guard = Guard(rules, self.factbook, self.keyword, english, frozenset(known), untrusted)
         self.extractive = ExtractiveComposer(
             rules, self.factbook, self.keyword, self.glossary.plain
         )
         self.composer = composer or self.extractive
+        if composer is not None and hasattr(composer, "bind"):
+            composer.bind(self)  # also after ingest(), which builds a fresh Assistant
 
     # --- construction --------------------------------------------------------------------------
 
@@ -176,10 +189,7 @@ class Assistant:
             from .llm import LLMComposer
 
             composer = LLMComposer.from_settings(settings, rules)
-        bot = cls(settings, corpus, rules, index, composer)
-        if composer is not None and hasattr(composer, "bind"):
-            composer.bind(bot)
-        return bot
+        return cls(settings, corpus, rules, index, composer)
 
     def ingest(self) -> SyncReport:
         """Re-read the corpus and bring the index in line with it."""
@@ -261,16 +271,11 @@ class Assistant:
         inp = ComposeInput(question, query, route, found, tuple(facts), tuple(turns))
         draft = Draft((), ()) if refusal else self._compose(inp)
         verified = self.guard.verify(draft, facts, route.audience)
-        if verified.empty and draft.composer != "extractive":
-            draft = self.extractive.compose(inp)
-            draft = Draft(
-                draft.sentences,
-                draft.sources,
-                "extractive",
-                draft.differences,
-                "the model's draft did not pass the guard",
-            )
+        if draft.composer != "extractive" and not verified.drafted:
+            rejected = verified.violations  # what the model got wrong stays visible
+            draft = self._extractive_fallback(inp, "the model's draft did not pass the guard")
             verified = self.guard.verify(draft, facts, route.audience)
+            verified.violations[:0] = rejected
         if verified.empty and status != "emergency":
             return self._refusal(
                 question,
@@ -331,14 +336,17 @@ class Assistant:
             if self.composer is self.extractive:
                 raise
             log.warning("composer failed, using the extractive answer: %s", exc)
-            draft = self.extractive.compose(inp)
-            return Draft(
-                draft.sentences,
-                draft.sources,
-                "extractive",
-                draft.differences,
-                f"the language model was unavailable ({type(exc).__name__})",
+            reason = (
+                str(exc)
+                if isinstance(exc, TimeoutError) and str(exc)
+                else f"the language model was unavailable ({type(exc).__name__})"
             )
+            return self._extractive_fallback(inp, reason)
+
+    def _extractive_fallback(self, inp: ComposeInput, reason: str) -> Draft:
+        """The extractive draft, labelled with why the configured composer was not used."""
+        draft = self.extractive.compose(inp)
+        return Draft(draft.sentences, draft.sources, "extractive", draft.differences, reason)
 
     def _wanted_facts(self, query: str, route: Route) -> list:
         facts = self.factbook.relevant(query)

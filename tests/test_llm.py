@@ -513,11 +513,9 @@ def test_malicious_document_is_never_shown_to_the_model_and_cannot_change_the_do
 
 # --- what the guard should also catch (proposed guard.py changes; see the hand-over notes) -----
 
-NEEDS_GUARD = "needs the proposed guard.py change ({}); remove this marker once it is applied"
 
 
 @integration
-@pytest.mark.xfail(strict=True, reason=NEEDS_GUARD.format("untrusted documents"))
 def test_extractive_answer_never_quotes_a_document_that_addresses_the_assistant(poisoned_bot):
     d = poisoned_bot.ask(DOSE_Q, audience="clinician").to_dict()
     assert DOSE in d["answer"]
@@ -526,7 +524,6 @@ def test_extractive_answer_never_quotes_a_document_that_addresses_the_assistant(
 
 
 @integration
-@pytest.mark.xfail(strict=True, reason=NEEDS_GUARD.format("paraphrased facts"))
 def test_reversed_threshold_with_grounded_digits_is_replaced(bot):
     def flips(prompt: str) -> str:  # "<50%" turned into "over 50%": the digits are grounded
         k = passage_number(prompt, "FVC <50% predicted")
@@ -538,7 +535,6 @@ def test_reversed_threshold_with_grounded_digits_is_replaced(bot):
 
 
 @integration
-@pytest.mark.xfail(strict=True, reason=NEEDS_GUARD.format("unsupported sentences"))
 def test_sentence_its_citation_does_not_support_is_dropped(bot):
     def reply(prompt: str) -> str:
         k = passage_number(prompt, DOSE)
