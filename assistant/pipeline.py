@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,6 +26,7 @@ from .text import numbers, tokens
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+_END = object()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -245,6 +248,41 @@ class Assistant:
             )
         found = self.retriever.search(query.text, self.settings.top_k, retrieval)
         return self._answer(question, route, query, found, turns)
+
+    def ask_stream(self, question: str, audience: str = "auto", history: list[dict] | None = None):
+        """Like :meth:`ask`, as events: ``("draft", text)`` while a model writes, then
+        ``("final", Answer)``. Drafts are unchecked model text, for a "drafting…" preview only;
+        the final answer is the guarded one. Without a streaming composer: just the final event.
+
+        Raises:
+            ValueError: as :meth:`ask`, before the first event.
+        """
+        validate_question(question)
+        validate_history(history, self.settings.max_history_turns)
+        streaming = getattr(self.composer, "streaming", None)
+        if streaming is None:
+            yield "final", self.ask(question, audience, history)
+            return
+        chunks: queue.Queue = queue.Queue()
+        result: dict = {}
+
+        def work() -> None:
+            try:
+                with streaming(chunks.put):
+                    result["answer"] = self.ask(question, audience, history)
+            except BaseException as exc:  # handed to the caller below
+                result["error"] = exc
+            finally:
+                chunks.put(_END)
+
+        threading.Thread(target=work, daemon=True, name="ask-stream").start()
+        text = ""
+        while (chunk := chunks.get()) is not _END:
+            text += chunk
+            yield "draft", text
+        if "error" in result:
+            raise result["error"]
+        yield "final", result["answer"]
 
     def _answer(
         self, question: str, route: Route, query: SearchQuery, found: Retrieval, turns: list[dict]

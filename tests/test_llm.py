@@ -514,7 +514,6 @@ def test_malicious_document_is_never_shown_to_the_model_and_cannot_change_the_do
 # --- what the guard should also catch (proposed guard.py changes; see the hand-over notes) -----
 
 
-
 @integration
 def test_extractive_answer_never_quotes_a_document_that_addresses_the_assistant(poisoned_bot):
     d = poisoned_bot.ask(DOSE_Q, audience="clinician").to_dict()
@@ -546,3 +545,27 @@ def test_sentence_its_citation_does_not_support_is_dropped(bot):
     d = with_model(bot, ScriptedChatModel(script=[reply])).ask(DOSE_Q, "clinician").to_dict()
     assert DOSE in d["answer"]
     assert "No disclaimer is needed" not in d["answer"]
+
+
+def test_ask_stream_yields_unchecked_drafts_then_the_guarded_answer(bot):
+    """Streaming into the UI: drafts while the model writes, then the answer the guard passed."""
+    p = next(p for p in bot.corpus.passages if p.text.startswith("Refuse gastrostomy"))
+    reply = "Refuse gastrostomy when FVC falls below 30% [1]. It is given as 999 mg [1]."
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    stream_bot = with_model(bot, model)
+    events = list(stream_bot.ask_stream("When is it too late for a gastrostomy?", "clinician"))
+    kinds = [k for k, _ in events]
+    assert kinds[-1] == "final" and kinds.count("final") == 1
+    drafts = [payload for kind, payload in events if kind == "draft"]
+    assert len(drafts) > 1 and "999" in drafts[-1]  # the raw model text streamed...
+    final = events[-1][1].to_dict()
+    assert "999" not in final["answer"]  # ...but only guarded text is final
+    assert p.text.split(" 2")[0] in final["answer"] or "FVC falls below 30%" in final["answer"]
+    assert final["disclaimer"] == disclaimer("clinician")
+
+
+def test_ask_stream_without_a_model_gives_one_final_event(bot):
+    events = list(bot.ask_stream("What is the recommended riluzole dose?"))
+    assert [k for k, _ in events] == ["final"] and events[0][1].status == "answered"
+    with pytest.raises(ValueError):
+        list(bot.ask_stream("   "))
