@@ -156,8 +156,8 @@ class ExtractiveComposer:
                 if s.text.endswith(":") or _repetitive(s.text):
                     continue  # a lead-in (shown above its bullets) or garbled source text
                 words = set(tokens(s.text))
-                overlap = sum(weight(t) for t in query_terms & words)
-                overlap += 0.5 * sum(weight(t) for t in query_terms & (context - words))
+                overlap = sum(weight(t) for t in sorted(query_terms & words))
+                overlap += 0.5 * sum(weight(t) for t in sorted(query_terms & (context - words)))
                 if overlap <= 0 and rank > 0:
                     continue
                 score = overlap + 2.0 / (rank + 1) + 2.0 * hit.similarity

@@ -94,6 +94,7 @@ class Guard:
         self.general_vocab = general_vocab or {}
         self.known_words = known_words
         self._by_initial: dict[str, list[str]] | None = None
+        self._known_sorted = sorted(known_words)  # a fixed order: the same answer every run
         self.untrusted_docs = untrusted_docs
         self._instructions = [
             re.compile(p, re.IGNORECASE | re.DOTALL) for p in rules.safety.injection_patterns
@@ -180,7 +181,7 @@ class Guard:
     def _near_known(self, word: str) -> bool:
         """A misspelling of the assistant's own vocabulary ("cutof" ~ "cutoff")."""
         return len(word) >= 4 and bool(
-            difflib.get_close_matches(word, self.known_words, n=1, cutoff=0.8)
+            difflib.get_close_matches(word, self._known_sorted, n=1, cutoff=0.8)
         )
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded

@@ -305,7 +305,9 @@ class Assistant:
             return self._refusal(question, route, query, *refusal, found)
         if route.intent == "self_treatment":
             top.append(safety.self_treatment_message)
-        facts = self._wanted_facts(query.text, route) if not refusal else []
+        # Facts are matched on the query with its spelling corrected ("rilzole dose").
+        fact_query = " ".join([query.text, *(fixed for _, fixed in found.corrected)])
+        facts = self._wanted_facts(fact_query, route) if not refusal else []
         inp = ComposeInput(question, query, route, found, tuple(facts), tuple(turns))
         draft = Draft((), ()) if refusal else self._compose(inp)
         verified = self.guard.verify(draft, facts, route.audience)

@@ -114,7 +114,7 @@ class Speller:
         self.vocabulary = frozenset(vocabulary)
         self.english = english
         self._by_initial: dict[str, list[str]] = {}
-        for word in self.vocabulary:
+        for word in sorted(self.vocabulary):  # sorted: ties resolve the same in every process
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
 
