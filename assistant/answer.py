@@ -171,7 +171,7 @@ def render_sentence(
         framed = [f for f in inside if f.plain]
         if framed and len(framed) == len(inside):
             # The plain lead-in, then the verbatim quote set apart on its own line.
-            return "\n".join(f"{f.plain}\n  > “{f.text}” {marks}" for f in framed)
+            return "\n- ".join(f"{f.plain}\n  > “{f.text}” {marks}" for f in framed)
     parts = []
     for seg, is_fact in _quote_facts(s.text, facts):
         if is_fact:

@@ -139,6 +139,7 @@ class ExtractiveComposer:
             t for t in inp.retrieval.terms if t not in QUESTION_WORDS and len(t) > 1
         } or set(inp.retrieval.terms)
         # In a follow-up the new question's own words matter more than the carried subject.
+        specific = {t for t in query_terms if self.keyword.is_specific(t)}
         own = (
             set(self.keyword.analyse(inp.query.original)[0])
             if inp.query.carried
@@ -158,7 +159,8 @@ class ExtractiveComposer:
                 words = set(tokens(s.text))
                 overlap = sum(weight(t) for t in sorted(query_terms & words))
                 overlap += 0.5 * sum(weight(t) for t in sorted(query_terms & (context - words)))
-                if overlap <= 0 and rank > 0:
+                if rank > 0 and not specific & (words | context):
+                    continue  # shares only ubiquitous words ("ALS") with the question
                     continue
                 score = overlap + 2.0 / (rank + 1) + 2.0 * hit.similarity
                 relevance = score

@@ -32,7 +32,6 @@ from .text import (
 # Scope thresholds (see README "How scope is decided"), calibrated on the evaluation cases.
 MIN_SIMILARITY = 0.20  # cosine similarity below which only a rare corpus term keeps a question
 CONFIDENT_SIMILARITY = 0.55  # a question naming no specific corpus term needs this much
-UBIQUITOUS_SHARE = 0.2  # a term in more passages than this ("als") is not specific
 RARE_WORD_RANK = 20000  # tokenizer ids above this are rare English words ("parkinson")
 # A reworded sentence (not a verbatim source sentence) must find at least this share of its
 # content words in the passages it cites, or in the glossary wording of their terms.
@@ -164,12 +163,7 @@ class Guard:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}"
             )
-        n = self.keyword.n_docs
-        specific = [
-            t
-            for t in covered
-            if t not in QUESTION_WORDS and self.keyword.df.get(t, 1) / n < UBIQUITOUS_SHARE
-        ]
+        specific = [t for t in covered if t not in QUESTION_WORDS and self.keyword.is_specific(t)]
         best = retrieval.best_similarity
         if not specific and best < CONFIDENT_SIMILARITY:
             return ScopeDecision(False, "no passage of the guidelines matches the question")

@@ -26,6 +26,7 @@ from .text import numbers, tokens
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+PATIENT_MAX_FACTS = 3
 _END = object()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -397,8 +398,20 @@ class Assistant:
         if route.intent == "self_treatment":
             facts += [f for f in self.factbook.of_kind("dose") if f not in facts]
         if route.audience == "patient":
-            facts = self._one_per_agreeing_quantity(facts)
+            facts = self._few_for_patients(self._one_per_agreeing_quantity(facts))
         return facts
+
+    def _few_for_patients(self, facts: list, limit: int = PATIENT_MAX_FACTS) -> list:
+        """At most a few figures for a patient, patient sources first; a figure another source
+        disputes keeps its counterpart, so a disagreement is still shown side by side."""
+        ranked = sorted(
+            facts, key=lambda f: self.corpus.documents[f.doc].meta.audience != "patient"
+        )
+        kept = ranked[:limit]
+        kept += [
+            f for f in ranked[limit:] if f.quantity and any(k.quantity == f.quantity for k in kept)
+        ]
+        return kept
 
     def _one_per_agreeing_quantity(self, facts: list) -> list:
         """For patients, sources that agree on a figure are quoted once (a patient source first);

@@ -18,6 +18,7 @@ from .index import VectorIndex
 from .text import STOPWORDS, Speller, content_tokens, raw_tokens, stem, tokens
 
 RRF_K = 60
+UBIQUITOUS_SHARE = 0.2  # a word in more passages than this share is not specific
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ class KeywordIndex:
             key = " ".join(t for t in phrase.split() if t not in STOPWORDS)
             if key:
                 self.synonyms.setdefault(key, []).extend(expansion)
+
+    def is_specific(self, token: str) -> bool:
+        """A word in few passages; one in most of them ("als") says nothing about the topic."""
+        return self.df.get(token, 0) / self.n_docs < UBIQUITOUS_SHARE
 
     def idf(self, token: str) -> float:
         return math.log(1 + self.n_docs / (1 + self.df.get(token, 0)))
