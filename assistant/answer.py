@@ -188,7 +188,7 @@ def render(
     """Markdown for a verified draft, and its citations numbered by first appearance."""
     patient = audience == "patient"
     numbering: dict[int, int] = {}
-    content = [s for s in verified.sentences if not s.frame]
+    content = list(verified.sentences)
     if not patient:
         order = {g: k for k, g in enumerate(GROUP_ORDER)}
         content.sort(key=lambda s: order.get(s.group or "", 9))
@@ -201,7 +201,6 @@ def render(
     facts = [f for f, _ in verified.facts]
     gloss = glossary if patient else None
     lines: list[str] = list(top_lines)
-    lines += [s.text for s in verified.sentences if s.frame]
     if patient and content:
         lines.append(rules.safety.patient_lead)
     group = None

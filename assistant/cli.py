@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -170,11 +171,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .corpus import CorpusError
+    from .rules import RulesError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except (CorpusError, RulesError, ValueError) as exc:  # bad corpus, rules or settings
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a missing extra, an unreachable server: one line, no traceback
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        print(
+            f"error: {type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -73,7 +73,6 @@ class DraftSentence:
 
     text: str
     cites: tuple[int, ...] = ()
-    frame: bool = False
     lead: str | None = None
     group: str | None = None
 
@@ -139,7 +138,9 @@ class ExtractiveComposer:
             t for t in inp.retrieval.terms if t not in QUESTION_WORDS and len(t) > 1
         } or set(inp.retrieval.terms)
         # In a follow-up the new question's own words matter more than the carried subject.
-        specific = {t for t in query_terms if self.keyword.is_specific(t)}
+        # When the question has specific words, a sentence must share one of them; a general
+        # question ("What are the symptoms of ALS?") is matched on all its words.
+        specific = {t for t in query_terms if self.keyword.is_specific(t)} or set(query_terms)
         own = (
             set(self.keyword.analyse(inp.query.original)[0])
             if inp.query.carried
@@ -161,7 +162,6 @@ class ExtractiveComposer:
                 overlap += 0.5 * sum(weight(t) for t in sorted(query_terms & (context - words)))
                 if rank > 0 and not specific & (words | context):
                     continue  # shares only ubiquitous words ("ALS") with the question
-                    continue
                 score = overlap + 2.0 / (rank + 1) + 2.0 * hit.similarity
                 relevance = score
                 hard = False
@@ -200,17 +200,7 @@ class ExtractiveComposer:
                     )
                 )
         if inp.route.intent == "self_treatment":
-            for fact in self.factbook.of_kind("dose"):
-                loc = self.factbook.located[fact.id]
-                candidates.append(
-                    _Candidate(
-                        loc.passage,
-                        loc.sentence,
-                        1e6,
-                        forced=True,
-                        words=set(content_tokens(loc.sentence.text)),
-                    )
-                )
+            candidates = [c for c in candidates if c.forced]  # the labelled dose, nothing else
         chosen = self._with_antecedents(self._select(candidates, limit, 0.5 if patient else 0.35))
         if not chosen:
             return Draft((), ())

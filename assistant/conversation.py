@@ -56,7 +56,8 @@ class FollowUpResolver:
         ]
         self.leaning = [re.compile(p, re.IGNORECASE) for p in s.leaning_patterns]
         self.attributes = {t for a in s.attributes for t in tokens(a)}
-        self.max_turns = s.max_turns
+        self.attribute_patterns = [(a, compile_phrase(a)) for a in s.attributes]
+        self.refusal = rules.safety.refusal_message  # a declined turn names no subject
 
     def subjects_in(self, text: str) -> list[str]:
         """Subjects named in ``text``, in order of first mention."""
@@ -80,6 +81,20 @@ class FollowUpResolver:
         leaning = ellipsis or any(p.search(question) for p in self.leaning[1:])
         bare = self._is_bare_attribute(question)
         own_referent = any(n in self.referents for n in own)
+        if ellipsis and own_referent:
+            # "And for gastrostomy?" after an FVC question about NIV: the new subject replaces
+            # the old one of its kind (NIV); the rest of the question (FVC, the attribute) stays.
+            kinds = {self.kind[n] for n in own if n in self.kind}
+            carried = tuple(
+                n
+                for n in self._recent_subjects(history)
+                if n not in own and n not in self.general and self.kind.get(n) not in kinds
+            ) + self._recent_attributes(history)
+            if not carried:
+                return SearchQuery(question, question, reason="new subject, nothing to carry")
+            text = f"{question} {' '.join(carried)}"
+            reason = f"new subject: carried {', '.join(carried)}"
+            return SearchQuery(text, question, carried, reason)
         if not (ellipsis or bare or (leaning and not own_referent)):
             return SearchQuery(question, question)
         carried = self._recent_subjects(history)
@@ -92,10 +107,15 @@ class FollowUpResolver:
             text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}"
         )
 
+    def _recent_attributes(self, history: list[Message]) -> tuple[str, ...]:
+        """Attributes ("dose", "side effects") the latest user turn asked about."""
+        last = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
+        return tuple(a for a, rx in self.attribute_patterns if rx.search(last))
+
     def _recent_subjects(self, history: list[Message]) -> tuple[str, ...]:
         """The subject of the latest turn that has one: what the user named, else the main
         subject of the answer they got; the disease itself only when nothing narrower is named."""
-        turns = history[-2 * self.max_turns :]
+        turns = history  # already bounded by the pipeline (Settings.max_history_turns)
         for k in range(len(turns) - 1, -1, -1):
             m = turns[k]
             if m["role"] != "user":
@@ -103,7 +123,12 @@ class FollowUpResolver:
             named = self.subjects_in(m["content"])
             found = [n for n in named if n not in self.general]
             asked = {kind for kind, rx in self.categories if rx.search(m["content"])}
-            if not found and asked and k + 1 < len(turns) and turns[k + 1]["role"] == "assistant":
+            answered = (
+                k + 1 < len(turns)
+                and turns[k + 1]["role"] == "assistant"
+                and not turns[k + 1]["content"].startswith(self.refusal)
+            )
+            if not found and asked and answered:
                 answer = [
                     n
                     for n in self.subjects_in(turns[k + 1]["content"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .corpus import Corpus, Passage, Sentence
-from .rules import Fact, Rules
+from .rules import Fact, Rules, RulesError
 from .text import tokens
 
 
@@ -29,13 +29,22 @@ class FactBook:
             if doc is None:
                 continue
             start = doc.text.find(fact.text)
-            for p in doc.passages:
-                if p.start <= start < p.end:
-                    sent = next(
-                        (s for s in p.sentences if s.start <= start < s.end + 1), p.sentences[0]
-                    )
-                    self.located[fact.id] = Located(fact, p, sent)
-                    break
+            end = start + len(fact.text)
+            found = next(
+                (
+                    (p, s)
+                    for p in doc.passages
+                    for s in p.sentences
+                    if start >= 0 and s.start <= start and end <= s.end
+                ),
+                None,
+            )
+            if found is None:
+                raise RulesError(
+                    f"fact {fact.id!r} does not lie within one sentence of {fact.doc!r}: a fact "
+                    "is quoted inside its sentence, so its text must not span two"
+                )
+            self.located[fact.id] = Located(fact, *found)
         self._topics = [
             (fact.id, [frozenset(tokens(t)) for t in fact.topics]) for fact in rules.facts
         ]

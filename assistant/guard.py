@@ -42,6 +42,7 @@ MIN_WORD_SUPPORT = 0.5
 class ScopeDecision:
     answerable: bool
     reason: str
+    names_outside: bool = False  # the question names something the corpus never mentions
 
 
 @dataclass
@@ -58,11 +59,13 @@ class Verified:
 
     @property
     def empty(self) -> bool:
-        return not any(not s.frame for s in self.sentences)
+        return not self.sentences
 
 
 def _source_text(p: Passage) -> str:
-    return " ".join(filter(None, [" ".join(p.section), p.lead or "", p.text]))
+    """What a passage states: section, lead-in and sentences, without its reference markers
+    (a marker "7" is not a figure the source gives)."""
+    return " ".join(filter(None, [" ".join(p.section), p.lead or "", p.body]))
 
 
 def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
@@ -161,7 +164,7 @@ class Guard:
                 outside.append(word)
         if outside:
             return ScopeDecision(
-                False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}"
+                False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
             )
         specific = [t for t in covered if t not in QUESTION_WORDS and self.keyword.is_specific(t)]
         best = retrieval.best_similarity
@@ -216,12 +219,6 @@ class Guard:
         kept: list[DraftSentence] = []
         drafted = 0
         for s in draft.sentences:
-            if s.frame:
-                if re.search(r"\d", s.text):
-                    violations.append(f"framing text with a number dropped: {s.text!r}")
-                    continue
-                kept.append(s)
-                continue
             if not s.cites:
                 violations.append(f"sentence without a citation dropped: {s.text!r}")
                 continue
@@ -235,7 +232,8 @@ class Guard:
                     f"{s.text!r}"
                 )
                 continue
-            verbatim = any(s.text in p.text for p in cited)  # a source sentence, not reworded
+            # Verbatim means a whole source sentence, not a fragment that drops "not".
+            verbatim = any(s.text == x.text for p in cited for x in p.sentences)
             fact = None if verbatim else self.reworded_fact(s.text, cited)
             if fact is not None:
                 loc = self.factbook.located[fact.id]
@@ -272,7 +270,7 @@ class Guard:
             kept.append(s)
             drafted += 1
         # Threshold facts: present verbatim, or added from the source.
-        body = " ".join(s.text for s in kept if not s.frame)
+        body = " ".join(s.text for s in kept)
         quoted: list[tuple[Fact, int]] = []
         for fact in wanted_facts:
             loc = self.factbook.located.get(fact.id)
@@ -294,8 +292,6 @@ class Guard:
                 notes.append(f"threshold fact {fact.id!r} quoted verbatim from the source")
         # Every registered fact shown in the answer is quoted and listed.
         for s in kept:
-            if s.frame:
-                continue
             for i in s.cites:
                 for fact in self.factbook.in_text(sources[i], s.text):
                     if all(f.id != fact.id for f, _ in quoted):

@@ -8,7 +8,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from .answer import Answer, Glossary, render
 from .compose import ComposeInput, Draft, ExtractiveComposer
@@ -242,7 +242,7 @@ class Assistant:
         turns = validate_history(history, self.settings.max_history_turns)
         route = self.router.route(question, audience)
         query = self.followups.resolve(route.cleaned or question, turns)
-        if query.carried and route.requested == "auto" and route.reason.startswith("weak"):
+        if query.carried and route.requested == "auto" and route.weak:
             # A follow-up with no audience signal of its own keeps the conversation's audience.
             route = self.router.follow_conversation(
                 route, [m["content"] for m in turns if m["role"] == "user"]
@@ -300,7 +300,9 @@ class Assistant:
             refusal = (safety.diagnosis_message, "a request for a personal diagnosis")
         elif route.intent == "outside":
             refusal = (safety.refusal_message, "a request for content outside the guidelines")
-        elif not scope.answerable and route.intent != "self_treatment":
+        elif not scope.answerable and (route.intent != "self_treatment" or scope.names_outside):
+            # A patient asking to change "their pills" gets the labelled dose, unless the
+            # medicine they name is one the corpus never mentions.
             refusal = (safety.refusal_message, scope.reason)
         if refusal and status != "emergency":
             return self._refusal(question, route, query, *refusal, found)
@@ -487,7 +489,7 @@ class Assistant:
             )
             here = c.passage.section
             k = sections.index(here) if here in sections else -1
-            for nb in sections[k + 1 : k + 3] + sections[max(k - 1, 0) : max(k, 0)]:
+            for nb in sections[k + 1 : k + 4] + sections[max(k - 2, 0) : max(k, 0)]:
                 heading = nb[-1]
                 if (
                     heading in here
@@ -498,8 +500,18 @@ class Assistant:
                 q = self._question_for(heading, audience)
                 if set(tokens(heading)) <= asked or q in out:
                     continue
-                out.append(q)
-        return out[:3]
+                if self._finds_section(q, doc.id, heading):
+                    out.append(q)
+                if len(out) == 3:
+                    return out
+        return out
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - per assistant, bounded; answers are deterministic
+    def _finds_section(self, question: str, doc_id: str, heading: str) -> bool:
+        """Does asking ``question`` retrieve the section it is about? (A suggestion must be
+        answerable.)"""
+        hits = self.retriever.search(question, 3).hits
+        return any(h.passage.doc_id == doc_id and heading in h.passage.section for h in hits)
 
     @staticmethod
     def _question_for(heading: str, audience: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from rank_bm25 import BM25Okapi
 from .corpus import Corpus, Passage
 from .embeddings import embed
 from .index import VectorIndex
-from .text import STOPWORDS, Speller, content_tokens, raw_tokens, stem, tokens
+from .text import STOPWORDS, Speller, raw_tokens, stem, tokens
 
 RRF_K = 60
 UBIQUITOUS_SHARE = 0.2  # a word in more passages than this share is not specific
@@ -92,7 +93,7 @@ class KeywordIndex:
                 out.append(tok)
                 continue
             if fixed != tok:
-                corrected.append((tok, fixed))
+                corrected.append((raw, fixed))
             out.append(fixed)
         joined = f" {' '.join(out)} "
         for phrase, expansion in self.synonyms.items():
@@ -137,7 +138,10 @@ class HybridRetriever:
         dense: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if self.index is not None:
-            fixed_query = " ".join(q_tokens) if corrected else query
+            # The model sees the user's sentence, with only the misspelt words fixed.
+            fixed_query = query
+            for wrong, right in corrected:
+                fixed_query = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_query, flags=re.I)
             dense = [
                 (i, s)
                 for i, s in self.index.query(embed([fixed_query])[0], pool)
@@ -207,7 +211,3 @@ def to_langchain(hit: Hit) -> LCDocument:
             "references": [r.label() for r in p.references],
         },
     )
-
-
-def tokens_of(text: str) -> list[str]:
-    return content_tokens(text)

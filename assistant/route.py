@@ -23,6 +23,7 @@ class Route:
     intent: Intent = "question"
     injections: tuple[str, ...] = ()
     cleaned: str = ""
+    weak: bool = False  # auto-routing found no clear signal
 
     def to_dict(self) -> dict:
         return {
@@ -97,6 +98,7 @@ class Router:
                 confidence,
                 f"weak signal (clinician {score['clinician']:g} vs patient "
                 f"{score['patient']:g}): using the simpler {weak} mode",
+                weak=True,
                 **common,
             )
         who = "clinician" if margin > 0 else "patient"
@@ -108,11 +110,12 @@ class Router:
         if not earlier_questions:
             return route
         earlier = self.route(" ".join(earlier_questions[-3:]), "auto")
-        if earlier.reason.startswith("weak"):
+        if earlier.weak:
             return route
         return replace(
             route,
             audience=earlier.audience,
             confidence=earlier.confidence,
             reason=f"follow-up: kept the conversation's audience ({earlier.reason})",
+            weak=False,
         )

@@ -24,6 +24,16 @@ class RulesError(ValueError):
     """A rules file is missing, malformed, or disagrees with the corpus."""
 
 
+def _without_numbers(text: str | None, what: str) -> str | None:
+    """Text the application adds must carry no number, in digits or words: numbers in an
+    answer come from cited sources only."""
+    from .text import number_words, numbers
+
+    if text is not None and (numbers(text) or number_words(text)):
+        raise ValueError(f"{what} must not contain numbers (numbers come from sources): {text!r}")
+    return text
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,9 +64,7 @@ class Fact(_Strict):
     @field_validator("plain")
     @classmethod
     def _plain_has_no_numbers(cls, v: str | None) -> str | None:
-        if v is not None and re.search(r"\d", v):
-            raise ValueError("a plain lead-in must not contain digits (numbers come from sources)")
-        return v
+        return _without_numbers(v, "a plain lead-in")
 
 
 class FactsFile(_Strict):
@@ -105,6 +113,11 @@ class GlossaryEntry(_Strict):
     keep_term: bool = True
     aliases: list[str] = Field(default_factory=list)
 
+    @field_validator("plain")
+    @classmethod
+    def _plain_has_no_numbers(cls, v: str) -> str:
+        return _without_numbers(v, "plain wording")
+
 
 class GlossaryFile(_Strict):
     glossary: list[GlossaryEntry]
@@ -128,13 +141,21 @@ class SafetyFile(_Strict):
     patient_lead: str
     sources_differ_line: str
 
-    @field_validator("emergency_message", "diagnosis_message", "self_treatment_message")
+    @field_validator(
+        "emergency_message",
+        "diagnosis_message",
+        "self_treatment_message",
+        "refusal_message",
+        "refusal_examples",
+        "care_team_line",
+        "patient_lead",
+        "sources_differ_line",
+    )
     @classmethod
     def _no_numbers(cls, v):
-        texts = v.values() if isinstance(v, dict) else [v]
+        texts = v.values() if isinstance(v, dict) else v if isinstance(v, list) else [v]
         for t in texts:
-            if re.search(r"\d", t):
-                raise ValueError("safety messages must not contain digits")
+            _without_numbers(t, "a fixed message")
         return v
 
 
@@ -153,7 +174,6 @@ class SubjectsFile(_Strict):
     subjects: list[Subject]
     leaning_patterns: list[str]
     attributes: list[str]
-    max_turns: int = 6
     categories: dict[Literal["drug", "procedure", "test", "symptom"], list[str]] = Field(
         default_factory=dict
     )
@@ -203,9 +223,15 @@ class Rules:
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise RulesError(f"{folder / 'facts.yaml'}: duplicate fact ids {dupes}")
+        disclaimers = _load_yaml(folder / "disclaimers.yaml", DisclaimersFile).disclaimers
+        for audience in ("clinician", "patient"):
+            if sum(d.audience == audience for d in disclaimers) != 1:
+                raise RulesError(
+                    f"{folder / 'disclaimers.yaml'}: exactly one {audience} disclaimer is required"
+                )
         return cls(
             facts=tuple(facts),
-            disclaimers=tuple(_load_yaml(folder / "disclaimers.yaml", DisclaimersFile).disclaimers),
+            disclaimers=tuple(disclaimers),
             routing=_load_yaml(folder / "routing.yaml", RoutingFile),
             glossary=tuple(_load_yaml(folder / "glossary.yaml", GlossaryFile).glossary),
             safety=_load_yaml(folder / "safety.yaml", SafetyFile),

@@ -30,7 +30,6 @@ QUESTION_WORDS = frozenset(
 )
 NUMBER_WORDS = {
     "zero": "0",
-    "one": "1",
     "two": "2",
     "three": "3",
     "four": "4",
@@ -42,7 +41,13 @@ NUMBER_WORDS = {
     "ten": "10",
     "eleven": "11",
     "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
     "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
     "twenty": "20",
     "thirty": "30",
     "forty": "40",
@@ -53,6 +58,12 @@ NUMBER_WORDS = {
     "ninety": "90",
     "hundred": "100",
     "thousand": "1000",
+    "hundreds": "100s",
+    "thousands": "1000s",
+    "million": "1000000",
+    "millions": "1000000s",
+    "thirds": "2/3",
+    "quarters": "3/4",
     "half": "50%",
     "twice": "2x",
     "double": "2x",
@@ -61,7 +72,7 @@ NUMBER_WORDS = {
     "third": "1/3",
     "dozen": "12",
 }
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
 
 def stem(token: str) -> str:

@@ -568,9 +568,12 @@ def main(args=None) -> int:
     }
     try:
         bot = Assistant.load(**overrides)
-    except (CorpusError, RulesError) as exc:
+    except (CorpusError, RulesError, ValueError) as exc:  # bad corpus, rules or settings
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # e.g. a missing optional extra or an unreachable Chroma server
+        print(f"error: could not start the assistant: {exc}", file=sys.stderr)
+        return 1
     print(f"Starting the chat UI on http://{host}:{port} (Ctrl-C to stop)…", flush=True)
     launch(create_app(bot), host, port, auth)
     return 0
