@@ -21,7 +21,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "could not create $(VENV): on Debian/Ubuntu install python3.11-venv"; exit 1; }
 	$(PIP) install -q --upgrade pip
 	@# CPU-only torch: use a local/cached CPU wheel when pip already finds one, else PyTorch's
 	@# CPU index. An unpinned torch from PyPI would pull gigabytes of CUDA packages.

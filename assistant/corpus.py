@@ -291,12 +291,17 @@ def parse_document(doc_id: str, text: str, meta: DocMeta, path: Path | None = No
     if ref_start is not None:
         stop = disc_heading if disc_heading and disc_heading > ref_start else len(lines)
         doc.references = _parse_dr_oracle_refs(lines[ref_start + 1 : stop])
-    numbered = [
-        (i, m)
-        for i, ln in enumerate(lines)
-        if text[ln.start - 2 : ln.start] == "  " and (m := _NUMBERED_REF.match(ln.text))
-    ]
-    if numbered and not doc.references:
+    # Without a References section, an indented numbered list ("  1. Author. Title.") is one.
+    numbered = (
+        []
+        if ref_start is not None
+        else [
+            (i, m)
+            for i, ln in enumerate(lines)
+            if text[ln.start - 2 : ln.start] == "  " and (m := _NUMBERED_REF.match(ln.text))
+        ]
+    )
+    if numbered:
         doc.references = [_parse_numbered_ref(int(m.group(1)), m.group(2)) for _, m in numbered]
     numbered_idx = {i for i, _ in numbered}
     refs_by_n = {r.n: r for r in doc.references}

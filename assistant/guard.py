@@ -274,7 +274,7 @@ class Guard:
         quoted: list[tuple[Fact, int]] = []
         for fact in wanted_facts:
             loc = self.factbook.located.get(fact.id)
-            if loc is None:
+            if loc is None or self.untrusted(loc.passage):
                 continue
             if fact.text not in body:
                 if loc.passage not in sources:

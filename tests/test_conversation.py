@@ -131,3 +131,19 @@ def test_suggestions_are_questions_the_corpus_answers(bot):
     for s in d["suggestions"]:
         assert s.endswith("?")
         assert bot.ask(s).status == "answered", s
+
+
+def test_a_new_subject_replaces_the_old_one_of_its_kind(resolver):
+    history = _turns(("At what FVC should NIV be started?", "…"))
+    out = resolver.resolve("And for gastrostomy?", history)
+    assert "FVC" in out.carried and "non-invasive ventilation" not in out.carried
+    history = _turns(("What is the riluzole dose?", "…"))
+    out = resolver.resolve("What about edaravone?", history)
+    assert "riluzole" not in out.text and "dose" in out.carried
+
+
+def test_a_declined_turn_gives_no_subject(bot, resolver):
+    refused = bot.ask("Which drug treats migraine best?")
+    assert refused.status == "refused"
+    history = _turns(("Which drug treats migraine best?", refused.answer))
+    assert resolver.resolve("What is its dose?", history).carried == ()

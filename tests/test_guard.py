@@ -302,3 +302,46 @@ def test_disagreeing_sources_are_shown_side_by_side(bot, question, figures):
         assert len({i["n"] for i in items}) >= 2  # each with its own citation
         for fig in figures:
             assert fig in d["answer"]
+
+
+# --- rules found in review ----------------------------------------------------------------------
+
+
+def test_reference_marker_digits_do_not_ground_a_number(bot):
+    """ "... upper limit of normal 7" ends in a citation marker, not a figure of the source."""
+    p = next(p for p in bot.corpus.passages if "5 times upper limit of normal" in p.text)
+    assert p.text.rstrip().endswith("7")  # the page's marker
+    assert ungrounded_numbers("Discontinue if aminotransferases exceed 7 times normal.", [p]) == {
+        "7"
+    }
+
+
+def test_a_fragment_that_drops_words_is_not_verbatim(bot):
+    p = next(p for p in bot.corpus.passages if p.text.startswith("Refuse gastrostomy"))
+    fragment = "gastrostomy when FVC falls below 30%"  # "Refuse" dropped: the meaning flips
+    draft = Draft((DraftSentence(f"Place a {fragment}.", (0,)),), (p,), "test")
+    verified = bot.guard.verify(draft, [], "clinician")
+    assert not any(s.text.startswith("Place a") for s in verified.sentences)
+    assert any(s.text == "Refuse gastrostomy when FVC falls below 30%" for s in verified.sentences)
+
+
+def test_text_the_application_adds_may_not_carry_number_words(rules_copy):
+    path = rules_copy / "glossary.yaml"
+    path.write_text(path.read_text() + "  - {term: bilevel, plain: two-level pressure}\n")
+    with pytest.raises(RulesError, match="must not contain numbers"):
+        Rules.load(rules_copy)
+
+
+def test_each_audience_needs_exactly_one_disclaimer(rules_copy):
+    path = rules_copy / "disclaimers.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("  - id: patient")])
+    with pytest.raises(RulesError, match="exactly one patient disclaimer"):
+        Rules.load(rules_copy)
+
+
+def test_self_treatment_with_a_drug_the_corpus_never_names_is_declined(bot):
+    d = bot.ask("Can I double my metformin dose?").to_dict()
+    assert d["status"] == "refused" and "metformin" in d["reason"]
+    assert "riluzole" not in d["answer"].split("You can ask")[0].lower()
+    assert d["facts"] == []

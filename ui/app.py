@@ -209,7 +209,7 @@ def render_message(d: dict) -> str:
     """The assistant's chat bubble (Markdown): the answer, and why when it refused."""
     text = d.get("answer") or ""
     if d.get("status") == "refused" and d.get("reason"):
-        text += f"\n\n<small>Why I can't answer this one: {d['reason']}.</small>"
+        text += f"\n\n<small>Why I can't answer this one: {_esc(d['reason'])}.</small>"
     return text
 
 
