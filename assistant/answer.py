@@ -161,6 +161,9 @@ def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
     return out
 
 
+FRAMED_SHARE = 0.3
+
+
 def render_sentence(
     s: DraftSentence, facts: list[Fact], glossary: Glossary | None, numbering: dict[int, int]
 ) -> str:
@@ -169,7 +172,9 @@ def render_sentence(
         # For patients a threshold fact is framed by its plain lead-in, then quoted verbatim.
         inside = [f for f in facts if f.text in s.text]
         framed = [f for f in inside if f.plain]
-        if framed and len(framed) == len(inside):
+        covered = sum(len(f.text) for f in inside)
+        # Framed alone only when the facts are most of the sentence; else the whole sentence.
+        if framed and len(framed) == len(inside) and covered >= FRAMED_SHARE * len(s.text):
             # The plain lead-in, then the verbatim quote set apart on its own line.
             return "\n- ".join(f"{f.plain}\n  > “{f.text}” {marks}" for f in framed)
     parts = []

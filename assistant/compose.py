@@ -135,14 +135,16 @@ class ExtractiveComposer:
         patient = inp.route.audience == "patient"
         limit = 5 if patient else 7
         query_terms = {
-            t for t in inp.retrieval.terms if t not in QUESTION_WORDS and len(t) > 1
+            t
+            for t in inp.retrieval.terms + inp.retrieval.expansions
+            if t not in QUESTION_WORDS and len(t) > 1
         } or set(inp.retrieval.terms)
         # In a follow-up the new question's own words matter more than the carried subject.
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.
         specific = {t for t in query_terms if self.keyword.is_specific(t)} or set(query_terms)
         own = (
-            set(self.keyword.analyse(inp.query.original)[0])
+            set(self.keyword.analyse(inp.query.original).all)
             if inp.query.carried
             else set(query_terms)
         )

@@ -72,16 +72,25 @@ class FollowUpResolver:
         words = [t for t in tokens(question) if t not in STOPWORDS]
         return bool(words) and all(t in self.attributes or t in QUESTION_WORDS for t in words)
 
+    def _reading(self, question: str) -> tuple[list[str], bool, bool, bool]:
+        """(own subjects, ellipsis, bare attribute, leans on the history at all)."""
+        own = self.subjects_in(question)
+        ellipsis = any(p.search(question) for p in self.leaning[:1])
+        pronoun = any(p.search(question) for p in self.leaning[1:])
+        bare = self._is_bare_attribute(question)
+        own_referent = any(n in self.referents for n in own)
+        return own, ellipsis, bare, ellipsis or bare or (pronoun and not own_referent)
+
+    def leans_on_history(self, question: str) -> bool:
+        """Does the question need earlier turns (pronoun, ellipsis, bare attribute)?"""
+        return self._reading(question)[3]
+
     def resolve(self, question: str, history: list[Message]) -> SearchQuery:
         """The search query for ``question`` given the conversation so far."""
         if not history:
             return SearchQuery(question, question)
-        own = self.subjects_in(question)
-        ellipsis = any(p.search(question) for p in self.leaning[:1])
-        leaning = ellipsis or any(p.search(question) for p in self.leaning[1:])
-        bare = self._is_bare_attribute(question)
-        own_referent = any(n in self.referents for n in own)
-        if ellipsis and own_referent:
+        own, ellipsis, bare, leans = self._reading(question)
+        if ellipsis and any(n in self.referents for n in own):
             # "And for gastrostomy?" after an FVC question about NIV: the new subject replaces
             # the old one of its kind (NIV); the rest of the question (FVC, the attribute) stays.
             kinds = {self.kind[n] for n in own if n in self.kind}
@@ -95,7 +104,7 @@ class FollowUpResolver:
             text = f"{question} {' '.join(carried)}"
             reason = f"new subject: carried {', '.join(carried)}"
             return SearchQuery(text, question, carried, reason)
-        if not (ellipsis or bare or (leaning and not own_referent)):
+        if not leans:
             return SearchQuery(question, question)
         carried = self._recent_subjects(history)
         carried = tuple(s for s in carried if s not in own)

@@ -719,15 +719,12 @@ REWRITE_SYSTEM = (
     "Reply with the query only, on one line."
 )
 MAX_HISTORY_CHARS = 600
+REWRITE_MAX_TURNS = 6  # earlier exchanges shown to the model when it rewrites a query
 
 
 def is_standalone(question: str, resolver: FollowUpResolver) -> bool:
-    """True when the question leans on nothing earlier (mirrors ``FollowUpResolver.resolve``)."""
-    own = resolver.subjects_in(question)
-    ellipsis = bool(resolver.leaning) and bool(resolver.leaning[0].search(question))
-    leaning = ellipsis or any(p.search(question) for p in resolver.leaning[1:])
-    bare = resolver._is_bare_attribute(question)
-    return not (ellipsis or bare or (leaning and not own))
+    """True when the question leans on nothing earlier (the resolver's own reading)."""
+    return not resolver.leans_on_history(question)
 
 
 def accept_rewrite(original: str, rewritten: str) -> bool:
@@ -782,7 +779,7 @@ def rewrite_query(
         return question
     turns = [
         f"{m['role']}: {' '.join(str(m['content']).split())[:MAX_HISTORY_CHARS]}"
-        for m in list(history)[-2 * resolver.max_turns :]
+        for m in list(history)[-2 * REWRITE_MAX_TURNS :]
     ]
     messages = [
         SystemMessage(content=REWRITE_SYSTEM),

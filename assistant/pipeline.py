@@ -127,11 +127,11 @@ class Assistant:
                 if key and key != " ".join(tokens(e.term)):
                     synonyms.setdefault(key, []).extend(tokens(e.term))
         english = _general_vocabulary() if index is not None else {}
-        for phrase, words in rules.subjects.expansions.items():
-            synonyms.setdefault(" ".join(tokens(phrase)), []).extend(
-                t for w in words for t in tokens(w)
-            )
-        self.keyword = KeywordIndex(corpus.passages, synonyms, frozenset(english))
+        hints = {
+            " ".join(tokens(phrase)): [t for w in words for t in tokens(w)]
+            for phrase, words in rules.subjects.expansions.items()
+        }
+        self.keyword = KeywordIndex(corpus.passages, synonyms, frozenset(english), hints)
         self.retriever = HybridRetriever(corpus, index, self.keyword, settings.retrieval)
         self.router = Router(rules)
         self.followups = FollowUpResolver(rules)

@@ -23,6 +23,20 @@ UBIQUITOUS_SHARE = 0.2  # a word in more passages than this share is not specifi
 
 
 @dataclass(frozen=True)
+class QueryTerms:
+    """A query's words as the keyword index reads them."""
+
+    own: tuple[str, ...]
+    expansions: tuple[str, ...]
+    unknown: tuple[str, ...]
+    corrected: tuple[tuple[str, str], ...]
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.own, *self.expansions]
+
+
+@dataclass(frozen=True)
 class Hit:
     """One retrieved passage with the evidence for it."""
 
@@ -41,9 +55,10 @@ class Retrieval:
     mode: str
     hits: tuple[Hit, ...]
     best_similarity: float
-    terms: tuple[str, ...]
+    terms: tuple[str, ...]  # the question's own words (spelling corrected)
     unknown_terms: tuple[str, ...]
     corrected: tuple[tuple[str, str], ...] = ()
+    expansions: tuple[str, ...] = ()  # corpus wording added for lay words and attributes
 
 
 def _keyword_text(p: Passage) -> str:
@@ -58,7 +73,16 @@ class KeywordIndex:
         passages: list[Passage],
         synonyms: dict[str, list[str]] | None = None,
         english: frozenset[str] = frozenset(),
+        hints: dict[str, list[str]] | None = None,
     ):
+        """Args:
+        passages: the corpus passages (disclaimers are left out).
+        synonyms: lay phrase -> clinical term words; a translation, so it counts as the
+            question's own words (also for scope).
+        english: ordinary English words, never "corrected" to a corpus word.
+        hints: attribute -> how the corpus words it ("side effects" -> "may cause"); used for
+            ranking only, never as evidence that the corpus covers the question.
+        """
         self.passages = [p for p in passages if p.kind != "disclaimer"]
         docs = [tokens(_keyword_text(p)) for p in self.passages]
         self.bm25 = BM25Okapi(docs) if docs else None
@@ -66,11 +90,17 @@ class KeywordIndex:
         self.n_docs = max(len(docs), 1)
         self.speller = Speller(self.df, english)
         # Keys are matched against the query's tokens with stopwords removed: normalise alike.
-        self.synonyms: dict[str, list[str]] = {}
-        for phrase, expansion in (synonyms or {}).items():
+        self.synonyms = self._normalised(synonyms or {})
+        self.hints = self._normalised(hints or {})
+
+    @staticmethod
+    def _normalised(table: dict[str, list[str]]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for phrase, expansion in table.items():
             key = " ".join(t for t in phrase.split() if t not in STOPWORDS)
             if key:
-                self.synonyms.setdefault(key, []).extend(expansion)
+                out.setdefault(key, []).extend(expansion)
+        return out
 
     def is_specific(self, token: str) -> bool:
         """A word in few passages; one in most of them ("als") says nothing about the topic."""
@@ -79,27 +109,26 @@ class KeywordIndex:
     def idf(self, token: str) -> float:
         return math.log(1 + self.n_docs / (1 + self.df.get(token, 0)))
 
-    def analyse(self, query: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-        """Query tokens after spelling correction, unknown content words, and corrections made."""
-        out, unknown, corrected = [], [], []
+    def analyse(self, query: str) -> QueryTerms:
+        """The query's words after spelling correction, the corpus wording they expand to, the
+        words the corpus does not know (as written) and the corrections made."""
+        own, unknown, corrected = [], [], []
         for raw in raw_tokens(query):
             if raw in STOPWORDS:
                 continue
             tok = stem(raw)
             fixed = self.speller.correct(tok) or self.speller.known_form(tok)
             if fixed is None:
-                if tok not in STOPWORDS and raw not in STOPWORDS:
-                    unknown.append(raw)  # as written: scope judges the word, not its stem
-                out.append(tok)
+                unknown.append(raw)  # as written: scope judges the word, not its stem
+                own.append(tok)
                 continue
             if fixed != tok:
                 corrected.append((raw, fixed))
-            out.append(fixed)
-        joined = f" {' '.join(out)} "
-        for phrase, expansion in self.synonyms.items():
-            if f" {phrase} " in joined:
-                out.extend(expansion)
-        return out, unknown, corrected
+            own.append(fixed)
+        joined = f" {' '.join(own)} "
+        own += [t for phrase, exp in self.synonyms.items() if f" {phrase} " in joined for t in exp]
+        added = [t for phrase, exp in self.hints.items() if f" {phrase} " in joined for t in exp]
+        return QueryTerms(tuple(own), tuple(added), tuple(unknown), tuple(corrected))
 
     def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
         if not self.bm25:
@@ -133,14 +162,14 @@ class HybridRetriever:
             mode: ``"hybrid"`` (default), ``"dense"`` or ``"keyword"``.
         """
         mode = mode or self.mode
-        q_tokens, unknown, corrected = self.keyword.analyse(query)
+        words = self.keyword.analyse(query)
         pool = max(k * 3, 20)
         dense: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if self.index is not None:
             # The model sees the user's sentence, with only the misspelt words fixed.
             fixed_query = query
-            for wrong, right in corrected:
+            for wrong, right in words.corrected:
                 fixed_query = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_query, flags=re.I)
             dense = [
                 (i, s)
@@ -148,7 +177,7 @@ class HybridRetriever:
                 if i in self.by_id
             ]
             similarity = dict(dense)
-        kw = [(self.keyword.passages[i].id, s) for i, s in self.keyword.search(q_tokens, pool)]
+        kw = [(self.keyword.passages[i].id, s) for i, s in self.keyword.search(words.all, pool)]
         fused: dict[str, float] = {}
         dense_rank = {pid: r for r, (pid, _) in enumerate(dense)}
         kw_rank = {pid: r for r, (pid, _) in enumerate(kw)}
@@ -174,9 +203,10 @@ class HybridRetriever:
             mode=mode,
             hits=hits,
             best_similarity=max(similarity.values(), default=0.0),
-            terms=tuple(t for t in q_tokens if t not in STOPWORDS),
-            unknown_terms=tuple(dict.fromkeys(unknown)),
-            corrected=tuple(corrected),
+            terms=words.own,
+            expansions=words.expansions,
+            unknown_terms=tuple(dict.fromkeys(words.unknown)),
+            corrected=words.corrected,
         )
 
     def as_langchain(self, k: int = 8) -> LangChainRetriever:
