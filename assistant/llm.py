@@ -829,7 +829,36 @@ def paraphrase(text: str) -> str:
     return text
 
 
-class ParaphrasingFakeModel(BaseChatModel):
+class ComputedReplyModel(BaseChatModel):
+    """Base of the test and evaluation doubles: a chat model whose reply is computed by
+    :meth:`reply_for`, returned whole or streamed word by word. Never a network call."""
+
+    def reply_for(self, messages: Sequence[BaseMessage]) -> str:
+        raise NotImplementedError
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(content=self.reply_for(messages)))]
+        )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for piece in re.findall(r"\S+\s*", self.reply_for(messages)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+class ParaphrasingFakeModel(ComputedReplyModel):
     """TEST/EVALUATION DOUBLE, not a language model.
 
     Reads the numbered passages out of the prompt and returns each sentence reworded by
@@ -855,24 +884,3 @@ class ParaphrasingFakeModel(BaseChatModel):
                 if sentence:
                     lines.append(f"- {paraphrase(sentence)} [{n}].")
         return "\n".join(lines)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(
-            generations=[ChatGeneration(message=AIMessage(content=self.reply_for(messages)))]
-        )
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        for piece in re.findall(r"\S+\s*", self.reply_for(messages)):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))

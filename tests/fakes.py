@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import BaseMessage, HumanMessage
 from pydantic import Field, PrivateAttr
 
-from assistant.llm import parse_prompt_passages
+from assistant.llm import ComputedReplyModel, parse_prompt_passages
 
 Reply = str | Callable[[str], str] | BaseException
 
 
-class ScriptedChatModel(BaseChatModel):
+class ScriptedChatModel(ComputedReplyModel):
     """A chat model that plays a fixed script and FAILS the test when called once too often.
 
     Each call consumes one script item: a string (the reply), a callable given the prompt's last
@@ -42,7 +39,7 @@ class ScriptedChatModel(BaseChatModel):
         """The last user message of every call so far."""
         return [c[-1] for c in self.calls]
 
-    def _reply(self, messages: list[BaseMessage]) -> str:
+    def reply_for(self, messages: list[BaseMessage]) -> str:
         texts = [str(m.content) for m in messages]
         user = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
         with self._lock:
@@ -64,27 +61,6 @@ class ScriptedChatModel(BaseChatModel):
             except Exception as exc:  # surface test bugs instead of a silent fallback
                 pytest.fail(f"scripted reply {k} failed: {exc!r}", pytrace=False)
         return item
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(
-            generations=[ChatGeneration(message=AIMessage(content=self._reply(messages)))]
-        )
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        for piece in re.findall(r"\S+\s*", self._reply(messages)):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
 
 def passage_number(prompt: str, needle: str) -> int:

@@ -109,6 +109,20 @@ def test_suite_is_deterministic_and_compares_retrieval_modes(bot):
     assert m["recall_at_5"] >= first["modes"]["keyword"]["metrics"]["recall_at_5"] - 0.05
 
 
+def _eval(tmp_path, index_dir, *extra: str) -> subprocess.CompletedProcess:
+    """``assistant eval`` against the committed baseline, in a subprocess."""
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
+    args = ["eval", "--modes", "hybrid", "--baseline", str(REPO / "evals" / "baseline.json")]
+    args += ["--report", str(tmp_path / "report.json"), *extra]
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
 @pytest.mark.integration
 def test_gate_fails_naming_a_removed_threshold_fact(tmp_path, rules_copy, index_dir, bot):
     facts_path = rules_copy / "facts.yaml"
@@ -116,27 +130,7 @@ def test_gate_fails_naming_a_removed_threshold_fact(tmp_path, rules_copy, index_
     removed = next(f for f in data["facts"] if f["id"] == "riluzole_dose")
     data["facts"] = [f for f in data["facts"] if f["id"] != "riluzole_dose"]
     facts_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant.cli",
-            "eval",
-            "--modes",
-            "hybrid",
-            "--rules-dir",
-            str(rules_copy),
-            "--baseline",
-            str(REPO / "evals" / "baseline.json"),
-            "--report",
-            str(tmp_path / "report.json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    out = _eval(tmp_path, index_dir, "--rules-dir", str(rules_copy))
     assert out.returncode == 1, out.stdout[-2000:]
     assert "EVALUATION GATE FAILED" in out.stderr
     assert "verbatim_fact_accuracy" in out.stderr
@@ -148,24 +142,6 @@ def test_gate_fails_naming_a_removed_threshold_fact(tmp_path, rules_copy, index_
 
 @pytest.mark.integration
 def test_gate_passes_on_the_committed_baseline(tmp_path, index_dir, bot):
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant.cli",
-            "eval",
-            "--modes",
-            "hybrid",
-            "--baseline",
-            str(REPO / "evals" / "baseline.json"),
-            "--report",
-            str(tmp_path / "report.json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    out = _eval(tmp_path, index_dir)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "evaluation gate passed" in out.stdout
