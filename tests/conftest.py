@@ -55,3 +55,13 @@ def rules_copy(tmp_path) -> Path:
     dest = tmp_path / "rules"
     shutil.copytree(RULES_DIR, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def ui_server(bot):
+    """The chat UI over the session's assistant, served on a free loopback port."""
+    import ui_conftest_helpers
+
+    server = ui_conftest_helpers.start(bot)
+    yield server
+    server.app.close()

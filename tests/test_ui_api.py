@@ -37,12 +37,6 @@ CONVERSATIONS = {
 FOLLOW_UP = "What are the risks of it?"
 
 
-@pytest.fixture(scope="session")
-def ui_server(tmp_path_factory):
-    with h.shared_ui_server(tmp_path_factory) as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def client(ui_server):
     return Client(ui_server.url, verbose=False)

@@ -33,12 +33,6 @@ ANSWER_TIMEOUT_MS = 30_000
 SEARCHING = "Searching the guidelines…"
 
 
-@pytest.fixture(scope="session")
-def ui_server(tmp_path_factory):
-    with h.shared_ui_server(tmp_path_factory) as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):

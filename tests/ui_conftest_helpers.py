@@ -1,19 +1,14 @@
-"""Shared pieces of the UI tests: one real assistant served by the real Gradio app.
+"""Shared pieces of the UI tests: the real Gradio app served over the session's assistant.
 
-``test_ui_api.py`` and ``test_ui_browser.py`` each declare a session fixture that enters
-:func:`shared_ui_server`; the first one starts the server, the last one to finish closes it, so
-a run of both files loads the assistant and ingests the corpus once.
+The ``ui_server`` fixture in ``conftest.py`` starts it once per test session.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +31,6 @@ class UIServer:
     app: Any
 
 
-_lock = threading.Lock()
-_server: UIServer | None = None
-_users = 0
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -60,11 +50,10 @@ def _wait_until_up(url: str, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def _start(tmp_path_factory) -> UIServer:
-    from assistant import Assistant
+def start(bot) -> UIServer:
+    """Serve ``create_app(bot)`` on a free loopback port, in this process."""
     from ui.app import create_app, launch
 
-    bot = Assistant.load(index_dir=tmp_path_factory.mktemp("index"))
     app = create_app(bot)
     for attempt in range(3):  # a free port can be taken between the probe and the bind
         port = free_port()
@@ -77,25 +66,6 @@ def _start(tmp_path_factory) -> UIServer:
     url = f"http://{HOST}:{port}/"
     _wait_until_up(url)
     return UIServer(url=url, bot=bot, app=app)
-
-
-@contextmanager
-def shared_ui_server(tmp_path_factory) -> Iterator[UIServer]:
-    """The session's UI server, started on first use and closed after its last user."""
-    global _server, _users
-    with _lock:
-        if _server is None:
-            _server = _start(tmp_path_factory)
-        _users += 1
-        server = _server
-    try:
-        yield server
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0 and _server is not None:
-                _server.app.close()
-                _server = None
 
 
 def riluzole_citation(bot) -> dict:
