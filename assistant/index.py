@@ -69,6 +69,8 @@ class VectorIndex:
             configuration={"hnsw": {"space": "cosine"}},
         )
 
+    _size: int | None = None  # passages in the collection, known after a sync or first query
+
     def count(self) -> int:
         return self.collection.count()
 
@@ -95,12 +97,15 @@ class VectorIndex:
                 ids=[p.id for p in chunk], metadatas=[_metadata(p) for p in chunk]
             )
         report = SyncReport(len(new), len(stale), len(moved), len(wanted) - len(new) - len(moved))
+        self._size = len(wanted)
         log.info("index sync: %s", report)
         return report
 
     def query(self, embedding: list[float], k: int) -> list[tuple[str, float]]:
         """Nearest passages (not disclaimers) as ``(id, cosine similarity)``, best first."""
-        n = min(k, max(self.collection.count(), 1))
+        if self._size is None:
+            self._size = self.collection.count()
+        n = min(k, max(self._size, 1))
         res = self.collection.query(
             query_embeddings=[embedding],
             n_results=n,
