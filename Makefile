@@ -24,10 +24,12 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo "could not create $(VENV): on Debian/Ubuntu install python3.11-venv"; exit 1; }
 	$(PIP) install -q --upgrade pip
-	@# CPU-only torch: use a local/cached CPU wheel when pip already finds one, else PyTorch's
-	@# CPU index. An unpinned torch from PyPI would pull gigabytes of CUDA packages.
-	$(PIP) install -q --no-index torch==$(TORCH_VERSION) 2>/dev/null \
-	  || $(PIP) install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX)
+	@# CPU-only torch. If pip's own configuration already provides a local torch wheel (a
+	@# find-links folder with the CPU build), install normally; otherwise take PyTorch's CPU
+	@# index. An unpinned torch from PyPI would pull gigabytes of CUDA packages.
+	if $(PIP) install -q --dry-run --no-index --no-deps torch==$(TORCH_VERSION) >/dev/null 2>&1; \
+	  then $(PIP) install -q torch==$(TORCH_VERSION); \
+	  else $(PIP) install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX); fi
 	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
 
