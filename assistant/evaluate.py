@@ -134,7 +134,15 @@ class StatusAccuracy:
                 r.failures.append(
                     f"status {r.answer['status']} (expected {r.case.expected_status})"
                 )
-        return {self.name: len(ok) / len(results) if results else 1.0}
+        metrics = {self.name: len(ok) / len(results) if results else 1.0}
+        for status in ("refused", "emergency"):
+            expected = [r for r in results if r.case.expected_status == status]
+            got = [r for r in results if r.answer["status"] == status]
+            hit = [r for r in expected if r.answer["status"] == status]
+            # recall: expected ones that got it; precision: ones that got it that should have
+            metrics[f"{status}_recall"] = len(hit) / len(expected) if expected else 1.0
+            metrics[f"{status}_precision"] = len(hit) / len(got) if got else 1.0
+        return metrics
 
 
 class RetrievalRank:
@@ -481,7 +489,9 @@ def summary_line(metrics: dict) -> str:
         f"key points {metrics['key_point_coverage']:.2f}, "
         f"citation precision {metrics['citation_precision']:.2f}, "
         f"number-grounding violations {metrics['number_grounding_violations']}, "
-        f"status {metrics['status_accuracy']:.2f}, routing {metrics['routing_accuracy']:.2f}, "
+        f"status {metrics['status_accuracy']:.2f} (refusals {metrics['refused_recall']:.2f}, "
+        f"emergencies {metrics['emergency_recall']:.2f}), "
+        f"routing {metrics['routing_accuracy']:.2f}, "
         f"conversations {metrics['conversation_pass_rate']:.2f}, patient grade median "
         f"{metrics['patient_grade_median']:.1f} / max {metrics['patient_grade_max']:.1f}, "
         f"latency p50 {metrics['latency_p50_ms']:.0f} ms / p95 {metrics['latency_p95_ms']:.0f} ms"

