@@ -217,9 +217,6 @@ class ExtractiveComposer:
                     c.sentence.text, (idx,), lead=c.passage.lead, group=evidence_group(c.passage)
                 )
             )
-        order = {g: k for k, g in enumerate(GROUP_ORDER)}
-        if not patient:
-            sentences.sort(key=lambda s: order.get(s.group or "", 9))
         differences = self._differences(inp.facts, sources, sentences)
         return Draft(tuple(sentences), tuple(sources), differences=differences)
 
