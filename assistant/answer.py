@@ -1,17 +1,21 @@
-"""The Answer: what the pipeline returns, its Markdown rendering and its ``to_dict()`` contract."""
+"""The Answer: what the pipeline returns, its typed parts, and how answers and refusals are
+assembled. ``Answer.to_dict()`` is the public contract (CLI, UI, evaluation)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from .compose import GROUP_ORDER, GROUP_TITLES, DraftSentence
+from .conversation import SearchQuery
 from .corpus import Passage
-from .guard import Verified
-from .rules import Fact, GlossaryEntry, Rules, compile_phrase
+from .render import Glossary, render
+from .repair import Verified
+from .retrieve import Retrieval
+from .route import Route
+from .rules import Rules
 
 Status = Literal["answered", "refused", "emergency"]
+INJECTION_NOTE = "instructions inside the question were ignored"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,88 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class QuotedFact:
+    """A threshold fact the answer quotes verbatim; ``n`` is its citation number."""
+
+    id: str
+    text: str
+    doc: str
+    kind: str
+    n: int | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DifferenceItem:
+    fact: str
+    text: str
+    doc: str
+    n: int | None
+
+
+@dataclass(frozen=True)
+class ShownDifference:
+    """Sources that give different figures for one quantity, each with its citation."""
+
+    quantity: str
+    items: tuple[DifferenceItem, ...]
+
+    def to_dict(self) -> dict:
+        return {"quantity": self.quantity, "items": [asdict(i) for i in self.items]}
+
+
+@dataclass(frozen=True)
+class GuardReport:
+    """What the guard noted, dropped and read (spelling, follow-up, best similarity)."""
+
+    notes: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()
+    follow_up: str = "standalone question"
+    spelling: tuple[str, ...] = ()
+    best_similarity: float | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "notes": list(self.notes),
+            "violations": list(self.violations),
+            "follow_up": self.follow_up,
+            "spelling": list(self.spelling),
+            "best_similarity": self.best_similarity,
+        }
+
+
+@dataclass(frozen=True)
+class RetrievedPassage:
+    doc: str
+    section: str
+    section_path: tuple[str, ...]
+    passage: str
+    score: float
+    similarity: float
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["section_path"] = list(self.section_path)
+        return d
+
+
+def retrieved(found: Retrieval | None) -> list[RetrievedPassage]:
+    return [
+        RetrievedPassage(
+            h.passage.doc_id,
+            h.passage.section_label,
+            tuple(h.passage.section),
+            h.passage.id,
+            round(h.score, 5),
+            round(h.similarity, 3),
+        )
+        for h in (found.hits if found else ())
+    ]
+
+
 @dataclass
 class Answer:
     """One answer. ``to_dict()`` is the public contract used by the CLI, the UI and the evals."""
@@ -60,7 +146,7 @@ class Answer:
     status: Status
     answer: str
     citations: list[Citation] = field(default_factory=list)
-    facts: list[dict] = field(default_factory=list)
+    facts: list[QuotedFact] = field(default_factory=list)
     disclaimer: str = ""
     route: dict = field(default_factory=dict)
     search_query: str = ""
@@ -68,9 +154,9 @@ class Answer:
     composer: str = "extractive"
     fallback_reason: str | None = None
     reason: str | None = None
-    differences: list[dict] = field(default_factory=list)
-    guard: dict = field(default_factory=dict)
-    retrieved: list[dict] = field(default_factory=list)
+    differences: list[ShownDifference] = field(default_factory=list)
+    guard: GuardReport = field(default_factory=GuardReport)
+    retrieved: list[RetrievedPassage] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -79,7 +165,7 @@ class Answer:
             "status": self.status,
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
-            "facts": self.facts,
+            "facts": [f.to_dict() for f in self.facts],
             "disclaimer": self.disclaimer,
             "route": self.route,
             "search_query": self.search_query,
@@ -87,9 +173,9 @@ class Answer:
             "composer": self.composer,
             "fallback_reason": self.fallback_reason,
             "reason": self.reason,
-            "differences": self.differences,
-            "guard": self.guard,
-            "retrieved": self.retrieved,
+            "differences": [d.to_dict() for d in self.differences],
+            "guard": self.guard.to_dict(),
+            "retrieved": [r.to_dict() for r in self.retrieved],
         }
 
     def to_text(self) -> str:
@@ -108,137 +194,92 @@ class Answer:
         return "\n".join(out)
 
 
-class Glossary:
-    """Clinical terms to plain words, for patient answers. Never touches quoted facts."""
+@dataclass(frozen=True)
+class Turn:
+    """What every answer to one question shares, answered or refused."""
 
-    def __init__(self, entries: tuple[GlossaryEntry, ...]):
-        ordered = sorted(entries, key=lambda e: -len(e.term))
-        self.entries = [(compile_phrase(e.term), e) for e in ordered]
+    question: str
+    route: Route
+    query: SearchQuery
+    found: Retrieval | None = None
 
-    def plain(self, text: str) -> str:
-        taken: list[tuple[int, int]] = []
-        edits: list[tuple[int, int, str]] = []
-        for rx, e in self.entries:
-            for m in rx.finditer(text):
-                if any(a < m.end() and m.start() < b for a, b in taken):
-                    continue
-                after = text[m.end() : m.end() + 2]
-                explained = (
-                    (text[m.start() - 1 : m.start()] == "(" and after[:1] == ")")  # "(EMG)"
-                    or after.startswith((" (", "—", " –"))  # the source explains the term
-                    or e.plain.lower() in text.lower()
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (INJECTION_NOTE,) if self.route.injections else ()
+
+
+class Assembler:
+    """Builds :class:`Answer` objects from a verified draft or a refusal."""
+
+    def __init__(self, rules: Rules, glossary: Glossary):
+        self.rules = rules
+        self.glossary = glossary
+
+    def _disclaimer(self, audience: str) -> str:
+        d = self.rules.disclaimer_for(audience)
+        return d.text if d else ""
+
+    def answer(
+        self,
+        turn: Turn,
+        status: Status,
+        verified: Verified,
+        top_lines: list[str],
+        composer: str,
+        fallback_reason: str | None,
+        suggest,
+    ) -> Answer:
+        """An answer from verified content; ``suggest(cited passages)`` gives follow-ups."""
+        route, found = turn.route, turn.found
+        text, numbered = render(verified, route.audience, self.rules, self.glossary, top_lines)
+        citations = [Citation(n, verified.sources[i]) for i, n in numbered]
+        number = dict(numbered)
+        return Answer(
+            question=turn.question,
+            audience=route.audience,
+            status=status,
+            answer=text,
+            citations=citations,
+            facts=[
+                QuotedFact(f.id, f.text, f.doc, f.kind, number.get(i)) for f, i in verified.facts
+            ],
+            disclaimer=self._disclaimer(route.audience),
+            route=route.to_dict(),
+            search_query=turn.query.text,
+            suggestions=suggest([c.passage for c in citations]),
+            composer=composer,
+            fallback_reason=fallback_reason,
+            differences=[
+                ShownDifference(
+                    d.quantity,
+                    tuple(DifferenceItem(f.id, f.text, f.doc, number.get(i)) for f, i in d.facts),
                 )
-                if explained:
-                    taken.append((m.start(), m.end()))  # and no shorter term inside it either
-                    continue
-                taken.append((m.start(), m.end()))
-                word = e.plain
-                if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ""):
-                    word = word[0].upper() + word[1:]
-                edits.append(
-                    (m.start(), m.end(), f"{word} ({m.group(0)})" if e.keep_term else word)
-                )
-        for a, b, new in sorted(edits, reverse=True):
-            text = text[:a] + new + text[b:]
-        return text
+                for d in verified.differences
+            ],
+            guard=GuardReport(
+                tuple(verified.notes) + turn.notes,
+                tuple(verified.violations),
+                turn.query.reason,
+                tuple(f"{a} → {b}" for a, b in found.corrected),
+                round(found.best_similarity, 3),
+            ),
+            retrieved=retrieved(found),
+        )
 
-
-def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
-    """Split ``text`` into (segment, is_fact) with registered fact spans marked."""
-    spans = []
-    for f in facts:
-        k = text.find(f.text)
-        if k >= 0 and not any(a < k + len(f.text) and k < b for a, b in spans):
-            spans.append((k, k + len(f.text)))
-    out, pos = [], 0
-    for a, b in sorted(spans):
-        if a > pos:
-            out.append((text[pos:a], False))
-        out.append((text[a:b], True))
-        pos = b
-    if pos < len(text):
-        out.append((text[pos:], False))
-    return out
-
-
-FRAMED_SHARE = 0.3
-
-
-def render_sentence(
-    s: DraftSentence, facts: list[Fact], glossary: Glossary | None, numbering: dict[int, int]
-) -> str:
-    marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
-    if glossary is not None:
-        # For patients a threshold fact is framed by its plain lead-in, then quoted verbatim.
-        inside = [f for f in facts if f.text in s.text]
-        framed = [f for f in inside if f.plain]
-        covered = sum(len(f.text) for f in inside)
-        # Framed alone only when the facts are most of the sentence; else the whole sentence.
-        if framed and len(framed) == len(inside) and covered >= FRAMED_SHARE * len(s.text):
-            # The plain lead-in, then the verbatim quote set apart on its own line.
-            return "\n- ".join(f"{f.plain}\n  > “{f.text}” {marks}" for f in framed)
-    parts = []
-    for seg, is_fact in _quote_facts(s.text, facts):
-        if is_fact:
-            parts.append(f"“{seg}”")
-        else:
-            parts.append(glossary.plain(seg) if glossary else seg)
-    text = "".join(parts)
-    return f"{text} {marks}".rstrip()
-
-
-def render(
-    verified: Verified, audience: str, rules: Rules, glossary: Glossary, top_lines: list[str]
-) -> tuple[str, list[Citation]]:
-    """Markdown for a verified draft, and its citations numbered by first appearance."""
-    patient = audience == "patient"
-    numbering: dict[int, int] = {}
-    content = list(verified.sentences)
-    if not patient:
-        order = {g: k for k, g in enumerate(GROUP_ORDER)}
-        content.sort(key=lambda s: order.get(s.group or "", 9))
-    for s in content:
-        for i in s.cites:
-            numbering.setdefault(i, len(numbering) + 1)
-    for d in verified.differences:
-        for _, i in d.facts:
-            numbering.setdefault(i, len(numbering) + 1)
-    facts = [f for f, _ in verified.facts]
-    gloss = glossary if patient else None
-    lines: list[str] = list(top_lines)
-    if patient and content:
-        lines.append(rules.safety.patient_lead)
-    group = None
-    lead = None
-    shown_sentences: list[str] = []
-    for s in content:
-        if not patient and s.group != group:
-            group = s.group
-            lines.append(f"\n**{GROUP_TITLES.get(group or '', 'From the sources')}**")
-            lead = None
-        text = render_sentence(s, facts, gloss, numbering)
-        if s.lead and s.lead != lead:
-            shown = s.lead
-            for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
-                if shown.startswith(earlier):
-                    shown = shown[len(earlier) :].lstrip()
-            lines.append(f"- {gloss.plain(shown) if gloss else shown}")
-        shown_sentences.append(s.text)
-        indent = "  " if s.lead else ""
-        lines.append(f"{indent}- " + text.replace("\n", "\n" + indent))
-        lead = s.lead
-    if verified.differences:
-        lines.append(f"\n**{rules.safety.sources_differ_line}**")
-        for d in verified.differences:
-            for f, i in d.facts:
-                p = verified.sources[i]
-                where = "" if patient else f"{p.meta.title} — {p.section_label}: "
-                lines.append(f"- {where}“{f.text}” [{numbering[i]}]")
-    if patient and content:
-        lines.append("\n" + rules.safety.care_team_line)
-    citations = [
-        Citation(n, verified.sources[i]) for i, n in sorted(numbering.items(), key=lambda kv: kv[1])
-    ]
-    text = "\n".join(lines).strip()
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text, citations
+    def refusal(self, turn: Turn, message: str, reason: str) -> Answer:
+        """A declined question: why, and what the corpus can answer instead."""
+        examples = self.rules.safety.refusal_examples
+        listed = "\n".join(f"- {e}" for e in examples)
+        return Answer(
+            question=turn.question,
+            audience=turn.route.audience,
+            status="refused",
+            answer=f"{message}\n\nYou can ask, for example:\n{listed}",
+            disclaimer=self._disclaimer(turn.route.audience),
+            route=turn.route.to_dict(),
+            search_query=turn.query.text,
+            suggestions=list(examples[:3]),
+            reason=reason,
+            retrieved=retrieved(turn.found),
+            guard=GuardReport(notes=turn.notes, follow_up=turn.query.reason),
+        )

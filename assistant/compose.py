@@ -13,20 +13,20 @@ from functools import lru_cache
 
 from .conversation import SearchQuery
 from .corpus import Passage, Sentence
-from .facts import FactBook
+from .facts import Disagreement, Located
 from .retrieve import Retrieval
 from .route import Route
-from .rules import Fact, Rules
-from .text import QUESTION_WORDS, content_tokens, jaccard, numbers, tokens
+from .rules import Fact
+from .text import QUESTION_WORDS, content_tokens, jaccard, tokens
+from .tuning import Tuning
 
-PATIENT_MAX_SENTENCE_GRADE = 14.0
 _ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
 
 
-def _repetitive(text: str) -> bool:
+def _repetitive(text: str, min_words: int, unique_share: float) -> bool:
     """Source text that repeats itself ("X is indicated for ALS X is indicated for ALS ...")."""
     words = tokens(text)
-    return len(words) >= 12 and len(set(words)) / len(words) < 0.5
+    return len(words) >= min_words and len(set(words)) / len(words) < unique_share
 
 
 @lru_cache(maxsize=8192)
@@ -46,15 +46,22 @@ GROUP_TITLES = {
 }
 
 
+# Headings that name a kind of evidence ("From the FDA Drug Label"), as the pages label them.
+SECTION_GROUPS = {"drug label": "label", "from the research": "research"}
+SECTION_GROUPS["from the guidelines"] = "guideline"
+
+
+def names_evidence_kind(heading: str) -> bool:
+    """A heading that says what kind of evidence follows, not what it is about."""
+    return any(phrase in heading.lower() for phrase in SECTION_GROUPS)
+
+
 def evidence_group(p: Passage) -> str:
     """Which kind of evidence a passage is, from its section and its references' types."""
     path = " ".join(p.section).lower()
-    if "drug label" in path:
-        return "label"
-    if "from the research" in path:
-        return "research"
-    if "from the guidelines" in path:
-        return "guideline"
+    for phrase, group in SECTION_GROUPS.items():
+        if phrase in path:
+            return group
     types = {r.type for r in p.references}
     if len(p.references) < len(p.markers):
         types.add("unlisted")  # a marker the page's References list does not resolve
@@ -98,14 +105,29 @@ class Draft:
 
 @dataclass(frozen=True)
 class ComposeInput:
-    """Everything a composer may use."""
+    """Everything a composer may use; no composer needs another stage's object."""
 
     question: str
     query: SearchQuery
     route: Route
     retrieval: Retrieval
-    facts: tuple[Fact, ...]
+    facts: tuple[Located, ...]  # threshold facts the answer must quote, located in the corpus
     history: tuple[dict, ...] = ()
+    untrusted: frozenset[str] = frozenset()  # documents that address the assistant
+    own_terms: frozenset[str] | None = None  # a follow-up's own words (None: all are its own)
+    disagreements: tuple[Disagreement, ...] = ()  # facts above that disagree, by quantity
+
+
+def differences_in(
+    disagreements: tuple[Disagreement, ...], sources: list[Passage] | tuple[Passage, ...]
+) -> tuple[Difference, ...]:
+    """Each disagreement whose facts are all among ``sources``, as source indexes."""
+    out = []
+    for d in disagreements:
+        if all(loc.passage in sources for loc in d.facts):
+            items = tuple((loc.fact, sources.index(loc.passage)) for loc in d.facts)
+            out.append(Difference(d.quantity, items))
+    return tuple(out)
 
 
 @dataclass
@@ -124,16 +146,15 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def __init__(self, rules: Rules, factbook: FactBook, keyword, plain=None):
-        self.rules = rules
-        self.factbook = factbook
-        self.keyword = keyword
-        self.idf = keyword.idf
+    def __init__(self, tuning: Tuning | None = None, plain=None):
+        self.tuning = tuning or Tuning()
         self.plain = plain or (lambda text: text)
 
     def compose(self, inp: ComposeInput) -> Draft:
+        ct, pt = self.tuning.compose, self.tuning.patient
         patient = inp.route.audience == "patient"
-        limit = 5 if patient else 7
+        limit = ct.patient_sentences if patient else ct.clinician_sentences
+        found = inp.retrieval
         query_terms = {
             t
             for t in inp.retrieval.terms + inp.retrieval.expansions
@@ -142,37 +163,41 @@ class ExtractiveComposer:
         # In a follow-up the new question's own words matter more than the carried subject.
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.
-        specific = {t for t in query_terms if self.keyword.is_specific(t)} or set(query_terms)
-        own = (
-            set(self.keyword.analyse(inp.query.original).all)
-            if inp.query.carried
-            else set(query_terms)
-        )
+        specific = {w for w in query_terms if found.specific(w)} or set(query_terms)
+        own = inp.own_terms if inp.own_terms is not None else set(query_terms)
 
-        def weight(t: str) -> float:
-            return self.idf(t) * (1.0 if t in own else 0.4)
+        def weight(w: str) -> float:
+            return found.idf(w) * (1.0 if w in own else ct.carried_weight)
 
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(inp.retrieval.hits):
             p = hit.passage
             context = set(tokens(" ".join(p.section) + " " + (p.lead or "")))
             for s in p.sentences:
-                if s.text.endswith(":") or _repetitive(s.text):
+                if s.text.endswith(":") or _repetitive(
+                    s.text, ct.repetitive_min_words, ct.repetitive_unique_share
+                ):
                     continue  # a lead-in (shown above its bullets) or garbled source text
                 words = set(tokens(s.text))
-                overlap = sum(weight(t) for t in sorted(query_terms & words))
-                overlap += 0.5 * sum(weight(t) for t in sorted(query_terms & (context - words)))
+                overlap = sum(weight(w) for w in sorted(query_terms & words))
+                overlap += ct.context_weight * sum(
+                    weight(w) for w in sorted(query_terms & (context - words))
+                )
                 if rank > 0 and not specific & (words | context):
                     continue  # shares only ubiquitous words ("ALS") with the question
-                score = overlap + 2.0 / (rank + 1) + 2.0 * hit.similarity
+                score = (
+                    overlap + ct.rank_weight / (rank + 1) + ct.similarity_weight * hit.similarity
+                )
                 relevance = score
                 hard = False
                 if patient:
                     grade = reading_grade_of(self.plain(s.text))
-                    hard = grade > PATIENT_MAX_SENTENCE_GRADE or len(s.text.split()) > 40
-                    score /= 1.0 + 0.15 * max(0.0, grade - 8.0)
+                    hard = (
+                        grade > pt.max_sentence_grade or len(s.text.split()) > pt.max_sentence_words
+                    )
+                    score /= 1.0 + pt.grade_penalty * max(0.0, grade - pt.grade_target)
                     if p.meta.audience == "patient":
-                        score *= 1.3
+                        score *= pt.patient_source_boost
                 candidates.append(
                     _Candidate(
                         p,
@@ -189,21 +214,20 @@ class ExtractiveComposer:
             anchor = max(candidates, key=lambda c: c.relevance)
             anchor.score = max(c.score for c in candidates) + 1e-6
             candidates = [c for c in candidates if c is anchor or not c.hard]
-        for fact in inp.facts:
-            loc = self.factbook.located.get(fact.id)
-            if loc:
-                candidates.append(
-                    _Candidate(
-                        loc.passage,
-                        loc.sentence,
-                        1e6,
-                        forced=True,
-                        words=set(content_tokens(loc.sentence.text)),
-                    )
+        for loc in inp.facts:
+            candidates.append(
+                _Candidate(
+                    loc.passage,
+                    loc.sentence,
+                    1e6,
+                    forced=True,
+                    words=set(content_tokens(loc.sentence.text)),
                 )
+            )
         if inp.route.intent == "self_treatment":
             candidates = [c for c in candidates if c.forced]  # the labelled dose, nothing else
-        chosen = self._with_antecedents(self._select(candidates, limit, 0.5 if patient else 0.35))
+        cut = ct.patient_cut if patient else ct.clinician_cut
+        chosen = self._with_antecedents(self._select(candidates, limit, cut))
         if not chosen:
             return Draft((), ())
         sources: list[Passage] = []
@@ -217,7 +241,7 @@ class ExtractiveComposer:
                     c.sentence.text, (idx,), lead=c.passage.lead, group=evidence_group(c.passage)
                 )
             )
-        differences = self._differences(inp.facts, sources, sentences)
+        differences = differences_in(inp.disagreements, sources)
         return Draft(tuple(sentences), tuple(sources), differences=differences)
 
     def _select(self, candidates: list[_Candidate], limit: int, cut: float) -> list[_Candidate]:
@@ -231,7 +255,9 @@ class ExtractiveComposer:
                 continue
             if not c.forced and (len(chosen) >= limit or c.score < cut * best):
                 continue
-            if not c.forced and any(jaccard(c.words, o.words) >= 0.6 for o in chosen):
+            if not c.forced and any(
+                jaccard(c.words, o.words) >= self.tuning.compose.duplicate_jaccard for o in chosen
+            ):
                 continue
             seen_spans.add(span)
             chosen.append(c)
@@ -258,21 +284,3 @@ class ExtractiveComposer:
                     spans.add((c.passage.id, prev.start))
             out.append(c)
         return out
-
-    def _differences(self, facts, sources, sentences) -> tuple[Difference, ...]:
-        by_quantity: dict[str, list[Fact]] = {}
-        for f in facts:
-            if f.quantity:
-                by_quantity.setdefault(f.quantity, []).append(f)
-        out = []
-        for quantity, group in by_quantity.items():
-            docs = {f.doc for f in group}
-            figures = {frozenset(numbers(f.text)) for f in group}
-            if len(docs) < 2 or len(figures) < 2:
-                continue  # same figure worded differently is agreement, not a difference
-            items = []
-            for f in group:
-                loc = self.factbook.located[f.id]
-                items.append((f, sources.index(loc.passage)))
-            out.append(Difference(quantity, tuple(items)))
-        return tuple(out)

@@ -128,6 +128,12 @@ class Passage:
         """The passage text without trailing reference markers."""
         return " ".join(s.text for s in self.sentences)
 
+    @property
+    def stated(self) -> str:
+        """What the passage states: section, lead-in and sentences, without reference markers
+        (a marker "7" is not a figure the source gives)."""
+        return " ".join(filter(None, [" ".join(self.section), self.lead or "", self.body]))
+
     def embed_text(self) -> str:
         """What the dense index sees: title, section and lead-in give a bullet its context."""
         parts = [self.meta.title, self.section_label]

@@ -1,4 +1,9 @@
-"""Threshold facts: which registered facts a query touches, and where each sits in the corpus."""
+"""Threshold facts: the registry joined to the corpus, and which facts an answer must quote.
+
+This module owns the fact policy: which registered facts a query touches, which more facts of
+the same quantity come along (so a disagreement is always shown whole), how few a patient gets,
+and which of the chosen facts disagree with each other.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from dataclasses import dataclass
 
 from .corpus import Corpus, Passage, Sentence
 from .rules import Fact, Rules, RulesError
-from .text import tokens
+from .text import numbers, tokens
 
 
 @dataclass(frozen=True)
@@ -18,11 +23,21 @@ class Located:
     sentence: Sentence
 
 
+@dataclass(frozen=True)
+class Disagreement:
+    """Facts of one quantity from different documents that give different figures."""
+
+    quantity: str
+    facts: tuple[Located, ...]
+
+
 class FactBook:
     """The fact registry joined to the corpus."""
 
-    def __init__(self, rules: Rules, corpus: Corpus):
+    def __init__(self, rules: Rules, corpus: Corpus, patient_max_facts: int = 3):
         self.rules = rules
+        self.patient_max_facts = patient_max_facts
+        self._audience = {d.id: d.meta.audience for d in corpus.documents.values()}
         self.located: dict[str, Located] = {}
         for fact in rules.facts:
             doc = corpus.documents.get(fact.doc)
@@ -69,3 +84,69 @@ class FactBook:
 
     def of_kind(self, kind: str) -> list[Fact]:
         return [f for f in self.rules.facts if f.kind == kind and f.id in self.located]
+
+    # --- which facts an answer quotes ------------------------------------------------------------
+
+    def wanted(self, query: str, audience: str, self_treatment: bool = False) -> list[Located]:
+        """The facts an answer to ``query`` must quote verbatim, located in the corpus.
+
+        Every other fact of a quantity the query touches comes too, so sources that disagree
+        are shown side by side; a self-treatment question gets the labelled doses.
+        """
+        facts = self.relevant(query)
+        quantities = {f.quantity for f in facts if f.quantity}
+        for f in self.rules.facts:
+            if f.quantity in quantities and f not in facts and f.id in self.located:
+                facts.append(f)
+        if self_treatment:
+            facts += [f for f in self.of_kind("dose") if f not in facts]
+        if audience == "patient":
+            facts = self._few_for_patients(self._one_per_agreeing_quantity(facts))
+        return [self.located[f.id] for f in facts]
+
+    def _patient_first(self, f: Fact) -> bool:
+        return self._audience[f.doc] != "patient"
+
+    def _few_for_patients(self, facts: list[Fact]) -> list[Fact]:
+        """At most a few figures for a patient, patient sources first; a figure another source
+        disputes keeps its counterpart, so a disagreement is still shown side by side."""
+        ranked = sorted(facts, key=self._patient_first)
+        kept = ranked[: self.patient_max_facts]
+        kept += [
+            f
+            for f in ranked[self.patient_max_facts :]
+            if f.quantity and any(k.quantity == f.quantity for k in kept)
+        ]
+        return kept
+
+    def _one_per_agreeing_quantity(self, facts: list[Fact]) -> list[Fact]:
+        """For patients, sources that agree on a figure are quoted once (a patient source first);
+        sources that disagree are all kept, side by side."""
+        out: list[Fact] = []
+        for f in sorted(facts, key=self._patient_first):
+            same = [
+                g
+                for g in out
+                if f.quantity and g.quantity == f.quantity and numbers(g.text) == numbers(f.text)
+            ]
+            if not same:
+                out.append(f)
+        return [f for f in facts if f in out]
+
+
+def disagreements(facts: tuple[Located, ...] | list[Located]) -> tuple[Disagreement, ...]:
+    """Groups of the given facts that state one quantity with different figures, from at least
+    two documents (the same figure worded differently is agreement, not a difference)."""
+    by_quantity: dict[str, list[Located]] = {}
+    for loc in facts:
+        if loc.fact.quantity:
+            by_quantity.setdefault(loc.fact.quantity, []).append(loc)
+    out = []
+    for quantity, group in by_quantity.items():
+        if (
+            len({loc.fact.doc for loc in group}) < 2
+            or len({frozenset(numbers(loc.fact.text)) for loc in group}) < 2
+        ):
+            continue
+        out.append(Disagreement(quantity, tuple(group)))
+    return tuple(out)

@@ -1,41 +1,27 @@
-"""Guard: the last stage before an answer leaves. It fails closed.
+"""Guard: the last check before an answer leaves. It fails closed, and it never writes.
 
 It decides whether the evidence covers the question at all, then checks every drafted sentence,
-whatever composed it: citations must point at real sources, every number must occur in a cited
-source, and a threshold fact the answer touches must appear verbatim (a paraphrase is replaced by
-the exact text). An answer with nothing left is declined.
+whatever composed it: citations must point at real, trusted sources, every number must occur in
+a cited source, a reworded sentence must be supported by what it cites, and a threshold fact may
+not be paraphrased. It reports what it dropped and why; restoring facts verbatim is the compose
+stage's job (:func:`assistant.compose.repair`).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .compose import Difference, Draft, DraftSentence, evidence_group
+from .compose import Draft, DraftSentence
 from .corpus import Passage
-from .facts import FactBook
-from .retrieve import KeywordIndex, Retrieval
+from .facts import FactBook, Located
+from .retrieve import Retrieval
 from .route import Route
-from .rules import Fact, Rules
-from .text import (
-    QUESTION_WORDS,
-    STOPWORDS,
-    content_tokens,
-    number_words,
-    numbers,
-    stem,
-    tokens,
-)
-
-# Scope thresholds (see README "How scope is decided"), calibrated on the evaluation cases.
-MIN_SIMILARITY = 0.20  # cosine similarity below which only a rare corpus term keeps a question
-CONFIDENT_SIMILARITY = 0.55  # a question naming no specific corpus term needs this much
-RARE_WORD_RANK = 20000  # tokenizer ids above this are rare English words ("parkinson")
-# A reworded sentence (not a verbatim source sentence) must find at least this share of its
-# content words in the passages it cites, or in the glossary wording of their terms.
-MIN_WORD_SUPPORT = 0.5
+from .rules import Rules
+from .safety import Trust
+from .text import QUESTION_WORDS, STOPWORDS, content_tokens, number_words, numbers, stem, tokens
+from .vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -46,31 +32,19 @@ class ScopeDecision:
 
 
 @dataclass
-class Verified:
-    """A draft after the guard: kept sentences, the facts quoted, and what was repaired."""
+class Checked:
+    """A draft after the guard: the sentences that passed, and what it found wrong."""
 
     sentences: list[DraftSentence]
     sources: tuple[Passage, ...]
-    facts: list[tuple[Fact, int]]
-    differences: tuple[Difference, ...]
-    notes: list[str] = field(default_factory=list)
+    reworded: list[tuple[int, Located]] = field(default_factory=list)  # (position, fact)
     violations: list[str] = field(default_factory=list)
-    drafted: int = 0  # the composer's own sentences that survived (facts the guard added: 0)
-
-    @property
-    def empty(self) -> bool:
-        return not self.sentences
-
-
-def _source_text(p: Passage) -> str:
-    """What a passage states: section, lead-in and sentences, without its reference markers
-    (a marker "7" is not a figure the source gives)."""
-    return " ".join(filter(None, [" ".join(p.section), p.lead or "", p.body]))
+    drafted: int = 0  # the composer's own sentences that passed
 
 
 def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
     """Numbers (digits or number words) in ``text`` that none of ``sources`` contains."""
-    pool = " ".join(_source_text(p) for p in sources)
+    pool = " ".join(p.stated for p in sources)
     have = numbers(pool)
     have_words = number_words(pool)
     missing = {n for n in numbers(text) if n not in have}
@@ -81,26 +55,16 @@ def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
 class Guard:
     """Scope, grounding, verbatim facts and citations."""
 
-    def __init__(
-        self,
-        rules: Rules,
-        factbook: FactBook,
-        keyword: KeywordIndex,
-        general_vocab: dict[str, int] | None = None,
-        known_words: frozenset[str] = frozenset(),
-        untrusted_docs: frozenset[str] = frozenset(),
-    ):
+    def __init__(self, rules: Rules, factbook: FactBook, vocabulary: Vocabulary, trust: Trust):
         self.rules = rules
+        self.tuning = rules.tuning.scope
         self.factbook = factbook
-        self.keyword = keyword
-        self.general_vocab = general_vocab or {}
-        self.known_words = known_words
+        self.vocabulary = vocabulary
+        self.general_vocab = vocabulary.english
+        self.known_words = vocabulary.known
         self._by_initial: dict[str, list[str]] | None = None
-        self._known_sorted = sorted(known_words)  # a fixed order: the same answer every run
-        self.untrusted_docs = untrusted_docs
-        self._instructions = [
-            re.compile(p, re.IGNORECASE | re.DOTALL) for p in rules.safety.injection_patterns
-        ]
+        self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
+        self.trust = trust
         self._plain = [
             (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
             for e in rules.glossary
@@ -110,16 +74,14 @@ class Guard:
 
     def untrusted(self, p: Passage) -> bool:
         """A passage of a document that addresses the assistant ("ignore all previous ...")."""
-        return p.doc_id in self.untrusted_docs or any(
-            rx.search(_source_text(p)) for rx in self._instructions
-        )
+        return not self.trust.trusted(p.doc_id, p.stated)
 
-    def reworded_fact(self, text: str, cited: list[Passage]) -> Fact | None:
+    def reworded_fact(self, text: str, cited: list[Passage]) -> Located | None:
         """A registered fact of a cited passage whose figures ``text`` repeats, not verbatim."""
         have = numbers(text)
         for loc in self.factbook.located.values():
             if loc.passage in cited and loc.fact.text not in text and numbers(loc.fact.text) & have:
-                return loc.fact
+                return loc
         return None
 
     def word_support(self, text: str, cited: list[Passage]) -> float:
@@ -127,7 +89,7 @@ class Guard:
         words = {t for t in content_tokens(text) if not t[0].isdigit()}
         if not words:
             return 1.0
-        pool = set(tokens(" ".join(_source_text(p) for p in cited)))
+        pool = set(tokens(" ".join(p.stated for p in cited)))
         for term, plain in self._plain:
             if term and term <= pool:
                 pool |= plain
@@ -142,35 +104,33 @@ class Guard:
            or is a rare English word, names something outside the corpus: decline.
         2. Without any specific corpus term in the question, only a close semantic match counts.
         """
-        speller = self.keyword.speller
+        tune = self.tuning
         covered, outside = [], []
         for t in dict.fromkeys(retrieval.terms):
-            if (
-                t not in STOPWORDS
-                and t.isalpha()
-                and (t in self.keyword.df or speller.known_form(t))
-            ):
+            if t not in STOPWORDS and t.isalpha() and retrieval.evidence[t].known:
                 covered.append(t)
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
                 continue
             rank = self._english_rank(word)
-            if rank is not None and rank <= RARE_WORD_RANK:
+            if rank is not None and rank <= tune.rare_word_rank:
                 continue  # an ordinary English word the corpus happens not to use
             if self._near_known(word):
                 continue  # a misspelling of the assistant's own vocabulary
             rank = self._misspelt_english_rank(word) if rank is None else rank
-            if rank is None or rank > RARE_WORD_RANK:
+            if rank is None or rank > tune.rare_word_rank:
                 outside.append(word)
         if outside:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
             )
-        specific = [t for t in covered if t not in QUESTION_WORDS and self.keyword.is_specific(t)]
+        specific = [t for t in covered if t not in QUESTION_WORDS and retrieval.specific(t)]
         best = retrieval.best_similarity
-        if not specific and best < CONFIDENT_SIMILARITY:
+        if not specific and best < tune.confident_similarity:
             return ScopeDecision(False, "no passage of the guidelines matches the question")
-        if best < MIN_SIMILARITY and not any(self.keyword.idf(t) > 2.5 for t in specific):
+        if best < tune.min_similarity and not any(
+            retrieval.idf(t) > tune.rare_term_idf for t in specific
+        ):
             return ScopeDecision(False, "no passage of the guidelines matches the question")
         return ScopeDecision(True, "covered")
 
@@ -205,18 +165,18 @@ class Guard:
         if self._by_initial is None:
             self._by_initial = {}
             for w, rank in self.general_vocab.items():
-                if rank <= RARE_WORD_RANK and len(w) >= 4:
+                if rank <= self.tuning.rare_word_rank and len(w) >= 4:
                     self._by_initial.setdefault(w[0], []).append(w)
         return self._by_initial
 
     # --- answer checks -------------------------------------------------------------------------
 
-    def verify(self, draft: Draft, wanted_facts: list[Fact], audience: str) -> Verified:
-        """Check and repair a draft. Never adds content that is not a verbatim source sentence."""
+    def verify(self, draft: Draft) -> Checked:
+        """Check every sentence of a draft; keep those that pass, report the rest."""
         sources = list(draft.sources)
-        notes: list[str] = []
         violations: list[str] = []
         kept: list[DraftSentence] = []
+        reworded: list[tuple[int, Located]] = []
         drafted = 0
         for s in draft.sentences:
             if not s.cites:
@@ -234,22 +194,13 @@ class Guard:
                 continue
             # Verbatim means a whole source sentence, not a fragment that drops "not".
             verbatim = any(s.text == x.text for p in cited for x in p.sentences)
-            fact = None if verbatim else self.reworded_fact(s.text, cited)
-            if fact is not None:
-                loc = self.factbook.located[fact.id]
+            loc = None if verbatim else self.reworded_fact(s.text, cited)
+            if loc is not None:
                 violations.append(
-                    f"threshold fact {fact.id!r} reworded, replaced by the source sentence: "
+                    f"threshold fact {loc.fact.id!r} reworded, replaced by the source sentence: "
                     f"{s.text!r}"
                 )
-                if all(k.text != loc.sentence.text for k in kept):
-                    kept.append(
-                        DraftSentence(
-                            loc.sentence.text,
-                            (sources.index(loc.passage),),
-                            lead=loc.passage.lead,
-                            group=evidence_group(loc.passage),
-                        )
-                    )
+                reworded.append((len(kept), loc))
                 continue
             missing = ungrounded_numbers(s.text, cited)
             if missing:
@@ -259,7 +210,7 @@ class Guard:
                 )
                 continue
             support = 1.0 if verbatim else self.word_support(s.text, cited)
-            if support < MIN_WORD_SUPPORT:
+            if support < self.tuning.min_word_support:
                 violations.append(
                     f"sentence not supported by the cited passages ({support:.0%} of its words "
                     f"found), dropped: {s.text!r}"
@@ -269,34 +220,4 @@ class Guard:
                 s = DraftSentence(s.text, s.cites, lead=None, group=s.group)
             kept.append(s)
             drafted += 1
-        # Threshold facts: present verbatim, or added from the source.
-        body = " ".join(s.text for s in kept)
-        quoted: list[tuple[Fact, int]] = []
-        for fact in wanted_facts:
-            loc = self.factbook.located.get(fact.id)
-            if loc is None or self.untrusted(loc.passage):
-                continue
-            if fact.text not in body:
-                if loc.passage not in sources:
-                    sources.append(loc.passage)
-                idx = sources.index(loc.passage)
-                kept.append(
-                    DraftSentence(
-                        loc.sentence.text,
-                        (idx,),
-                        lead=loc.passage.lead,
-                        group=evidence_group(loc.passage),
-                    )
-                )
-                body += " " + loc.sentence.text
-                notes.append(f"threshold fact {fact.id!r} quoted verbatim from the source")
-        # Every registered fact shown in the answer is quoted and listed.
-        for s in kept:
-            for i in s.cites:
-                for fact in self.factbook.in_text(sources[i], s.text):
-                    if all(f.id != fact.id for f, _ in quoted):
-                        quoted.append((fact, i))
-        differences = tuple(d for d in draft.differences if all(f.text in body for f, _ in d.facts))
-        if draft.differences and len(differences) < len(draft.differences):
-            notes.append("a disagreement between sources could not be shown in full")
-        return Verified(kept, tuple(sources), quoted, differences, notes, violations, drafted)
+        return Checked(kept, tuple(sources), reworded, violations, drafted)

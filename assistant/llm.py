@@ -44,11 +44,11 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .compose import ComposeInput, Difference, Draft, DraftSentence, evidence_group
+from .compose import ComposeInput, Difference, Draft, DraftSentence, differences_in, evidence_group
 from .conversation import FollowUpResolver
 from .corpus import Passage
-from .rules import Fact, Rules
-from .text import content_tokens, numbers, tokens
+from .rules import Rules
+from .text import content_tokens, tokens
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -523,10 +523,8 @@ class LLMComposer:
 
         for hit in inp.retrieval.hits[: self.max_retrieved]:
             add(hit.passage)
-        for fact in inp.facts:
-            loc = self.factbook.located.get(fact.id) if self.factbook else None
-            if loc:
-                add(loc.passage, fact=True)
+        for loc in inp.facts:
+            add(loc.passage, fact=True)
         return sources, withheld
 
     def question_text(self, inp: ComposeInput) -> str:
@@ -546,32 +544,8 @@ class LLMComposer:
             audience=inp.route.audience,
         )
         return Prepared(
-            messages, tuple(sources), self._differences(inp.facts, sources), tuple(withheld)
+            messages, tuple(sources), differences_in(inp.disagreements, sources), tuple(withheld)
         )
-
-    def _differences(self, facts: Sequence[Fact], sources: list[Passage]) -> tuple[Difference, ...]:
-        """Facts of one quantity from different documents with different figures."""
-        if not self.factbook:
-            return ()
-        by_quantity: dict[str, list[Fact]] = {}
-        for f in facts:
-            if f.quantity and f.id in self.factbook.located:
-                by_quantity.setdefault(f.quantity, []).append(f)
-        out = []
-        for quantity, group in by_quantity.items():
-            if (
-                len({f.doc for f in group}) < 2
-                or len({frozenset(numbers(f.text)) for f in group}) < 2
-            ):
-                continue
-            items = []
-            for f in group:
-                p = self.factbook.located[f.id].passage
-                if p in sources:
-                    items.append((f, sources.index(p)))
-            if len(items) == len(group):
-                out.append(Difference(quantity, tuple(items)))
-        return tuple(out)
 
     # --- composing ---------------------------------------------------------------------------
 

@@ -8,25 +8,27 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
 
-from .answer import Answer, Glossary, render
+from .answer import Answer, Assembler, Turn
 from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery, validate_history
 from .corpus import Corpus
-from .facts import FactBook
-from .guard import Guard, Verified
+from .facts import FactBook, disagreements
+from .guard import Guard
 from .index import SyncReport, VectorIndex
+from .render import Glossary
+from .repair import repair
 from .retrieve import HybridRetriever, KeywordIndex, Retrieval
 from .route import Route, Router
 from .rules import Rules
-from .text import numbers, tokens
+from .safety import InstructionDetector, Trust
+from .suggest import Suggestions
+from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-PATIENT_MAX_FACTS = 3
 _END = object()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -53,30 +55,6 @@ def validate_question(question) -> str:
             f"{MAX_QUESTION_CHARS}). Please ask a shorter question."
         )
     return question
-
-
-@cache
-def _general_vocabulary() -> dict[str, int]:
-    """Whole words of the embedding model's tokenizer, with their ids (roughly, frequency ranks):
-    a proxy for 'ordinary English'."""
-    from .embeddings import model
-
-    vocab = model().tokenizer.get_vocab()
-    return {w: i for w, i in vocab.items() if w.isalpha() and len(w) > 1}
-
-
-def _retrieved(found: Retrieval) -> list[dict]:
-    return [
-        {
-            "doc": h.passage.doc_id,
-            "section": h.passage.section_label,
-            "section_path": list(h.passage.section),
-            "passage": h.passage.id,
-            "score": round(h.score, 5),
-            "similarity": round(h.similarity, 3),
-        }
-        for h in found.hits
-    ]
 
 
 @dataclass
@@ -118,49 +96,62 @@ class Assistant:
         self.corpus = corpus
         self.rules = rules
         self.index = index
-        self.factbook = FactBook(rules, corpus)
+        tuning = rules.tuning
+        self.factbook = FactBook(rules, corpus, tuning.patient.max_facts)
         self.glossary = Glossary(rules.glossary)
-        synonyms: dict[str, list[str]] = {}
-        for e in rules.glossary:
-            for alias in (e.plain, *e.aliases):
-                key = " ".join(tokens(alias))
-                if key and key != " ".join(tokens(e.term)):
-                    synonyms.setdefault(key, []).extend(tokens(e.term))
-        english = _general_vocabulary() if index is not None else {}
-        hints = {
-            " ".join(tokens(phrase)): [t for w in words for t in tokens(w)]
-            for phrase, words in rules.subjects.expansions.items()
-        }
-        self.keyword = KeywordIndex(corpus.passages, synonyms, frozenset(english), hints)
-        self.retriever = HybridRetriever(corpus, index, self.keyword, settings.retrieval)
+        self.vocabulary = Vocabulary.build(rules, english_words() if index is not None else {})
+        v = self.vocabulary
+        keyword = KeywordIndex(
+            corpus.passages,
+            v.synonyms,
+            frozenset(v.english),
+            v.hints,
+            tuning.retrieval.ubiquitous_share,
+        )
+        self.retriever = HybridRetriever(
+            corpus, index, keyword, settings.retrieval, tuning.retrieval
+        )
         self.router = Router(rules)
         self.followups = FollowUpResolver(rules)
-        known = {
-            t for s in (*rules.routing.patient, *rules.routing.clinician) for t in tokens(s.pattern)
-        }
-        known |= {t for e in rules.glossary for a in (e.plain, *e.aliases) for t in tokens(a)}
-        known |= {
-            t for s in rules.subjects.subjects for a in (s.name, *s.aliases) for t in tokens(a)
-        }
-        known |= {t for a in rules.subjects.attributes for t in tokens(a)}
-        instructions = [
-            re.compile(p, re.IGNORECASE | re.DOTALL) for p in rules.safety.injection_patterns
-        ]
-        untrusted = frozenset(
-            d.id for d in corpus.documents.values() if any(rx.search(d.text) for rx in instructions)
+        self.trust = Trust(
+            InstructionDetector(rules.safety.injection_patterns),
+            ((d.id, d.text) for d in corpus.documents.values()),
         )
-        if untrusted:
+        if self.trust.untrusted_docs:
             log.warning(
                 "documents that address the assistant are never quoted: %s",
-                ", ".join(sorted(untrusted)),
+                ", ".join(sorted(self.trust.untrusted_docs)),
             )
-        self.guard = Guard(rules, self.factbook, self.keyword, english, frozenset(known), untrusted)
-        self.extractive = ExtractiveComposer(
-            rules, self.factbook, self.keyword, self.glossary.plain
-        )
+        self.guard = Guard(rules, self.factbook, v, self.trust)
+        self.assembler = Assembler(rules, self.glossary)
+        self.extractive = ExtractiveComposer(tuning, self.glossary.plain)
         self.composer = composer or self.extractive
+        self.suggestions = self._suggestions()
         if composer is not None and hasattr(composer, "bind"):
             composer.bind(self)  # also after ingest(), which builds a fresh Assistant
+
+    def _suggestions(self) -> Suggestions:
+        """Follow-up questions prepared once (kept beside an embedded index)."""
+
+        def answerable(question: str, doc_id: str, heading: str) -> bool:
+            hits = self.retriever.search(question, 3).hits
+            return any(h.passage.doc_id == doc_id and heading in h.passage.section for h in hits)
+
+        path = None
+        if self.index is not None and not self.settings.chroma_host:
+            path = self.settings.index_dir / "suggestions.json"
+        rules_text = [
+            f.name + f.read_text(encoding="utf-8") for f in sorted(self.rules.folder.glob("*.yaml"))
+        ]
+        fingerprint = Suggestions.fingerprint(
+            *(f"{d.id}:{d.sha}:{d.meta.model_dump_json()}" for d in self.corpus.documents.values()),
+            *rules_text,
+            self.settings.retrieval,
+            str(self.index is not None),
+        )
+        return Suggestions.cached(
+            path, fingerprint, lambda: Suggestions.build(self.corpus, answerable)
+        )
 
     # --- construction --------------------------------------------------------------------------
 
@@ -288,7 +279,9 @@ class Assistant:
     def _answer(
         self, question: str, route: Route, query: SearchQuery, found: Retrieval, turns: list[dict]
     ) -> Answer:
+        """Decide scope, compose, guard, repair and assemble: the stages in order."""
         safety = self.rules.safety
+        turn = Turn(question, route, query, found)
         top: list[str] = []
         status = "answered"
         if route.intent == "emergency":
@@ -305,72 +298,50 @@ class Assistant:
             # medicine they name is one the corpus never mentions.
             refusal = (safety.refusal_message, scope.reason)
         if refusal and status != "emergency":
-            return self._refusal(question, route, query, *refusal, found)
+            return self.assembler.refusal(turn, *refusal)
         if route.intent == "self_treatment":
             top.append(safety.self_treatment_message)
-        # Facts are matched on the query with its spelling corrected ("rilzole dose").
-        fact_query = " ".join([query.text, *(fixed for _, fixed in found.corrected)])
-        facts = self._wanted_facts(fact_query, route) if not refusal else []
-        inp = ComposeInput(question, query, route, found, tuple(facts), tuple(turns))
+        facts = () if refusal else self._facts(query, found, route)
+        inp = ComposeInput(
+            question,
+            query,
+            route,
+            found,
+            facts,
+            tuple(turns),
+            self.trust.untrusted_docs,
+            self.retriever.terms_of(query.original) if query.carried else None,
+            disagreements(facts),
+        )
         draft = Draft((), ()) if refusal else self._compose(inp)
-        verified = self.guard.verify(draft, facts, route.audience)
+        verified = repair(self.guard.verify(draft), facts, draft.differences, self.factbook)
         if draft.composer != "extractive" and not verified.drafted:
             rejected = verified.violations  # what the model got wrong stays visible
             draft = self._extractive_fallback(inp, "the model's draft did not pass the guard")
-            verified = self.guard.verify(draft, facts, route.audience)
+            verified = repair(self.guard.verify(draft), facts, draft.differences, self.factbook)
             verified.violations[:0] = rejected
         if verified.empty and status != "emergency":
-            return self._refusal(
-                question,
-                route,
-                query,
-                safety.refusal_message,
-                "no passage of the guidelines answers this",
-                found,
+            return self.assembler.refusal(
+                turn, safety.refusal_message, "no passage of the guidelines answers this"
             )
-        text, citations = render(verified, route.audience, self.rules, self.glossary, top)
-        disclaimer = self.rules.disclaimer_for(route.audience)
-        numbering = {id(c.passage): c.n for c in citations}
-        return Answer(
-            question=question,
-            audience=route.audience,
-            status=status,
-            answer=text,
-            citations=citations,
-            facts=[
-                {
-                    "id": f.id,
-                    "text": f.text,
-                    "doc": f.doc,
-                    "kind": f.kind,
-                    "n": numbering.get(id(verified.sources[i])),
-                }
-                for f, i in verified.facts
-            ],
-            disclaimer=disclaimer.text if disclaimer else "",
-            route=route.to_dict(),
-            search_query=query.text,
-            suggestions=self.suggest(citations, route.audience, question),
-            composer=draft.composer,
-            fallback_reason=draft.fallback_reason,
-            differences=[
-                {
-                    "quantity": d.quantity,
-                    "items": [
-                        {
-                            "fact": f.id,
-                            "text": f.text,
-                            "doc": f.doc,
-                            "n": numbering.get(id(verified.sources[i])),
-                        }
-                        for f, i in d.facts
-                    ],
-                }
-                for d in verified.differences
-            ],
-            guard=self._guard_report(verified, route, query, found),
-            retrieved=_retrieved(found),
+        return self.assembler.answer(
+            turn,
+            status,
+            verified,
+            top,
+            draft.composer,
+            draft.fallback_reason,
+            lambda cited: self.suggestions.for_answer(cited, route.audience, question),
         )
+
+    def _facts(self, query: SearchQuery, found: Retrieval, route: Route) -> tuple:
+        """The trusted threshold facts the answer must quote, matched on the query with its
+        spelling corrected ("rilzole dose")."""
+        fact_query = " ".join([query.text, *(fixed for _, fixed in found.corrected)])
+        wanted = self.factbook.wanted(
+            fact_query, route.audience, self_treatment=route.intent == "self_treatment"
+        )
+        return tuple(loc for loc in wanted if not self.guard.untrusted(loc.passage))
 
     def _compose(self, inp: ComposeInput) -> Draft:
         try:
@@ -390,134 +361,3 @@ class Assistant:
         """The extractive draft, labelled with why the configured composer was not used."""
         draft = self.extractive.compose(inp)
         return Draft(draft.sentences, draft.sources, "extractive", draft.differences, reason)
-
-    def _wanted_facts(self, query: str, route: Route) -> list:
-        facts = self.factbook.relevant(query)
-        quantities = {f.quantity for f in facts if f.quantity}
-        for f in self.rules.facts:
-            if f.quantity in quantities and f not in facts and f.id in self.factbook.located:
-                facts.append(f)
-        if route.intent == "self_treatment":
-            facts += [f for f in self.factbook.of_kind("dose") if f not in facts]
-        if route.audience == "patient":
-            facts = self._few_for_patients(self._one_per_agreeing_quantity(facts))
-        return facts
-
-    def _few_for_patients(self, facts: list, limit: int = PATIENT_MAX_FACTS) -> list:
-        """At most a few figures for a patient, patient sources first; a figure another source
-        disputes keeps its counterpart, so a disagreement is still shown side by side."""
-        ranked = sorted(
-            facts, key=lambda f: self.corpus.documents[f.doc].meta.audience != "patient"
-        )
-        kept = ranked[:limit]
-        kept += [
-            f for f in ranked[limit:] if f.quantity and any(k.quantity == f.quantity for k in kept)
-        ]
-        return kept
-
-    def _one_per_agreeing_quantity(self, facts: list) -> list:
-        """For patients, sources that agree on a figure are quoted once (a patient source first);
-        sources that disagree are all kept, side by side."""
-        out: list = []
-        for f in sorted(
-            facts, key=lambda f: self.corpus.documents[f.doc].meta.audience != "patient"
-        ):
-            same = [
-                g
-                for g in out
-                if f.quantity and g.quantity == f.quantity and numbers(g.text) == numbers(f.text)
-            ]
-            if not same:
-                out.append(f)
-        return [f for f in facts if f in out]
-
-    def _guard_report(
-        self, v: Verified, route: Route, query: SearchQuery, found: Retrieval
-    ) -> dict:
-        return {
-            "notes": v.notes
-            + (["instructions inside the question were ignored"] if route.injections else []),
-            "violations": v.violations,
-            "follow_up": query.reason,
-            "spelling": [f"{a} → {b}" for a, b in found.corrected],
-            "best_similarity": round(found.best_similarity, 3),
-        }
-
-    def _refusal(
-        self,
-        question: str,
-        route: Route,
-        query: SearchQuery,
-        message: str,
-        reason: str,
-        found: Retrieval | None = None,
-    ) -> Answer:
-        examples = "\n".join(f"- {e}" for e in self.rules.safety.refusal_examples)
-        disclaimer = self.rules.disclaimer_for(route.audience)
-        return Answer(
-            question=question,
-            audience=route.audience,
-            status="refused",
-            answer=f"{message}\n\nYou can ask, for example:\n{examples}",
-            disclaimer=disclaimer.text if disclaimer else "",
-            route=route.to_dict(),
-            search_query=query.text,
-            suggestions=list(self.rules.safety.refusal_examples[:3]),
-            reason=reason,
-            retrieved=_retrieved(found) if found else [],
-            guard={
-                "notes": ["instructions inside the question were ignored"]
-                if route.injections
-                else [],
-                "violations": [],
-                "follow_up": query.reason,
-                "spelling": [],
-                "best_similarity": None,
-            },
-        )
-
-    def suggest(self, citations, audience: str, question: str) -> list[str]:
-        """Two or three questions the corpus answers, from sections next to the evidence used."""
-        if not citations:
-            return []
-        asked = set(tokens(question))
-        out: list[str] = []
-        for c in citations[:2]:
-            doc = self.corpus.documents[c.passage.doc_id]
-            sections = list(
-                dict.fromkeys(doc.headings + [(t,) for t in doc.meta.untitled_sections])
-            )
-            here = c.passage.section
-            k = sections.index(here) if here in sections else -1
-            for nb in sections[k + 1 : k + 4] + sections[max(k - 2, 0) : max(k, 0)]:
-                heading = nb[-1]
-                if (
-                    heading in here
-                    or heading == doc.meta.title
-                    or re.match(r"(From the|References|Professional Medical Disclaimer)", heading)
-                ):
-                    continue
-                q = self._question_for(heading, audience)
-                if set(tokens(heading)) <= asked or q in out:
-                    continue
-                if self._finds_section(q, doc.id, heading):
-                    out.append(q)
-                if len(out) == 3:
-                    return out
-        return out
-
-    @lru_cache(maxsize=1024)  # noqa: B019 - per assistant, bounded; answers are deterministic
-    def _finds_section(self, question: str, doc_id: str, heading: str) -> bool:
-        """Does asking ``question`` retrieve the section it is about? (A suggestion must be
-        answerable.)"""
-        hits = self.retriever.search(question, 3).hits
-        return any(h.passage.doc_id == doc_id and heading in h.passage.section for h in hits)
-
-    @staticmethod
-    def _question_for(heading: str, audience: str) -> str:
-        if heading.endswith("?"):
-            return heading
-        topic = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in heading.split())
-        if audience == "patient":
-            return f"What should I know about {topic}?"
-        return f"What do the sources say about {topic}?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
@@ -17,11 +17,7 @@ from .corpus import Corpus, Passage
 from .embeddings import embed
 from .index import VectorIndex
 from .text import STOPWORDS, Speller, raw_tokens, stem, tokens
-
-# Reciprocal-rank fusion constant. 60 is the usual default for large collections; on this small
-# corpus 10 lets a strong single-signal match count (recall@5 0.87 -> 0.90 on the suite).
-RRF_K = 10
-UBIQUITOUS_SHARE = 0.2  # a word in more passages than this share is not specific
+from .tuning import RetrievalTuning
 
 
 @dataclass(frozen=True)
@@ -50,6 +46,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class TermEvidence:
+    """What the corpus says about one query word: later stages judge scope and weight by it."""
+
+    passages: int  # how many passages use the word
+    idf: float
+    specific: bool  # in few passages ("als" is in most of them)
+    known: bool  # the corpus uses it, in this or another form
+
+
+@dataclass(frozen=True)
 class Retrieval:
     """The result of one search: hits best first, and what the query's words found."""
 
@@ -61,6 +67,14 @@ class Retrieval:
     unknown_terms: tuple[str, ...]
     corrected: tuple[tuple[str, str], ...] = ()
     expansions: tuple[str, ...] = ()  # corpus wording added for lay words and attributes
+    evidence: dict[str, TermEvidence] = field(default_factory=dict)  # terms and expansions
+
+    def specific(self, term: str) -> bool:
+        e = self.evidence.get(term)
+        return e.specific if e else True
+
+    def idf(self, term: str) -> float:
+        return self.evidence[term].idf
 
 
 def _keyword_text(p: Passage) -> str:
@@ -76,6 +90,7 @@ class KeywordIndex:
         synonyms: dict[str, list[str]] | None = None,
         english: frozenset[str] = frozenset(),
         hints: dict[str, list[str]] | None = None,
+        ubiquitous_share: float = 0.2,
     ):
         """Args:
         passages: the corpus passages (disclaimers are left out).
@@ -90,6 +105,7 @@ class KeywordIndex:
         self.bm25 = BM25Okapi(docs) if docs else None
         self.df = Counter(t for d in docs for t in set(d))
         self.n_docs = max(len(docs), 1)
+        self.ubiquitous_share = ubiquitous_share
         self.speller = Speller(self.df, english)
         # Keys are matched against the query's tokens with stopwords removed: normalise alike.
         self.synonyms = self._normalised(synonyms or {})
@@ -106,10 +122,14 @@ class KeywordIndex:
 
     def is_specific(self, token: str) -> bool:
         """A word in few passages; one in most of them ("als") says nothing about the topic."""
-        return self.df.get(token, 0) / self.n_docs < UBIQUITOUS_SHARE
+        return self.df.get(token, 0) / self.n_docs < self.ubiquitous_share
 
     def idf(self, token: str) -> float:
         return math.log(1 + self.n_docs / (1 + self.df.get(token, 0)))
+
+    def evidence(self, token: str) -> TermEvidence:
+        known = token in self.df or self.speller.known_form(token) is not None
+        return TermEvidence(self.df.get(token, 0), self.idf(token), self.is_specific(token), known)
 
     def analyse(self, query: str) -> QueryTerms:
         """The query's words after spelling correction, the corpus wording they expand to, the
@@ -147,9 +167,14 @@ class HybridRetriever:
     """Dense + keyword retrieval over one corpus and its vector index."""
 
     def __init__(
-        self, corpus: Corpus, index: VectorIndex | None, keyword: KeywordIndex, mode: str = "hybrid"
+        self,
+        corpus: Corpus,
+        index: VectorIndex | None,
+        keyword: KeywordIndex,
+        mode: str = "hybrid",
+        tuning: RetrievalTuning | None = None,
     ):
-        self.corpus = corpus
+        self.tuning = tuning or RetrievalTuning()
         self.index = index
         self.keyword = keyword
         self.mode = mode
@@ -165,7 +190,8 @@ class HybridRetriever:
         """
         mode = mode or self.mode
         words = self.keyword.analyse(query)
-        pool = max(k * 3, 20)
+        pool = max(k * self.tuning.pool_factor, self.tuning.min_pool)
+        rrf_k = self.tuning.rrf_k
         dense: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if self.index is not None:
@@ -185,10 +211,10 @@ class HybridRetriever:
         kw_rank = {pid: r for r, (pid, _) in enumerate(kw)}
         if mode in ("hybrid", "dense"):
             for pid, r in dense_rank.items():
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + r + 1)
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (rrf_k + r + 1)
         if mode in ("hybrid", "keyword"):
             for pid, r in kw_rank.items():
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + r + 1)
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (rrf_k + r + 1)
         ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
         hits = tuple(
             Hit(
@@ -209,7 +235,12 @@ class HybridRetriever:
             expansions=words.expansions,
             unknown_terms=tuple(dict.fromkeys(words.unknown)),
             corrected=words.corrected,
+            evidence={t: self.keyword.evidence(t) for t in (*words.own, *words.expansions)},
         )
+
+    def terms_of(self, text: str) -> frozenset[str]:
+        """The words of ``text`` as the keyword index reads them (spelling corrected, expanded)."""
+        return frozenset(self.keyword.analyse(text).all)
 
     def as_langchain(self, k: int = 8) -> LangChainRetriever:
         return LangChainRetriever(hybrid=self, k=k)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .rules import Rules, compile_phrase
+from .safety import InstructionDetector
 
 Intent = Literal["question", "emergency", "diagnosis", "self_treatment", "outside"]
 
@@ -54,7 +55,7 @@ class Router:
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
         self._outside = [re.compile(p, re.IGNORECASE) for p in s.outside_patterns]
         self._self_treat = [re.compile(p, re.IGNORECASE) for p in s.self_treatment_patterns]
-        self._injection = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in s.injection_patterns]
+        self._injection = InstructionDetector(s.injection_patterns)
 
     def route(self, question: str, audience: str = "auto") -> Route:
         """Decide audience and intent for one question.
@@ -63,11 +64,8 @@ class Router:
             question: the user's question (already validated).
             audience: ``"auto"``, ``"clinician"`` or ``"patient"``; explicit choices are honoured.
         """
-        injections = tuple(m.group(0) for p in self._injection for m in p.finditer(question))
-        cleaned = question
-        for p in self._injection:
-            cleaned = p.sub(" ", cleaned)
-        cleaned = re.sub(r"\s+", " ", cleaned).strip()
+        injections = self._injection.found(question)
+        cleaned = self._injection.strip(question)
         intent: Intent = "question"
         if any(p.search(question) for p in self._emergency):
             intent = "emergency"

@@ -7,13 +7,15 @@ so a typo in a maintainer's edit is a clear error naming the file and the field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .datafile import load_yaml
+from .tuning import Tuning
 
 RULES_DIR = Path(__file__).parent / "rules"
 
@@ -181,19 +183,7 @@ class SubjectsFile(_Strict):
 
 
 def _load_yaml(path: Path, model: type[BaseModel]):
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RulesError(f"{path}: rules file is missing") from exc
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise RulesError(f"{path}: {problems}") from exc
+    return load_yaml(path, model, RulesError)
 
 
 def compile_phrase(phrase: str) -> re.Pattern[str]:
@@ -214,6 +204,7 @@ class Rules:
     safety: SafetyFile
     subjects: SubjectsFile
     folder: Path
+    tuning: Tuning = field(default_factory=Tuning)
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> Rules:
@@ -237,6 +228,7 @@ class Rules:
             safety=_load_yaml(folder / "safety.yaml", SafetyFile),
             subjects=_load_yaml(folder / "subjects.yaml", SubjectsFile),
             folder=folder,
+            tuning=_load_yaml(folder / "tuning.yaml", Tuning),
         )
 
     def disclaimer_for(self, audience: str) -> Disclaimer | None:

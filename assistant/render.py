@@ -1,0 +1,144 @@
+"""Render: a verified draft as Markdown; clinician groups, the patient glossary and framing."""
+
+from __future__ import annotations
+
+import re
+
+from .compose import GROUP_ORDER, GROUP_TITLES, DraftSentence
+from .repair import Verified
+from .rules import Fact, GlossaryEntry, Rules, compile_phrase
+
+
+class Glossary:
+    """Clinical terms to plain words, for patient answers. Never touches quoted facts."""
+
+    def __init__(self, entries: tuple[GlossaryEntry, ...]):
+        ordered = sorted(entries, key=lambda e: -len(e.term))
+        self.entries = [(compile_phrase(e.term), e) for e in ordered]
+
+    def plain(self, text: str) -> str:
+        taken: list[tuple[int, int]] = []
+        edits: list[tuple[int, int, str]] = []
+        for rx, e in self.entries:
+            for m in rx.finditer(text):
+                if any(a < m.end() and m.start() < b for a, b in taken):
+                    continue
+                after = text[m.end() : m.end() + 2]
+                explained = (
+                    (text[m.start() - 1 : m.start()] == "(" and after[:1] == ")")  # "(EMG)"
+                    or after.startswith((" (", "—", " –"))  # the source explains the term
+                    or e.plain.lower() in text.lower()
+                )
+                if explained:
+                    taken.append((m.start(), m.end()))  # and no shorter term inside it either
+                    continue
+                taken.append((m.start(), m.end()))
+                word = e.plain
+                if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ""):
+                    word = word[0].upper() + word[1:]
+                edits.append(
+                    (m.start(), m.end(), f"{word} ({m.group(0)})" if e.keep_term else word)
+                )
+        for a, b, new in sorted(edits, reverse=True):
+            text = text[:a] + new + text[b:]
+        return text
+
+
+def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
+    """Split ``text`` into (segment, is_fact) with registered fact spans marked."""
+    spans = []
+    for f in facts:
+        k = text.find(f.text)
+        if k >= 0 and not any(a < k + len(f.text) and k < b for a, b in spans):
+            spans.append((k, k + len(f.text)))
+    out, pos = [], 0
+    for a, b in sorted(spans):
+        if a > pos:
+            out.append((text[pos:a], False))
+        out.append((text[a:b], True))
+        pos = b
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def render_sentence(
+    s: DraftSentence,
+    facts: list[Fact],
+    glossary: Glossary | None,
+    numbering: dict[int, int],
+    framed_share: float = 0.3,
+) -> str:
+    marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
+    if glossary is not None:
+        # For patients a threshold fact is framed by its plain lead-in, then quoted verbatim.
+        inside = [f for f in facts if f.text in s.text]
+        framed = [f for f in inside if f.plain]
+        covered = sum(len(f.text) for f in inside)
+        # Framed alone only when the facts are most of the sentence; else the whole sentence.
+        if framed and len(framed) == len(inside) and covered >= framed_share * len(s.text):
+            # The plain lead-in, then the verbatim quote set apart on its own line.
+            return "\n- ".join(f"{f.plain}\n  > “{f.text}” {marks}" for f in framed)
+    parts = []
+    for seg, is_fact in _quote_facts(s.text, facts):
+        if is_fact:
+            parts.append(f"“{seg}”")
+        else:
+            parts.append(glossary.plain(seg) if glossary else seg)
+    text = "".join(parts)
+    return f"{text} {marks}".rstrip()
+
+
+def render(
+    verified: Verified, audience: str, rules: Rules, glossary: Glossary, top_lines: list[str]
+) -> tuple[str, list[tuple[int, int]]]:
+    """Markdown for a verified draft, and ``(source index, citation number)`` pairs, numbered by
+    first appearance."""
+    patient = audience == "patient"
+    numbering: dict[int, int] = {}
+    content = list(verified.sentences)
+    if not patient:
+        order = {g: k for k, g in enumerate(GROUP_ORDER)}
+        content.sort(key=lambda s: order.get(s.group or "", 9))
+    for s in content:
+        for i in s.cites:
+            numbering.setdefault(i, len(numbering) + 1)
+    for d in verified.differences:
+        for _, i in d.facts:
+            numbering.setdefault(i, len(numbering) + 1)
+    facts = [f for f, _ in verified.facts]
+    gloss = glossary if patient else None
+    lines: list[str] = list(top_lines)
+    if patient and content:
+        lines.append(rules.safety.patient_lead)
+    group = None
+    lead = None
+    shown_sentences: list[str] = []
+    for s in content:
+        if not patient and s.group != group:
+            group = s.group
+            lines.append(f"\n**{GROUP_TITLES.get(group or '', 'From the sources')}**")
+            lead = None
+        text = render_sentence(s, facts, gloss, numbering, rules.tuning.patient.framed_share)
+        if s.lead and s.lead != lead:
+            shown = s.lead
+            for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
+                if shown.startswith(earlier):
+                    shown = shown[len(earlier) :].lstrip()
+            lines.append(f"- {gloss.plain(shown) if gloss else shown}")
+        shown_sentences.append(s.text)
+        indent = "  " if s.lead else ""
+        lines.append(f"{indent}- " + text.replace("\n", "\n" + indent))
+        lead = s.lead
+    if verified.differences:
+        lines.append(f"\n**{rules.safety.sources_differ_line}**")
+        for d in verified.differences:
+            for f, i in d.facts:
+                p = verified.sources[i]
+                where = "" if patient else f"{p.meta.title} — {p.section_label}: "
+                lines.append(f"- {where}“{f.text}” [{numbering[i]}]")
+    if patient and content:
+        lines.append("\n" + rules.safety.care_team_line)
+    text = "\n".join(lines).strip()
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text, sorted(numbering.items(), key=lambda kv: kv[1])

@@ -1,0 +1,52 @@
+"""Safety: the one detector for text addressed to the assistant (prompt injection).
+
+Questions, documents and passages are all checked with the same compiled patterns
+(``safety.injection_patterns`` in the rules), so the router, the guard and a model composer
+can never disagree about what counts as an instruction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+
+class InstructionDetector:
+    """Finds instructions aimed at the assistant ("ignore previous instructions ...")."""
+
+    def __init__(self, patterns: Sequence[str] = ()):
+        self.patterns = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in patterns]
+
+    def search(self, text: str) -> str | None:
+        """The first instruction found in ``text``, or None."""
+        for rx in self.patterns:
+            m = rx.search(text)
+            if m:
+                return m.group(0).strip()
+        return None
+
+    def found(self, text: str) -> tuple[str, ...]:
+        """Every instruction in ``text``, pattern by pattern, as written."""
+        return tuple(m.group(0) for rx in self.patterns for m in rx.finditer(text))
+
+    def strip(self, text: str) -> str:
+        """``text`` with every instruction removed and whitespace collapsed."""
+        for rx in self.patterns:
+            text = rx.sub(" ", text)
+        return re.sub(r"\s+", " ", text).strip()
+
+    def untrusted(self, documents: Iterable[tuple[str, str]]) -> frozenset[str]:
+        """Ids of the ``(id, text)`` documents that address the assistant: never quoted."""
+        return frozenset(doc_id for doc_id, text in documents if self.search(text))
+
+
+class Trust:
+    """Which passages may be quoted: none of a document that addresses the assistant, and none
+    that itself contains an instruction."""
+
+    def __init__(self, detector: InstructionDetector, documents: Iterable[tuple[str, str]]):
+        self.detector = detector
+        self.untrusted_docs = detector.untrusted(documents)
+
+    def trusted(self, doc_id: str, text: str) -> bool:
+        return doc_id not in self.untrusted_docs and self.detector.search(text) is None

