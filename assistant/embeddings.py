@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache
+from typing import Protocol
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
@@ -33,16 +34,22 @@ def embed(texts: list[str]) -> list[list[float]]:
     return vectors.tolist()
 
 
+class Embedder(Protocol):
+    """Anything that turns texts into unit-length vectors (the real model, or a test fake)."""
+
+    def __call__(self, texts: list[str]) -> list[list[float]]: ...
+
+
 class LocalEmbeddingFunction(EmbeddingFunction[Documents]):
     """Chroma embedding function backed by the local model (never chromadb's default)."""
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder or embed
 
     def __call__(self, input: Documents) -> Embeddings:
         import numpy as np
 
-        return [np.asarray(v, dtype=np.float32) for v in embed(list(input))]
+        return [np.asarray(v, dtype=np.float32) for v in self.embedder(list(input))]
 
     @staticmethod
     def name() -> str:

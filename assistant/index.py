@@ -10,7 +10,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from .config import Settings
 from .corpus import Corpus, Passage
-from .embeddings import LocalEmbeddingFunction
+from .embeddings import Embedder, LocalEmbeddingFunction, embed
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,13 @@ def make_client(settings: Settings):
 class VectorIndex:
     """Passages in a Chroma collection; ids are content hashes of what is embedded."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
+        self.embed = embedder or embed  # queries and passages go through the same model
         self.client = make_client(settings)
         self.collection = self.client.get_or_create_collection(
             name=settings.collection,
-            embedding_function=LocalEmbeddingFunction(),
+            embedding_function=LocalEmbeddingFunction(self.embed),
             configuration={"hnsw": {"space": "cosine"}},
         )
 

@@ -157,7 +157,13 @@ class Assistant:
 
     @classmethod
     def load(
-        cls, settings: Settings | None = None, *, ingest: bool = True, composer=None, **overrides
+        cls,
+        settings: Settings | None = None,
+        *,
+        ingest: bool = True,
+        composer=None,
+        embedder=None,
+        **overrides,
     ) -> Assistant:
         """Load corpus, rules and index, ready to answer.
 
@@ -165,6 +171,8 @@ class Assistant:
             settings: a :class:`Settings`; by default read from ``ASSISTANT_*`` variables.
             ingest: bring the index in line with the corpus first (embeds only new passages).
             composer: a composer object; by default chosen by ``settings.composer``.
+            embedder: texts -> unit vectors; by default the packaged MiniLM model (tests pass a
+                deterministic fake).
             **overrides: fields of :class:`Settings`, e.g. ``index_dir=...``.
 
         Example:
@@ -177,7 +185,7 @@ class Assistant:
         corpus = Corpus.load(settings.corpus_dir)
         rules = Rules.load(settings.rules_dir)
         rules.check_against(corpus.texts())
-        index = VectorIndex(settings)
+        index = VectorIndex(settings, embedder)
         if ingest:
             index.sync(corpus)
         if composer is None and settings.composer != "extractive":

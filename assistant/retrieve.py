@@ -14,7 +14,6 @@ from pydantic import ConfigDict
 from rank_bm25 import BM25Okapi
 
 from .corpus import Corpus, Passage
-from .embeddings import embed
 from .index import VectorIndex
 from .text import STOPWORDS, Speller, raw_tokens, stem, tokens
 from .tuning import RetrievalTuning
@@ -201,7 +200,7 @@ class HybridRetriever:
                 fixed_query = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_query, flags=re.I)
             dense = [
                 (i, s)
-                for i, s in self.index.query(embed([fixed_query])[0], pool)
+                for i, s in self.index.query(self.index.embed([fixed_query])[0], pool)
                 if i in self.by_id
             ]
             similarity = dict(dense)
