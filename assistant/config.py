@@ -1,4 +1,4 @@
-"""Settings, from keyword arguments or ``ASSISTANT_*`` environment variables."""
+"""Settings, from keyword arguments or ``ASSISTANT_*`` environment variables (pydantic-settings)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,36 +20,35 @@ for _var, _value in {
     os.environ.setdefault(_var, _value)
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Everything a deployment may change without touching code.
 
-    Each field reads ``ASSISTANT_<FIELD>`` from the environment (e.g. ``ASSISTANT_CHROMA_HOST``).
+    Each field reads ``ASSISTANT_<FIELD>`` from the environment (e.g. ``ASSISTANT_CHROMA_HOST``);
+    keyword arguments win over the environment. An empty variable counts as unset.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", extra="forbid", env_ignore_empty=True, case_sensitive=False
+    )
 
-    corpus_dir: Path = REPO_DIR / "corpus"
-    rules_dir: Path = Path(__file__).resolve().parent / "rules"
-    index_dir: Path = REPO_DIR / ".index"
-    chroma_host: str | None = None
-    chroma_port: int = 8000
-    collection: str = "guidelines"
+    corpus_dir: Path = Field(REPO_DIR / "corpus", description="documents and their sidecars")
+    rules_dir: Path = Field(
+        Path(__file__).resolve().parent / "rules", description="rules and tuning files"
+    )
+    index_dir: Path = Field(REPO_DIR / ".index", description="the embedded Chroma folder")
+    chroma_host: str | None = Field(None, description="use a Chroma server at this host")
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    collection: str = Field("guidelines", min_length=3)
     retrieval: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    top_k: int = Field(default=8, ge=1, le=50)
+    top_k: int = Field(default=8, ge=1, le=50, description="passages retrieved per question")
     composer: Literal["extractive", "ollama", "openai"] = "extractive"
     llm_model: str | None = None
     llm_base_url: str | None = None
     llm_api_key: str | None = None
-    llm_timeout: float = Field(default=60.0, gt=0)
-    max_history_turns: int = Field(default=6, ge=0, le=50)
+    llm_timeout: float = Field(default=60.0, gt=0, description="seconds per model call")
+    max_history_turns: int = Field(default=6, ge=0, le=50, description="exchanges of history")
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        """Settings from ``ASSISTANT_*`` variables, then explicit overrides."""
-        values = {}
-        for name in cls.model_fields:
-            raw = os.environ.get(f"ASSISTANT_{name.upper()}")
-            if raw not in (None, ""):
-                values[name] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.model_validate(values)
+        """Settings from ``ASSISTANT_*`` variables, then explicit overrides (None = unset)."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None})

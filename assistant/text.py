@@ -6,72 +6,30 @@ import difflib
 import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .datafile import load_yaml
 
 _TOKEN = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are aren't as at be because been
-    before being below between both but by can can't cannot could did do does doing don't down
-    during each few for from further had has have having he her here hers herself him himself his
-    how i i'm if in into is it its itself just let me more most my myself no nor not of off on once
-    only or other our ours out over own same she should so some such than that the their theirs
-    them then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yours yourself s t ll d m re ve
-    tell please know want get got give say said also like need really anything something thing
-    things much many well okay ok hi hello thanks thank yes way kind sort us am pm anything
-    anyone everything everyone something someone nothing nobody whats what's""".split()
-)
+
+
+class LanguageFile(BaseModel):
+    """``rules/language.yaml``: stopwords, question framing words, number words."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stopwords: str = Field(description="space-separated words never used for matching")
+    question_words: str = Field(description="words that ask about a thing without naming it")
+    number_words: dict[str, str] = Field(description="number word -> the figure it stands for")
+
+
+_LANGUAGE = load_yaml(Path(__file__).parent / "rules" / "language.yaml", LanguageFile)
+STOPWORDS = frozenset(_LANGUAGE.stopwords.split())
 # Words that ask about a thing without naming it: never a reason to accept or decline a question.
-QUESTION_WORDS = frozenset(
-    """dose dosage dosing recommended recommendation recommend guideline guidelines
-    treatment treat treated treating option options therapy use used take taking start
-    started starting stop best first used work works mean means help happen happens normal
-    patient patients people person someone doctor doctors nurse clinician typical typically usual
-    usually common commonly long often time soon early late later""".split()
-)
-NUMBER_WORDS = {
-    "zero": "0",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "thirteen": "13",
-    "fourteen": "14",
-    "fifteen": "15",
-    "sixteen": "16",
-    "seventeen": "17",
-    "eighteen": "18",
-    "nineteen": "19",
-    "twenty": "20",
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "sixty": "60",
-    "seventy": "70",
-    "eighty": "80",
-    "ninety": "90",
-    "hundred": "100",
-    "thousand": "1000",
-    "hundreds": "100s",
-    "thousands": "1000s",
-    "million": "1000000",
-    "millions": "1000000s",
-    "thirds": "2/3",
-    "quarters": "3/4",
-    "half": "50%",
-    "twice": "2x",
-    "double": "2x",
-    "triple": "3x",
-    "quarter": "25%",
-    "third": "1/3",
-    "dozen": "12",
-}
+QUESTION_WORDS = frozenset(_LANGUAGE.question_words.split())
+NUMBER_WORDS = dict(_LANGUAGE.number_words)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
 
