@@ -10,6 +10,7 @@ stage's job (:func:`assistant.compose.repair`).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -18,7 +19,7 @@ from .corpus import Passage
 from .facts import FactBook, Located
 from .retrieve import Retrieval
 from .route import Route
-from .rules import Rules
+from .rules import Rules, compile_phrase
 from .safety import Trust
 from .text import QUESTION_WORDS, STOPWORDS, content_tokens, number_words, numbers, stem, tokens
 from .vocabulary import Vocabulary
@@ -42,6 +43,16 @@ class Checked:
     drafted: int = 0  # the composer's own sentences that passed
 
 
+@lru_cache(maxsize=4096)
+def _framing(word: str) -> bool:
+    """An English verb, adjective or adverb ("reassessed", "frequently", "worried"): it frames
+    the question and names nothing the sources could lack (lemminflect's lexicon)."""
+    import lemminflect
+
+    lemmas = lemminflect.getAllLemmas(word)
+    return bool(lemmas) and not ({"NOUN", "PROPN"} & set(lemmas))
+
+
 def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
     """Numbers (digits or number words) in ``text`` that none of ``sources`` contains."""
     pool = " ".join(p.stated for p in sources)
@@ -55,7 +66,14 @@ def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
 class Guard:
     """Scope, grounding, verbatim facts and citations."""
 
-    def __init__(self, rules: Rules, factbook: FactBook, vocabulary: Vocabulary, trust: Trust):
+    def __init__(
+        self,
+        rules: Rules,
+        factbook: FactBook,
+        vocabulary: Vocabulary,
+        trust: Trust,
+        passages: list[Passage] | None = None,
+    ):
         self.rules = rules
         self.tuning = rules.tuning.scope
         self.factbook = factbook
@@ -65,9 +83,26 @@ class Guard:
         self._by_initial: dict[str, list[str]] | None = None
         self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
         self.trust = trust
+        # The words of each section: an aspect shown in one passage is about the topic its
+        # section names ("The recommended dosage is ..." under the riluzole label).
+        words: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+        for p in passages or ():
+            words.setdefault((p.doc_id, p.section), set()).update(tokens(p.stated))
+        self.sections = {k: frozenset(v) for k, v in words.items()}
         self._plain = [
             (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
             for e in rules.glossary
+        ]
+        self._aspects = [
+            (
+                a.name,
+                [compile_phrase(p) for p in a.asked],
+                [
+                    re.compile(p[3:], re.I) if p.startswith("re:") else compile_phrase(p)
+                    for p in a.shown
+                ],
+            )
+            for a in rules.aspects
         ]
 
     # --- sentence checks -----------------------------------------------------------------------
@@ -112,6 +147,8 @@ class Guard:
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
                 continue
+            if self.vocabulary.in_corpus(word) or _framing(word):
+                continue  # another form of a corpus word; or a verb, adjective, adverb
             rank = self._english_rank(word)
             if rank is not None and rank <= tune.rare_word_rank:
                 continue  # an ordinary English word the corpus happens not to use
@@ -124,6 +161,9 @@ class Guard:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
             )
+        gap = self.aspect_gap(retrieval, covered)
+        if gap:
+            return ScopeDecision(False, f"the sources do not address {gap}", True)
         specific = [t for t in covered if t not in QUESTION_WORDS and retrieval.specific(t)]
         best = retrieval.best_similarity
         if not specific and best < tune.confident_similarity:
@@ -133,6 +173,29 @@ class Guard:
         ):
             return ScopeDecision(False, "no passage of the guidelines matches the question")
         return ScopeDecision(True, "covered")
+
+    def aspect_gap(self, retrieval: Retrieval, covered: list[str]) -> str | None:
+        """The aspect the question asks for (dosing, cost, pregnancy, ...) that no retrieved
+        passage shows, in a section naming the question's topic; None when all are shown."""
+        question = retrieval.query
+        for aspect, asked, shown in self._aspects:
+            cues = [rx for rx in asked if rx.search(question)]
+            if not cues:
+                continue
+            cue_words = {t for rx in cues for m in rx.finditer(question) for t in tokens(m[0])}
+            topic = {
+                t
+                for t in covered
+                if t not in QUESTION_WORDS and t not in cue_words and retrieval.specific(t)
+            }
+            if not any(
+                any(rx.search(p.stated) for rx in shown)
+                and (not topic or topic & self.sections.get((p.doc_id, p.section), frozenset()))
+                for p in (h.passage for h in retrieval.hits)
+            ):
+                named = ", ".join(sorted(topic))
+                return f"{aspect}" + (f" for {named}" if named else "")
+        return None
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _near_known(self, word: str) -> bool:

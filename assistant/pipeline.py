@@ -99,7 +99,11 @@ class Assistant:
         tuning = rules.tuning
         self.factbook = FactBook(rules, corpus, tuning.patient.max_facts)
         self.glossary = Glossary(rules.glossary)
-        self.vocabulary = Vocabulary.build(rules, english_words() if index is not None else {})
+        self.vocabulary = Vocabulary.build(
+            rules,
+            english_words() if index is not None else {},
+            " ".join(p.stated for p in corpus.passages),
+        )
         v = self.vocabulary
         keyword = KeywordIndex(
             corpus.passages,
@@ -122,7 +126,7 @@ class Assistant:
                 "documents that address the assistant are never quoted: %s",
                 ", ".join(sorted(self.trust.untrusted_docs)),
             )
-        self.guard = Guard(rules, self.factbook, v, self.trust)
+        self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages)
         self.assembler = Assembler(rules, self.glossary)
         self.extractive = ExtractiveComposer(tuning, self.glossary.plain)
         self.composer = composer or self.extractive
@@ -240,7 +244,7 @@ class Assistant:
             raise ValueError("audience must be 'auto', 'clinician' or 'patient'")
         turns = validate_history(history, self.settings.max_history_turns)
         route = self.router.route(question, audience)
-        query = self.followups.resolve(route.cleaned or question, turns)
+        query = self.followups.resolve(self.vocabulary.expand(route.cleaned or question), turns)
         if query.carried and route.requested == "auto" and route.weak:
             # A follow-up with no audience signal of its own keeps the conversation's audience.
             route = self.router.follow_conversation(

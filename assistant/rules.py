@@ -182,6 +182,33 @@ class SubjectsFile(_Strict):
     expansions: dict[str, list[str]] = Field(default_factory=dict)
 
 
+# --- clinical shorthand and question aspects --------------------------------------------------
+
+
+class ShorthandFile(_Strict):
+    shorthand: dict[str, str]
+
+    @field_validator("shorthand")
+    @classmethod
+    def _no_numbers(cls, v: dict[str, str]) -> dict[str, str]:
+        for text in v.values():
+            _without_numbers(text, "a shorthand expansion")
+        return {k.lower(): e for k, e in v.items()}
+
+
+class Aspect(_Strict):
+    """Something a question asks about its topic, and the evidence that shows it."""
+
+    name: str = Field(min_length=2)
+    description: str
+    asked: list[str] = Field(min_length=1)
+    shown: list[str] = Field(min_length=1)
+
+
+class AspectsFile(_Strict):
+    aspects: list[Aspect]
+
+
 def _load_yaml(path: Path, model: type[BaseModel]):
     return load_yaml(path, model, RulesError)
 
@@ -205,6 +232,8 @@ class Rules:
     subjects: SubjectsFile
     folder: Path
     tuning: Tuning = field(default_factory=Tuning)
+    shorthand: dict[str, str] = field(default_factory=dict)
+    aspects: tuple[Aspect, ...] = ()
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> Rules:
@@ -229,6 +258,8 @@ class Rules:
             subjects=_load_yaml(folder / "subjects.yaml", SubjectsFile),
             folder=folder,
             tuning=_load_yaml(folder / "tuning.yaml", Tuning),
+            shorthand=_load_yaml(folder / "shorthand.yaml", ShorthandFile).shorthand,
+            aspects=tuple(_load_yaml(folder / "aspects.yaml", AspectsFile).aspects),
         )
 
     def disclaimer_for(self, audience: str) -> Disclaimer | None:

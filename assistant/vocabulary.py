@@ -7,16 +7,29 @@
 - ``synonyms``: lay phrasing -> the clinical term's words (from the glossary).
 - ``hints``: attribute -> how the corpus words it (``subjects.expansions``), for ranking only.
 - ``known``: words of the routing, glossary and subject vocabularies.
+- ``stems``: Snowball stems (PyStemmer) of every corpus word, so "reassessed" is found in a
+  corpus that says "reassessment".
+- ``shorthand``: clinical shorthand ("pts", "dx") and the words it stands for; a token the
+  corpus itself uses is never expanded.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .rules import Rules
-from .text import tokens
+import Stemmer
+
+from .rules import Rules, compile_phrase
+from .text import raw_tokens, tokens
+
+_SNOWBALL = Stemmer.Stemmer("english")
+
+
+def snowball(word: str) -> str:
+    return _SNOWBALL.stemWord(word)
 
 
 @cache
@@ -36,9 +49,23 @@ class Vocabulary:
     synonyms: dict[str, list[str]]
     hints: dict[str, list[str]]
     known: frozenset[str]
+    stems: frozenset[str] = frozenset()
+    shorthand: tuple[tuple[re.Pattern[str], str], ...] = ()
+
+    def in_corpus(self, word: str) -> bool:
+        """The corpus uses ``word`` in some form (same Snowball stem)."""
+        return snowball(word.lower()) in self.stems
+
+    def expand(self, text: str) -> str:
+        """``text`` with clinical shorthand spelled out ("NIV in pts w/ bulbar sx")."""
+        for rx, words in self.shorthand:
+            text = rx.sub(words, text)
+        return text
 
     @classmethod
-    def build(cls, rules: Rules, english: dict[str, int] | None = None) -> Vocabulary:
+    def build(
+        cls, rules: Rules, english: dict[str, int] | None = None, corpus_text: str = ""
+    ) -> Vocabulary:
         synonyms: dict[str, list[str]] = {}
         for e in rules.glossary:
             for alias in (e.plain, *e.aliases):
@@ -54,4 +81,11 @@ class Vocabulary:
         known |= {t for e in rules.glossary for a in (e.plain, *e.aliases) for t in tokens(a)}
         known |= {t for sub in s.subjects for a in (sub.name, *sub.aliases) for t in tokens(a)}
         known |= {t for a in s.attributes for t in tokens(a)}
-        return cls(english or {}, synonyms, hints, frozenset(known))
+        corpus_words = set(raw_tokens(corpus_text))
+        stems = frozenset(_SNOWBALL.stemWords(sorted(corpus_words)))
+        shorthand = tuple(
+            (compile_phrase(short), words)
+            for short, words in sorted(rules.shorthand.items(), key=lambda kv: -len(kv[0]))
+            if short not in corpus_words
+        )
+        return cls(english or {}, synonyms, hints, frozenset(known), stems, shorthand)
