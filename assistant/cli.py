@@ -109,7 +109,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import main as eval_main
+    from .evaluation import main as eval_main
 
     return eval_main(args)
 

@@ -1,27 +1,38 @@
-"""The evaluation suite: cases as data, deterministic metrics, and the baseline gate."""
+"""The evaluation suite: cases as data, pure metrics on per-case records, and the gates."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from assistant.evaluate import (
-    NumberGrounding,
-    Result,
-    VerbatimFacts,
+from assistant.evaluation import (
+    EVALS_DIR,
+    Case,
+    Record,
     compare,
+    compare_extra,
     evaluate,
+    extra_sets,
+    kind_table,
     load_cases,
     load_routing,
+    score,
+    side_by_side,
+    summary_line,
 )
+from assistant.evaluation import cli as eval_cli
+from assistant.evaluation import metrics as m
 
 REPO = Path(__file__).resolve().parent.parent
+DISCLAIMERS = {"clinician": "For professionals.", "patient": "Talk to your doctor."}
 
 
 def test_cases_cover_every_section_of_every_document():
@@ -54,35 +65,102 @@ def test_routing_set_is_labelled_and_balanced():
     assert abs(sum(i.audience == "clinician" for i in items) * 2 - len(items)) <= 2
 
 
-def _result(answer: str, facts: list[dict], case_facts: list[str], citations=()) -> Result:
-    from assistant.evaluate import Case
-
-    case = Case(id="x", user_input="q", facts=case_facts)
+def _record(answer: str = "", cid: str = "x", latency: float = 1.0, **fields) -> Record:
+    """A hand-built per-case record: case fields as keywords, answer fields in ``got``."""
+    got = fields.pop("got", {})
+    case = Case(id=cid, user_input="q", **fields)
     d = {
         "answer": answer,
-        "facts": facts,
-        "citations": list(citations),
+        "facts": [],
+        "citations": [],
         "status": "answered",
-        "disclaimer": "",
+        "audience": "clinician",
+        "disclaimer": DISCLAIMERS["clinician"],
+        "search_query": "q",
+        **got,
     }
-    return Result(case, d, 1.0)
+    return Record(case, d, latency)
 
 
 def test_verbatim_fact_metric_needs_the_exact_quoted_text():
     fact = "FVC remains >50% of predicted"
-    good = _result(f"Place PEG “{fact}” [1]", [{"text": fact}], [fact])
-    para = _result("Place PEG while FVC is above half of predicted [1]", [], [fact])
-    assert VerbatimFacts()([good])["verbatim_fact_accuracy"] == 1.0
-    assert VerbatimFacts()([para])["verbatim_fact_accuracy"] == 0.0
-    assert para.failures
+    good = _record(f"Place PEG “{fact}” [1]", facts=[fact], got={"facts": [{"text": fact}]})
+    para = _record("Place PEG while FVC is above half of predicted [1]", facts=[fact])
+    assert m.verbatim_facts([good]) == ({"verbatim_fact_accuracy": 1.0}, {})
+    values, failures = m.verbatim_facts([para])
+    assert values["verbatim_fact_accuracy"] == 0.0
+    assert failures == {"x": [f"fact not quoted verbatim: {fact!r}"]}
 
 
 def test_number_grounding_metric_counts_numbers_missing_from_citations():
     cite = {"section": "S", "lead": None, "quote": "Riluzole 50 mg twice daily"}
-    ok = _result("Riluzole 50 mg twice daily [1]", [], [], [cite])
-    bad = _result("Riluzole 100 mg twice daily [1]", [], [], [cite])
-    assert NumberGrounding()([ok])["number_grounding_violations"] == 0
-    assert NumberGrounding()([bad])["number_grounding_violations"] == 1
+    ok = _record("Riluzole 50 mg twice daily [1]", got={"citations": [cite]})
+    bad = _record("Riluzole 100 mg twice daily [1]", got={"citations": [cite]})
+    refused = _record("Take 100 mg", got={"status": "refused"})
+    assert m.number_grounding([ok, refused]) == ({"number_grounding_violations": 0}, {})
+    values, failures = m.number_grounding([bad])
+    assert values["number_grounding_violations"] == 1
+    assert "100" in failures["x"][0]
+
+
+def test_a_metric_returns_failures_without_mutating_its_records():
+    records = [
+        _record("no key point here", cid="a", key_points=[["riluzole"]]),
+        _record("riluzole twice daily", cid="b", key_points=[["riluzole"]]),
+    ]
+    before = copy.deepcopy(records)
+    values, failures = m.key_points(records)
+    assert values == {"key_point_coverage": 0.5}
+    assert failures == {"a": ["key point missing: one of ['riluzole']"]}
+    assert records == before
+    assert all(r.failures == () for r in records)
+
+
+def test_status_metric_reports_recall_and_precision_of_refusals():
+    records = [
+        _record(cid="a", expected_status="refused", got={"status": "refused"}),
+        _record(cid="b", expected_status="refused", got={"status": "answered"}),
+        _record(cid="c", got={"status": "refused"}),
+        _record(cid="d"),
+    ]
+    values, failures = m.status_accuracy(records)
+    assert values["status_accuracy"] == 0.5
+    assert values["refused_recall"] == 0.5 and values["refused_precision"] == 0.5
+    assert values["emergency_recall"] == 1.0  # none expected
+    assert set(failures) == {"b", "c"}
+
+
+def test_disclaimer_and_audience_metrics_name_the_case():
+    wrong = _record(cid="w", expected_audience="patient", got={"disclaimer": "Other."})
+    right = _record(cid="r", expected_audience="clinician")
+    refused = _record(cid="n", got={"status": "refused", "disclaimer": ""})
+    values, failures = m.disclaimers([wrong, right, refused], DISCLAIMERS)
+    assert values == {"disclaimer_rate": 0.5} and list(failures) == ["w"]
+    values, failures = m.audience([wrong, right, refused])
+    assert values == {"case_audience_accuracy": 0.5}
+    assert failures == {"w": ["audience clinician (expected patient)"]}
+
+
+def test_score_merges_failures_and_counts_conversations_that_fail_any_check():
+    fine = _record(
+        "yes",
+        cid="fine",
+        conversation=["earlier"],
+        search_terms=["riluzole"],
+        got={"search_query": "riluzole dose"},
+    )
+    follow = _record("no", cid="follow", conversation=["earlier"], key_points=[["x"]])
+    both = _record("no", cid="both", key_points=[["x"]], search_terms=["peg"])
+    records = [fine, follow, both]
+    metrics, failures = score(records, DISCLAIMERS)
+    assert list(failures) == ["follow", "both"]  # the case order
+    assert failures["both"] == [
+        "key point missing: one of ['x']",
+        "search query 'q' lacks ['peg']",
+    ]
+    assert metrics["conversation_pass_rate"] == 0.5  # "follow" fails a key point
+    assert (metrics["cases"], metrics["passed"]) == (3, 1)
+    assert all(r.failures == () for r in records)
 
 
 def test_compare_names_the_metric_that_fell():
@@ -92,6 +170,71 @@ def test_compare_names_the_metric_that_fell():
     )
     assert problems and "verbatim_fact_accuracy" in problems[0]
     assert compare({"number_grounding_violations": 1}, {"metrics": {}})  # absolute target
+
+
+def test_extra_set_gate_compares_only_its_metrics():
+    reached = {"case_pass_rate": 0.5, "key_point_coverage": 0.1, "routing_accuracy": 0.5}
+    base = {"metrics": {"case_pass_rate": 0.5, "key_point_coverage": 0.9}}
+    assert compare_extra(reached, base) == []
+    assert compare_extra({**reached, "number_grounding_violations": 1}, base)
+
+
+def test_blind_set_loads_and_its_gate_fails_above_what_it_reached():
+    assert "blind" in extra_sets()
+    cases = load_cases(EVALS_DIR / "blind")
+    assert len(cases) == 140
+    assert all(c.tags and c.tags[0].startswith("kind-") for c in cases)
+    baseline = json.loads((EVALS_DIR / "blind" / "baseline.json").read_text())
+    reached = dict(baseline["metrics"])
+    assert compare_extra(reached, baseline) == []
+    higher = {**baseline, "metrics": {**reached, "case_pass_rate": reached["case_pass_rate"] + 0.1}}
+    problems = compare_extra(reached, higher)
+    assert len(problems) == 1 and "case_pass_rate fell" in problems[0]
+
+
+def _report(tuning: dict, blind: dict) -> dict:
+    return {
+        "modes": {"hybrid": {"metrics": tuning, "failures": {}}},
+        "sets": {"blind": {"metrics": blind, "failures": {"c": ["x"]}}},
+    }
+
+
+def test_cli_gate_fails_on_an_extra_set_and_reports_a_missing_one(tmp_path, capsys):
+    tuning = {"case_pass_rate": 1.0, "number_grounding_violations": 0}
+    (tmp_path / "base.json").write_text(json.dumps({"metrics": tuning}))
+    args = Namespace(baseline=str(tmp_path / "base.json"), report=None)
+    blind = {"case_pass_rate": 0.4, "number_grounding_violations": 0}
+    folders = {"blind": tmp_path / "blind"}
+    assert eval_cli._gate(args, _report(tuning, blind), "hybrid", folders) == 0
+    assert "blind: no baseline" in capsys.readouterr().out
+    folders["blind"].mkdir()
+    (folders["blind"] / "baseline.json").write_text(
+        json.dumps({"metrics": {"case_pass_rate": 0.5}})
+    )
+    assert eval_cli._gate(args, _report(tuning, blind), "hybrid", folders) == 1
+    err = capsys.readouterr().err
+    assert "EVALUATION GATE FAILED" in err and "blind: case_pass_rate fell to 0.400" in err
+
+
+def test_reports_compare_sets_and_count_kinds():
+    tuning = {"passed": 163, "cases": 163, "case_pass_rate": 1.0}
+    blind = {"passed": 71, "cases": 140, "case_pass_rate": 71 / 140}
+    line = side_by_side(tuning, "blind", blind)
+    assert line == "pass rate: tuning 163/163 (100.0%) | blind 71/140 (50.7%) | gap 49.3 points"
+    samples = [
+        {"tags": ["kind-patient", "x"], "failures": []},
+        {"tags": ["kind-patient"], "failures": ["bad"]},
+        {"tags": ["clinician"], "failures": []},
+    ]
+    table = kind_table("blind", samples)
+    assert "| patient | 1/2 | 50.0% |" in table and "| clinician | 1/1 | 100.0% |" in table
+
+
+def test_summary_line_leaves_out_routing_for_a_set_without_it():
+    metrics, _ = score([_record("yes")], DISCLAIMERS)
+    assert "routing" not in summary_line(metrics, "blind")
+    assert summary_line(metrics, "blind").startswith("eval blind: 1/1 cases passed;")
+    assert "routing 1.00" in summary_line({**metrics, "routing_accuracy": 1.0})
 
 
 @pytest.mark.integration
@@ -107,6 +250,9 @@ def test_suite_is_deterministic_and_compares_retrieval_modes(bot):
     assert m["routing_accuracy"] >= 0.95
     assert m["patient_grade_median"] <= 8 and m["patient_grade_max"] <= 10
     assert m["recall_at_5"] >= first["modes"]["keyword"]["metrics"]["recall_at_5"] - 0.05
+    samples = first["modes"]["hybrid"]["samples"]
+    assert len(samples) == m["cases"]
+    assert {"id", "tags", "answer", "latency_ms", "failures"} <= set(samples[0])
 
 
 def _eval(tmp_path, index_dir, *extra: str) -> subprocess.CompletedProcess:
@@ -141,7 +287,12 @@ def test_gate_fails_naming_a_removed_threshold_fact(tmp_path, rules_copy, index_
 
 
 @pytest.mark.integration
-def test_gate_passes_on_the_committed_baseline(tmp_path, index_dir, bot):
+def test_gate_passes_on_the_committed_baselines(tmp_path, index_dir, bot):
     out = _eval(tmp_path, index_dir)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "evaluation gate passed" in out.stdout
+    assert "no baseline" not in out.stdout  # every extra set is gated
+    assert "pass rate: tuning " in out.stdout and "| blind " in out.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    blind = report["sets"]["blind"]
+    assert len(blind["samples"]) == blind["metrics"]["cases"] == 140

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import Glossary
-from assistant.evaluate import load_routing, reading_grade
+from assistant.evaluation import load_routing, reading_grade
 from assistant.route import Router
 from assistant.rules import GlossaryEntry, Rules, RulesError
 
