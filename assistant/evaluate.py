@@ -513,7 +513,8 @@ def main(args) -> int:
     }
     composer = None
     if getattr(args, "composer", None) == "fake-paraphrase":
-        from .llm import LLMComposer, ParaphrasingFakeModel, load_prompts
+        from .evaluation.probes import ParaphrasingFakeModel
+        from .llm import LLMComposer, load_prompts
 
         composer = LLMComposer(ParaphrasingFakeModel(), load_prompts(), name="llm:fake-paraphrase")
     bot = Assistant.load(composer=composer, **overrides)
