@@ -131,8 +131,6 @@ class Assistant:
         self.extractive = ExtractiveComposer(tuning, self.glossary.plain)
         self.composer = composer or self.extractive
         self.suggestions = self._suggestions()
-        if composer is not None and hasattr(composer, "bind"):
-            composer.bind(self)  # also after ingest(), which builds a fresh Assistant
 
     def _suggestions(self) -> Suggestions:
         """Follow-up questions prepared once (kept beside an embedded index)."""

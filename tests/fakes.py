@@ -1,7 +1,9 @@
-"""Test doubles for language-model code. Never a real model, never a network call."""
+"""Test doubles: chat models and an embedder. Never a real model, never a network call."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -11,7 +13,9 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 from pydantic import Field, PrivateAttr
 
-from assistant.llm import ComputedReplyModel, parse_prompt_passages
+from assistant.evaluation.probes import ComputedReplyModel
+from assistant.llm import parse_prompt_passages
+from assistant.text import content_tokens
 
 Reply = str | Callable[[str], str] | BaseException
 
@@ -69,3 +73,27 @@ def passage_number(prompt: str, needle: str) -> int:
         if needle in text:
             return n
     raise LookupError(f"no passage in the prompt contains {needle!r}")
+
+
+class FakeEmbedder:
+    """A deterministic hashing bag-of-words embedder: texts -> unit vectors, no model.
+
+    Each word adds one to a bucket chosen by a stable hash, so texts sharing words are similar
+    (cosine) and the same text always gives the same vector.
+    """
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+
+    def _bucket(self, word: str) -> int:
+        return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big")
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        out = []
+        for text in texts:
+            v = [0.0] * self.dim
+            for word in content_tokens(text):
+                v[self._bucket(word) % self.dim] += 1.0
+            norm = math.sqrt(sum(x * x for x in v))
+            out.append([x / norm for x in v] if norm else [1.0] + [0.0] * (self.dim - 1))
+        return out

@@ -26,11 +26,7 @@ def _composer(args):
     if getattr(args, "composer", None) != "fake-paraphrase":
         return None
     from ..llm import LLMComposer, load_prompts
-
-    try:
-        from .probes import ParaphrasingFakeModel
-    except ImportError:
-        from ..llm import ParaphrasingFakeModel
+    from .probes import ParaphrasingFakeModel
 
     return LLMComposer(ParaphrasingFakeModel(), load_prompts(), name="llm:fake-paraphrase")
 
