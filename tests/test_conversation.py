@@ -1,4 +1,9 @@
-"""Follow-up questions, conversation isolation and bounded history."""
+"""Follow-up questions, conversation isolation, bounded history and prepared suggestions.
+
+The follow-ups of particular corpus answers ("And what's its dose?" after the FDA-approved
+drug) are evaluation cases (``evals/conversations.yaml``); here the resolver and the pipeline's
+handling of history run on histories written in the test and on ``fake_bot``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,8 @@ import threading
 
 import pytest
 
-from assistant.conversation import FollowUpResolver
+from assistant.conversation import FollowUpResolver, validate_history
 from assistant.rules import Rules
-
-pytestmark = pytest.mark.integration
 
 
 def _turns(*pairs):
@@ -20,51 +23,21 @@ def _turns(*pairs):
 
 
 @pytest.fixture(scope="module")
-def resolver() -> FollowUpResolver:
-    return FollowUpResolver(Rules.load())
+def rules() -> Rules:
+    return Rules.load()
 
 
-def test_dose_follow_up_after_the_approved_drug(bot):
-    first = bot.ask("Which drug is FDA-approved to extend survival in ALS?")
-    history = _turns(("Which drug is FDA-approved to extend survival in ALS?", first.answer))
-    d = bot.ask("And what's its dose?", history=history).to_dict()
-    assert "riluzole" in d["search_query"].lower()
-    assert "50 mg twice daily" in d["answer"]
+@pytest.fixture(scope="module")
+def resolver(rules) -> FollowUpResolver:
+    return FollowUpResolver(rules)
 
 
-def test_too_late_follow_up_after_gastrostomy(bot):
-    q1 = "Should my patient with ALS get a gastrostomy?"
-    history = _turns((q1, bot.ask(q1).answer))
-    d = bot.ask("When is it too late to place one?", history=history).to_dict()
-    assert "gastrostomy" in d["search_query"].lower()
-    assert "FVC falls below 30%" in d["answer"]
-    assert d["audience"] == "clinician"  # the conversation's audience carries over
+# --- the resolver -----------------------------------------------------------------------------
 
 
-def test_what_about_keeps_the_subject(bot):
-    q1 = "When should NIV be started in ALS?"
-    history = _turns((q1, bot.ask(q1).answer))
-    d = bot.ask("What about for patients with bulbar weakness?", history=history).to_dict()
-    assert "non-invasive ventilation" in d["search_query"]
-    assert "BPAP" in d["answer"]
-
-
-def test_standalone_question_after_history_is_answered_exactly_as_without(bot):
-    history = _turns(
-        ("What is the riluzole dose?", "…"),
-        ("When should NIV start?", "…"),
-        ("What about PEG?", "…"),
-        ("And side effects?", "…"),
-    )
-    for q in [
-        "What are the first signs of ALS?",
-        "How is ALS diagnosed?",
-        "What is the prevalence of ALS?",
-    ]:
-        alone = bot.ask(q).to_dict()
-        after = bot.ask(q, history=history).to_dict()
-        assert after["search_query"] == q
-        assert after["answer"] == alone["answer"] and after["citations"] == alone["citations"]
+def test_no_history_means_a_standalone_question(resolver):
+    out = resolver.resolve("And what's its dose?", [])
+    assert out.text == out.original == "And what's its dose?" and out.carried == ()
 
 
 def test_greeting_is_not_rewritten_into_the_old_topic(resolver):
@@ -76,61 +49,37 @@ def test_greeting_is_not_rewritten_into_the_old_topic(resolver):
 def test_topic_switch_is_not_polluted(resolver):
     history = _turns(("What is the riluzole dose?", "Riluzole 50 mg twice daily …"))
     q = "When should a gastrostomy be placed?"
-    assert resolver.resolve(q, history).text == q
+    out = resolver.resolve(q, history)
+    assert out.text == q and out.reason == "standalone question"
 
 
 @pytest.mark.parametrize(
-    "question,carried",
+    "first,question,carried",
     [
-        ("side effects?", "riluzole"),
-        ("Is it used for drooling?", "botulinum toxin"),
-        ("how is it monitored?", "riluzole"),
+        ("What is riluzole used for?", "side effects?", "riluzole"),
+        ("What is botulinum toxin used for?", "Is it used for drooling?", "botulinum toxin"),
+        ("What is riluzole used for?", "how is it monitored?", "riluzole"),
+        ("What is riluzole?", "And what's its dose?", "riluzole"),
+        (
+            "When should NIV be started in ALS?",
+            "What about for bulbar weakness?",
+            "non-invasive ventilation",
+        ),
     ],
 )
-def test_bare_attributes_and_pronouns_carry_the_subject(resolver, question, carried):
-    subject = "botulinum toxin" if carried == "botulinum toxin" else "riluzole"
-    q1 = (
-        "What is botulinum toxin used for?"
-        if subject == "botulinum toxin"
-        else "What is riluzole used for?"
-    )
-    out = resolver.resolve(question, _turns((q1, "…")))
-    assert carried in out.carried and carried in out.text
+def test_bare_attributes_pronouns_and_ellipsis_carry_the_subject(
+    resolver, first, question, carried
+):
+    out = resolver.resolve(question, _turns((first, "…")))
+    assert carried in out.carried and out.text == f"{question} {' '.join(out.carried)}"
+    assert out.original == question and "follow-up" in out.reason
 
 
-def test_history_is_bounded(bot):
-    conv = bot.conversation()
-    for _ in range(10):
-        conv.ask("What is ALS?")
-    assert len(conv.history) == 2 * bot.settings.max_history_turns
-
-
-def test_two_conversations_never_see_each_others_turns(bot):
-    a, b = bot.conversation(), bot.conversation()
-    results = {}
-
-    def run(name, conv, q1):
-        conv.ask(q1)
-        results[name] = conv.ask("And what's its dose?" if name == "a" else "side effects?")
-
-    t1 = threading.Thread(target=run, args=("a", a, "What is riluzole?"))
-    t2 = threading.Thread(target=run, args=("b", b, "What is botulinum toxin used for?"))
-    t1.start(), t2.start()
-    t1.join(), t2.join()
-    assert [m["content"] for m in a.history if m["role"] == "user"] == [
-        "What is riluzole?",
-        "And what's its dose?",
-    ]
-    assert "botulinum" not in results["a"].search_query
-    assert "riluzole" not in results["b"].search_query
-
-
-def test_suggestions_are_questions_the_corpus_answers(bot):
-    d = bot.ask("What is the recommended riluzole dose?", audience="clinician").to_dict()
-    assert 2 <= len(d["suggestions"]) <= 3
-    for s in d["suggestions"]:
-        assert s.endswith("?")
-        assert bot.ask(s).status == "answered", s
+def test_the_subject_of_the_answer_is_carried_when_the_user_named_only_a_kind(resolver):
+    q1 = "Which drug is FDA-approved to extend survival in ALS?"
+    answer = "Riluzole is the only drug proven to extend survival."
+    out = resolver.resolve("And what's its dose?", _turns((q1, answer)))
+    assert out.carried == ("riluzole",)
 
 
 def test_a_new_subject_replaces_the_old_one_of_its_kind(resolver):
@@ -142,8 +91,162 @@ def test_a_new_subject_replaces_the_old_one_of_its_kind(resolver):
     assert "riluzole" not in out.text and "dose" in out.carried
 
 
-def test_a_declined_turn_gives_no_subject(bot, resolver):
-    refused = bot.ask("Which drug treats migraine best?")
-    assert refused.status == "refused"
-    history = _turns(("Which drug treats migraine best?", refused.answer))
+def test_a_declined_turn_gives_no_subject(resolver, rules):
+    refused = f"{rules.safety.refusal_message}\n\nYou can ask, for example: …"
+    history = _turns(("Which drug treats migraine best?", refused))
     assert resolver.resolve("What is its dose?", history).carried == ()
+
+
+def test_the_latest_subject_wins(resolver):
+    history = _turns(("What is riluzole?", "…"), ("What is botulinum toxin used for?", "…"))
+    assert resolver.resolve("side effects?", history).carried == ("botulinum toxin",)
+
+
+@pytest.mark.parametrize("turns", [0, 1, 3])
+def test_history_is_validated_and_bounded(turns):
+    history = _turns(*[(f"q{k}", f"a{k}") for k in range(5)])
+    kept = validate_history(history, turns)
+    assert len(kept) == 2 * turns and kept == (history[-2 * turns :] if turns else [])
+
+
+# --- through the pipeline ---------------------------------------------------------------------
+
+
+def test_a_follow_up_searches_with_the_carried_subject_and_quotes_its_facts(fake_bot):
+    history = _turns(("What is riluzole?", "…"))
+    d = fake_bot.ask("And what's its dose?", history=history).to_dict()
+    assert d["search_query"] == "And what's its dose? riluzole"
+    assert "follow-up" in d["guard"]["follow_up"]
+    wanted = fake_bot.factbook.wanted(d["search_query"], d["audience"])
+    assert wanted and all(f"“{loc.fact.text}”" in d["answer"] for loc in wanted)
+
+
+def test_a_follow_up_keeps_the_conversations_audience(fake_bot):
+    q1 = "What is the FVC cut-off for PEG placement?"  # clinician words
+    alone = fake_bot.ask("When is it too late to place one?")
+    assert alone.audience == "patient"  # no signal of its own: the weak default
+    after = fake_bot.ask("When is it too late to place one?", history=_turns((q1, "…")))
+    assert after.audience == "clinician" and "follow-up" in after.route["reason"]
+
+
+def test_an_explicit_audience_beats_the_conversations(fake_bot):
+    q1 = "What is the FVC cut-off for PEG placement?"
+    d = fake_bot.ask("When is it too late?", "patient", _turns((q1, "…")))
+    assert d.audience == "patient"
+
+
+def test_standalone_question_after_history_is_answered_exactly_as_without(fake_bot):
+    history = _turns(
+        ("What is the riluzole dose?", "…"),
+        ("When should NIV start?", "…"),
+        ("What about PEG?", "…"),
+        ("And side effects?", "…"),
+    )
+    for q in [
+        "What are the first signs of ALS?",
+        "How is ALS diagnosed?",
+        "What is the prevalence of ALS?",
+    ]:
+        alone = fake_bot.ask(q).to_dict()
+        after = fake_bot.ask(q, history=history).to_dict()
+        assert after["search_query"] == q
+        assert after["answer"] == alone["answer"] and after["citations"] == alone["citations"]
+
+
+def test_history_is_bounded(fake_bot):
+    conv = fake_bot.conversation()
+    for k in range(10):
+        conv.ask(f"What is riluzole? ({k})")
+    assert len(conv.history) == 2 * fake_bot.settings.max_history_turns
+    assert conv.history[-2]["content"] == "What is riluzole? (9)"
+
+
+def test_two_conversations_never_see_each_others_turns(fake_bot):
+    a, b = fake_bot.conversation(), fake_bot.conversation()
+    results = {}
+
+    def run(name, conv, q1, q2):
+        for _ in range(3):
+            conv.ask(q1)
+            results[name] = conv.ask(q2)
+
+    t1 = threading.Thread(target=run, args=("a", a, "What is riluzole?", "And what's its dose?"))
+    t2 = threading.Thread(
+        target=run, args=("b", b, "What is botulinum toxin used for?", "side effects?")
+    )
+    t1.start(), t2.start()
+    t1.join(), t2.join()
+    assert {m["content"] for m in a.history if m["role"] == "user"} == {
+        "What is riluzole?",
+        "And what's its dose?",
+    }
+    assert "botulinum" not in results["a"].search_query
+    assert "riluzole" in results["a"].search_query
+    assert "riluzole" not in results["b"].search_query
+    assert "botulinum" in results["b"].search_query
+
+
+# --- suggestions: prepared once, never searched per answer ------------------------------------
+
+
+class CountingSearch:
+    def __init__(self, search):
+        self.search = search
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.search(*args, **kwargs)
+
+
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_suggestions_come_from_the_prepared_table_without_searching(
+    fake_bot, monkeypatch, audience
+):
+    counting = CountingSearch(fake_bot.retriever.search)
+    monkeypatch.setattr(fake_bot.retriever, "search", counting)
+    q = "What is the recommended riluzole dose?"
+    d = fake_bot.ask(q, audience=audience).to_dict()
+    assert counting.calls == 1  # the question's own search, nothing for the suggestions
+    assert 2 <= len(d["suggestions"]) <= 3
+    table = fake_bot.suggestions
+    prepared = {
+        c.question
+        for cite in d["citations"][:2]
+        for c in table.table[table._key(cite["doc"], audience, tuple(cite["section"].split(" › ")))]
+    }
+    assert set(d["suggestions"]) <= prepared
+    assert all(s.endswith("?") for s in d["suggestions"]) and q not in d["suggestions"]
+
+
+def test_suggestions_are_built_once_and_kept_beside_the_index(fake_bot, fake_embedder):
+    from assistant import Assistant
+
+    saved = fake_bot.settings.index_dir / "suggestions.json"
+    assert saved.is_file()
+    again = Assistant.load(index_dir=fake_bot.settings.index_dir, embedder=fake_embedder)
+    counting = CountingSearch(again.retriever.search)
+    again.retriever.search = counting
+    assert again._suggestions().raw == fake_bot.suggestions.raw
+    assert counting.calls == 0  # read back, not checked again
+
+
+def test_prepared_suggestions_retrieve_their_section(fake_bot):
+    """Every prepared suggestion was checked at load: asking it retrieves its section."""
+    checked = 0
+    for key, row in list(fake_bot.suggestions.table.items())[:40]:
+        doc_id = key.split("\x1f")[0]
+        for c in row:
+            hits = fake_bot.retriever.search(c.question, 3).hits
+            assert any(h.passage.doc_id == doc_id and c.heading in h.passage.section for h in hits)
+            checked += 1
+    assert checked
+
+
+@pytest.mark.integration
+def test_suggestions_are_questions_the_corpus_answers(bot):
+    d = bot.ask("What is the recommended riluzole dose?", audience="clinician").to_dict()
+    assert 2 <= len(d["suggestions"]) <= 3
+    for s in d["suggestions"]:
+        assert s.endswith("?")
+        assert bot.ask(s).status == "answered", s

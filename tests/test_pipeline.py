@@ -1,65 +1,102 @@
-"""End to end through the public API and the CLI (real model, real Chroma folder)."""
+"""End to end through the public API and the CLI.
+
+The API and the CLI run in-process on the fake embedder; one CLI test runs the real thing in a
+subprocess (integration). Expected citations are read from the corpus objects, not copied from
+today's documents; the figures of particular answers are evaluation cases.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+from assistant import cli
 
-DOSE = "50 mg twice daily (taken at least 1 hour before or 2 hours after meals)"
 CONTRACT = {"question", "audience", "status", "answer", "citations", "facts", "disclaimer"}
+REPO = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "What is the recommended riluzole dose?",
+    "When should non-invasive ventilation be started?",
+    "How is dysphagia managed in ALS?",
+    "When should a gastrostomy be placed?",
+]
 
 
-def test_riluzole_dose_is_quoted_exactly_and_cited(bot):
-    d = bot.ask("What is the recommended riluzole dose?").to_dict()
-    assert d["status"] == "answered"
-    assert f"“{DOSE}”" in d["answer"] or DOSE in d["answer"]
-    sentence_line = next(line for line in d["answer"].splitlines() if DOSE in line)
-    n = int(sentence_line.rsplit("[", 1)[1].rstrip("]"))
-    cite = next(c for c in d["citations"] if c["n"] == n)
-    assert cite["doc"] == "000_2a7555900f987ae7"
-    assert DOSE in cite["quote"]
-    assert cite["section"] == "Treatment Options › Disease-Modifying Medication"
-    assert {r["source"] for r in cite["references"]} == {"Orphanet journal of rare diseases, 2009"}
-    assert any(DOSE in f["text"] for f in d["facts"])
+# --- answers --------------------------------------------------------------------------------
 
 
-def test_citation_quotes_are_exact_source_spans(bot):
-    d = bot.ask("When should non-invasive ventilation be started?").to_dict()
-    texts = {doc.id: doc.text for doc in bot.corpus.documents.values()}
+def test_a_quoted_facts_citation_is_the_passage_that_holds_it(fake_bot):
+    d = fake_bot.ask("What is the recommended riluzole dose?", audience="clinician").to_dict()
+    assert d["status"] == "answered" and d["facts"]
+    for fact in d["facts"]:
+        loc = fake_bot.factbook.located[fact["id"]]
+        cite = next(c for c in d["citations"] if c["n"] == fact["n"])
+        assert cite["doc"] == loc.passage.doc_id and cite["quote"] == loc.passage.text
+        assert cite["section"] == loc.passage.section_label
+        assert [r["source"] for r in cite["references"]] == [
+            r.source for r in loc.passage.references
+        ]
+        line = next(x for x in d["answer"].splitlines() if f"“{fact['text']}" in x)
+        assert f"[{fact['n']}]" in line
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_citation_quotes_are_exact_source_spans(fake_bot, question):
+    d = fake_bot.ask(question).to_dict()
     assert d["citations"]
     for c in d["citations"]:
-        assert texts[c["doc"]][c["start"] : c["end"]] == c["quote"]
+        text = fake_bot.corpus.documents[c["doc"]].text
+        assert text[c["start"] : c["end"]] == c["quote"]
 
 
-def test_answer_contract(bot):
-    d = bot.ask("What are the first signs of ALS?").to_dict()
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_answer_contract(fake_bot, question):
+    d = fake_bot.ask(question).to_dict()
     assert set(d) >= CONTRACT
     assert d["audience"] in ("clinician", "patient")
     assert d["status"] in ("answered", "refused", "emergency")
     for c in d["citations"]:
         assert {"n", "doc", "title", "section", "quote", "references"} <= set(c)
+    assert [c["n"] for c in d["citations"]] == list(range(1, len(d["citations"]) + 1))
     assert isinstance(d["facts"], list) and isinstance(d["disclaimer"], str)
     json.dumps(d)  # serialisable
 
 
-def test_every_answer_sentence_carries_a_citation(bot):
-    d = bot.ask("How is dysphagia managed in ALS?", audience="clinician").to_dict()
-    for line in d["answer"].splitlines():
-        line = line.strip()
-        if line.startswith("- ") and not line.endswith(":"):
-            assert line.rstrip().endswith("]"), line
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_every_answer_sentence_carries_a_citation_that_exists(fake_bot, audience):
+    d = fake_bot.ask("How is dysphagia managed in ALS?", audience=audience).to_dict()
+    cited = {c["n"] for c in d["citations"]}
+    lines = [x.strip() for x in d["answer"].splitlines() if x.strip()]
+    points = [k for k, x in enumerate(lines) if x.startswith(("- ", "> "))]
+    assert points
+    for k in points:
+        line = lines[k]
+        if line.endswith(":"):
+            continue  # a lead-in shown above its bullets
+        marks = {int(n) for n in re.findall(r"\[(\d+)\]", line)}
+        if not marks and k + 1 < len(lines) and lines[k + 1].startswith("> "):
+            continue  # a patient fact's plain framing; the quote below carries the citation
+        assert marks and marks <= cited, line
 
 
-def test_answers_are_deterministic(bot):
-    a = bot.ask("How common is ALS?", audience="clinician").to_dict()
-    b = bot.ask("How common is ALS?", audience="clinician").to_dict()
-    assert a["answer"] == b["answer"] and a["citations"] == b["citations"]
+def test_answers_are_deterministic_across_assistants(fake_bot, fake_embedder):
+    from assistant import Assistant
+
+    again = Assistant.load(index_dir=fake_bot.settings.index_dir, embedder=fake_embedder)
+    for q in QUESTIONS:
+        a = fake_bot.ask(q, audience="clinician").to_dict()
+        b = fake_bot.ask(q, audience="clinician").to_dict()
+        c = again.ask(q, audience="clinician").to_dict()
+        assert a["answer"] == b["answer"] == c["answer"]
+        assert a["citations"] == b["citations"] == c["citations"]
 
 
 @pytest.mark.parametrize(
@@ -72,11 +109,12 @@ def test_answers_are_deterministic(bot):
         "dose\x1b[31m",
         b"\xff\xfe\x00bad",
         "\udcff broken",
+        12,
     ],
 )
-def test_bad_input_is_a_value_error_with_a_message(bot, bad):
+def test_bad_input_is_a_value_error_with_a_message(fake_bot, bad):
     with pytest.raises(ValueError) as err:
-        bot.ask(bad)
+        fake_bot.ask(bad)
     assert str(err.value)
 
 
@@ -84,82 +122,190 @@ def test_bad_input_is_a_value_error_with_a_message(bot, bad):
     "history",
     ["not a list", [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}]],
 )
-def test_malformed_history_is_a_value_error(bot, history):
+def test_malformed_history_is_a_value_error(fake_bot, history):
     with pytest.raises(ValueError):
-        bot.ask("What is ALS?", history=history)
+        fake_bot.ask("What is ALS?", history=history)
 
 
-def test_bad_audience_is_a_value_error(bot):
+def test_bad_audience_is_a_value_error(fake_bot):
     with pytest.raises(ValueError):
-        bot.ask("What is ALS?", audience="robot")
+        fake_bot.ask("What is ALS?", audience="robot")
 
 
-def _cli(args, index_dir, stdin=None):
+def test_hybrid_retriever_is_a_langchain_retriever(fake_bot):
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    retriever = fake_bot.retriever.as_langchain(k=6)
+    assert isinstance(retriever, BaseRetriever)
+    q = "What is the riluzole dose?"
+    docs = retriever.invoke(q)
+    assert len(docs) == 6 and all(isinstance(d, Document) for d in docs)
+    assert [d.id for d in docs] == [h.passage.id for h in fake_bot.retriever.search(q, 6).hits]
+    for doc in docs:
+        assert {"doc_id", "section", "start", "end", "references"} <= set(doc.metadata)
+        text = fake_bot.corpus.documents[doc.metadata["doc_id"]].text
+        assert text[doc.metadata["start"] : doc.metadata["end"]] == doc.page_content
+
+
+# --- the CLI, in-process on the fake embedder ------------------------------------------------
+
+
+@pytest.fixture
+def fake_cli(monkeypatch, fake_bot, fake_embedder, capsys):
+    """``run(args, stdin=b"")`` -> (exit code, stdout, stderr) over fake_bot's index."""
+    import assistant.index
+
+    monkeypatch.setattr(assistant.index, "embed", fake_embedder)
+
+    def run(args, stdin: bytes = b""):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        code = cli.main([*args, "--index-dir", str(fake_bot.settings.index_dir)])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def test_cli_ask_json_and_text(fake_cli, fake_bot):
+    code, out, _ = fake_cli(["ask", "What is the recommended riluzole dose?", "--json"])
+    d = json.loads(out)
+    assert code == 0 and d["status"] == "answered"
+    assert d == fake_bot.ask("What is the recommended riluzole dose?").to_dict() | {
+        "retrieved": d["retrieved"]
+    }
+    code, out, _ = fake_cli(["ask", "What is the riluzole dose?", "--audience", "patient"])
+    assert code == 0 and "Sources:" in out
+    assert fake_bot.rules.disclaimer_for("patient").text in out
+
+
+def test_cli_bad_input_exits_2_without_traceback(fake_cli):
+    code, _, err = fake_cli(["ask", "   "])
+    assert code == 2 and "Traceback" not in err and "empty" in err
+
+
+def test_cli_chat_keeps_history_across_lines(fake_cli):
+    code, out, err = fake_cli(["chat", "--json"], b"What is riluzole?\nAnd what's its dose?\n")
+    assert code == 0, err
+    first, second = (json.loads(x) for x in out.splitlines())
+    assert first["search_query"] == "What is riluzole?"
+    assert "riluzole" in second["search_query"].lower()
+    assert second["search_query"] != "And what's its dose?"
+
+
+def test_cli_chat_reports_bad_lines_and_continues(fake_cli):
+    code, out, err = fake_cli(["chat", "--json"], b"\xff\xfe\nWhat is riluzole?\n")
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert "error" in lines[0] and lines[1]["status"] in ("answered", "refused")
+    assert code == 2 and "Traceback" not in err
+
+
+def test_cli_ingest_is_idempotent(fake_cli):
+    code, out, err = fake_cli(["ingest"])
+    assert code == 0, err
+    assert "0 added, 0 removed" in out
+
+
+def test_cli_ingest_reports_a_malformed_corpus_file(fake_cli, corpus_copy):
+    meta = next(corpus_copy.glob("*.meta.yaml"))
+    meta.write_text("title: [unclosed\n")
+    code, _, err = fake_cli(["ingest", "--corpus-dir", str(corpus_copy)])
+    assert code == 2 and meta.name in err and "Traceback" not in err
+
+
+@pytest.mark.integration
+def test_cli_ask_runs_end_to_end_on_the_real_model(tmp_path, index_dir, bot):
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
-        input=stdin,
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "What is the riluzole dose?", "--json"],
         capture_output=True,
         env=env,
         timeout=180,
     )
-
-
-def test_cli_ask_json_and_text(index_dir, bot):
-    out = _cli(["ask", "What is the recommended riluzole dose?", "--json"], index_dir)
     assert out.returncode == 0, out.stderr.decode()
     d = json.loads(out.stdout)
-    assert d["status"] == "answered" and DOSE in d["answer"]
-    text = _cli(["ask", "What is the riluzole dose?", "--audience", "patient"], index_dir)
-    assert text.returncode == 0 and b"Sources:" in text.stdout
-    assert b"The above information is an educational aid only." in text.stdout
+    assert d["status"] == "answered" and d["facts"] and d["citations"]
 
 
-def test_cli_bad_input_exits_2_without_traceback(index_dir, bot):
-    out = _cli(["ask", "   "], index_dir)
-    assert out.returncode == 2
-    assert b"Traceback" not in out.stderr and b"empty" in out.stderr
+# --- the unit run never loads the embedding model ---------------------------------------------
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    from embedders import FakeEmbedder
+    import assistant.embeddings as embeddings
+    from assistant import Assistant
+
+    bot = Assistant.load(index_dir=sys.argv[1], embedder=FakeEmbedder())
+    conv = bot.conversation()
+    statuses = [conv.ask(q).status for q in (
+        "What is the riluzole dose?", "And its side effects?", "My husband is choking right now",
+        "What is the capital of France?",
+    )]
+    print(json.dumps({
+        "statuses": statuses,
+        "sentence_transformers": "sentence_transformers" in sys.modules,
+        "loaded": embeddings.model.cache_info().currsize,
+    }))
+    """
+)
 
 
-def test_cli_chat_keeps_history_across_lines(index_dir, bot):
-    lines = "Which drug is FDA-approved to extend survival in ALS?\nAnd what's its dose?\n"
-    out = _cli(["chat", "--json"], index_dir, stdin=lines.encode())
+def test_the_fake_assistant_answers_without_loading_the_embedding_model(tmp_path, fake_bot):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
+        "ASSISTANT_INDEX_DIR": str(tmp_path / "unused"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(fake_bot.settings.index_dir)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr.decode()
-    _first, second = (json.loads(x) for x in out.stdout.decode().splitlines())
-    assert "riluzole" in second["search_query"].lower()
-    assert "50 mg" in second["answer"]
+    got = json.loads(out.stdout.decode().splitlines()[-1])
+    assert got["statuses"][0] == "answered" and got["statuses"][2] == "emergency"
+    assert got["sentence_transformers"] is False and got["loaded"] == 0
 
 
-def test_cli_chat_reports_bad_lines_and_continues(index_dir, bot):
-    out = _cli(["chat", "--json"], index_dir, stdin=b"\xff\xfe\nWhat is ALS?\n")
-    lines = [json.loads(x) for x in out.stdout.decode().splitlines()]
-    assert "error" in lines[0] and lines[1]["status"] == "answered"
-    assert out.returncode == 2 and b"Traceback" not in out.stderr
+SNEAKY = """
+import pytest
+
+import assistant.embeddings as embeddings
 
 
-def test_cli_ingest_is_idempotent(index_dir, bot):
-    out = _cli(["ingest"], index_dir)
-    assert out.returncode == 0, out.stderr.decode()
-    assert b"0 added, 0 removed" in out.stdout
+def _call_the_model(monkeypatch):
+    monkeypatch.setattr(embeddings.model, "real", lambda: None)  # counted, never loaded
+    embeddings.model()
 
 
-def test_cli_ingest_reports_a_malformed_corpus_file(tmp_path, corpus_copy):
-    (corpus_copy / "000_2a7555900f987ae7.meta.yaml").write_text("title: [unclosed\n")
-    out = _cli(["ingest", "--corpus-dir", str(corpus_copy)], tmp_path / "ix")
-    assert out.returncode == 2 and b"000_2a7555900f987ae7.meta.yaml" in out.stderr
-    assert b"Traceback" not in out.stderr
+def test_unmarked(monkeypatch):
+    _call_the_model(monkeypatch)
 
 
-def test_hybrid_retriever_is_a_langchain_retriever(bot):
-    from langchain_core.documents import Document
-    from langchain_core.retrievers import BaseRetriever
+@pytest.mark.integration
+def test_marked(monkeypatch):
+    _call_the_model(monkeypatch)
 
-    retriever = bot.retriever.as_langchain(k=6)
-    assert isinstance(retriever, BaseRetriever)
-    docs = retriever.invoke("What is the riluzole dose?")
-    assert len(docs) == 6 and all(isinstance(d, Document) for d in docs)
-    assert any("50 mg twice daily" in d.page_content for d in docs)
-    first = docs[0]
-    assert {"doc_id", "section", "start", "end", "references"} <= set(first.metadata)
-    text = bot.corpus.documents[first.metadata["doc_id"]].text
-    assert text[first.metadata["start"] : first.metadata["end"]] == first.page_content
+
+def test_plain():
+    pass
+"""
+
+
+def test_a_unit_test_that_calls_the_model_fails_and_so_does_a_unit_only_run(tmp_path):
+    tests = Path(__file__).parent
+    for name in ("conftest.py", "embedders.py"):
+        (tmp_path / name).write_text((tests / name).read_text(encoding="utf-8"))
+    (tmp_path / "test_sneaky.py").write_text(SNEAKY)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    integration: real model\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "not integration"]
+    out = subprocess.run(args, capture_output=True, env=env, cwd=tmp_path, timeout=120)
+    report = out.stdout.decode()
+    assert out.returncode == 1, report
+    assert "test_unmarked used the embedding model" in report
+    assert "the embedding model was loaded in a unit-only run" in report
+    assert "1 failed, 1 passed, 1 deselected" in report
