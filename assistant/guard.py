@@ -132,7 +132,9 @@ class Guard:
 
     # --- scope ---------------------------------------------------------------------------------
 
-    def scope(self, retrieval: Retrieval, route: Route) -> ScopeDecision:
+    def scope(
+        self, retrieval: Retrieval, route: Route, facts: tuple[Located, ...] = ()
+    ) -> ScopeDecision:
         """Is the question covered by the corpus? Decided from the evidence, not a topic list.
 
         1. A word the corpus never uses (in any form or spelling) that is not ordinary English,
@@ -161,7 +163,7 @@ class Guard:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
             )
-        gap = self.aspect_gap(retrieval, covered)
+        gap = self.aspect_gap(retrieval, covered, facts)
         if gap:
             return ScopeDecision(False, f"the sources do not address {gap}", True)
         specific = [t for t in covered if t not in QUESTION_WORDS and retrieval.specific(t)]
@@ -174,10 +176,14 @@ class Guard:
             return ScopeDecision(False, "no passage of the guidelines matches the question")
         return ScopeDecision(True, "covered")
 
-    def aspect_gap(self, retrieval: Retrieval, covered: list[str]) -> str | None:
-        """The aspect the question asks for (dosing, cost, pregnancy, ...) that no retrieved
-        passage shows, in a section naming the question's topic; None when all are shown."""
+    def aspect_gap(
+        self, retrieval: Retrieval, covered: list[str], facts: tuple[Located, ...] = ()
+    ) -> str | None:
+        """The aspect the question asks for (dosing, cost, pregnancy, ...) that no passage of
+        the evidence (retrieved, or holding a wanted fact) shows in a section naming the
+        question's topic; None when every aspect asked is shown."""
         question = retrieval.query
+        evidence = [h.passage for h in retrieval.hits] + [loc.passage for loc in facts]
         for aspect, asked, shown in self._aspects:
             cues = [rx for rx in asked if rx.search(question)]
             if not cues:
@@ -191,7 +197,7 @@ class Guard:
             if not any(
                 any(rx.search(p.stated) for rx in shown)
                 and (not topic or topic & self.sections.get((p.doc_id, p.section), frozenset()))
-                for p in (h.passage for h in retrieval.hits)
+                for p in evidence
             ):
                 named = ", ".join(sorted(topic))
                 return f"{aspect}" + (f" for {named}" if named else "")

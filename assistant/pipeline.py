@@ -297,7 +297,8 @@ class Assistant:
         if route.intent == "emergency":
             status = "emergency"
             top.append(f"**{safety.emergency_message[route.audience]}**")
-        scope = self.guard.scope(found, route)
+        facts = self._facts(query, found, route)
+        scope = self.guard.scope(found, route, facts)
         refusal = None
         if route.intent == "diagnosis":
             refusal = (safety.diagnosis_message, "a request for a personal diagnosis")
@@ -311,7 +312,7 @@ class Assistant:
             return self.assembler.refusal(turn, *refusal)
         if route.intent == "self_treatment":
             top.append(safety.self_treatment_message)
-        facts = () if refusal else self._facts(query, found, route)
+        facts = () if refusal else facts
         inp = ComposeInput(
             question,
             query,
