@@ -115,7 +115,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from ui.app import main as serve_main
+    from ui.serve import main as serve_main
 
     return serve_main(args)
 

@@ -52,7 +52,8 @@ def _wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 def start(bot) -> UIServer:
     """Serve ``create_app(bot)`` on a free loopback port, in this process."""
-    from ui.app import create_app, launch
+    from ui.app import create_app
+    from ui.serve import launch
 
     app = create_app(bot)
     for attempt in range(3):  # a free port can be taken between the probe and the bind
