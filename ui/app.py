@@ -54,6 +54,7 @@ def build_page() -> Page:
                 feedback_options=None,
                 autoscroll=True,
                 group_consecutive_messages=False,
+                allow_tags=False,  # no custom tags: nothing in a message becomes HTML
             )
             banner = gr.HTML(visible=False, elem_id="emergency-banner")
             disclaimer = gr.Markdown(visible=False, elem_id="disclaimer")

@@ -19,11 +19,13 @@ from .render import (
     GENERIC_ERROR,
     SEARCHING,
     SOURCES_PLACEHOLDER,
-    preview,
+    plain_text,
     render_audience,
     render_banner,
+    render_draft,
     render_message,
     render_sources,
+    render_user_message,
 )
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,7 @@ class Handlers:
         text = message if isinstance(message, str) else ""
         audience = audience if audience in AUDIENCES else "auto"
         shown = list(chat or []) + (
-            [{"role": "user", "content": preview(text)}] if text.strip() else []
+            [{"role": "user", "content": render_user_message(text)}] if text.strip() else []
         )
         yield {p.question_box: "", p.chatbot: [*shown, {"role": "assistant", "content": SEARCHING}]}
         try:
@@ -140,7 +142,7 @@ class Handlers:
                 else:
                     final = payload
         except ValueError as exc:
-            yield self._failed(shown, text, f"⚠️ {exc}")
+            yield self._failed(shown, text, f"⚠️ {plain_text(exc)}")
             return
         except Exception:
             log.exception("answering failed")
@@ -205,6 +207,6 @@ class Handlers:
 def _draft_message(text: str) -> dict:
     return {
         "role": "assistant",
-        "content": text or "…",
+        "content": render_draft(text),
         "metadata": {"title": DRAFTING, "status": "pending"},
     }

@@ -7,6 +7,7 @@ goes to the chat and ``gr.Markdown``.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 PREVIEW_CHARS = 280
@@ -22,6 +23,44 @@ SOURCES_PLACEHOLDER = (
     '<p class="muted">The passages each answer is based on appear here, quoted word for word.'
     "</p></div>"
 )
+
+
+# Markdown that makes the browser fetch, link or format: escaped in text the user supplied.
+_MARKUP = re.compile(r"([\\`*_\[\]~|])")
+_LINE_START = re.compile(r"^([ \t]*)([#+=>-])", re.MULTILINE)  # headings, lists, quotes
+_ORDERED = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)  # "1. " starts a list
+_BARE_LINK = re.compile(r"(?i)(?:https?|ftp)(?=://)|www(?=\.)")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # an HTML tag, comment or <scheme:...> autolink
+_ENTITY = re.compile(r"&(?=#?\w+;)")  # "&lt;" typed should show as typed
+# In an answer: a "[" that is not a citation marker like [3] (one followed by "(", "[" or ":"
+# would start a link, an image or a reference definition).
+_NOT_A_MARKER = re.compile(r"\[(?!\d+\](?![(\[:]))")
+
+
+def _no_bare_links(text: str) -> str:
+    """Break GFM's bare autolinks (http://, www., e-mail) without changing what is shown."""
+    text = _BARE_LINK.sub(lambda m: m.group(0) + "\\", text)
+    return text.replace("@", "\\@")
+
+
+def plain_text(value: Any) -> str:
+    """Markdown that shows ``value`` exactly as typed: no images, links, HTML or formatting."""
+    text = _MARKUP.sub(r"\\\1", "" if value is None else str(value))
+    text = _TAG_START.sub("&lt;", _ENTITY.sub("&amp;", text))
+    text = _ORDERED.sub(r"\1\\\2", text)
+    text = _LINE_START.sub(r"\1\\\2", text)
+    return _no_bare_links(text)
+
+
+def safe_markdown(value: Any) -> str:
+    """The assistant's Markdown, kept (bold, lists, quotes, [n] markers) but inert.
+
+    An answer may echo the question, so nothing in it may fetch or link: raw HTML, images,
+    links, reference definitions, code fences and bare URLs are shown as text.
+    """
+    text = _TAG_START.sub("&lt;", ("" if value is None else str(value)).replace("\\", "\\\\"))
+    text = _NOT_A_MARKER.sub(r"\\[", text).replace("`", "\\`").replace("~", "\\~")
+    return _no_bare_links(text)
 
 
 def esc(value: Any) -> str:
@@ -133,10 +172,20 @@ def _details(d: dict) -> str:
 
 def render_message(d: dict) -> str:
     """The assistant's chat bubble (Markdown): the answer, and why when it refused."""
-    text = d.get("answer") or ""
+    text = safe_markdown(d.get("answer") or "")
     if d.get("status") == "refused" and d.get("reason"):
-        text += f"\n\n<small>Why I can't answer this one: {esc(d['reason'])}.</small>"
+        text += f"\n\n<small>Why I can't answer this one: {plain_text(d['reason'])}.</small>"
     return text
+
+
+def render_user_message(text: str) -> str:
+    """The user's chat bubble: the question shown as typed (cut when long), never rendered."""
+    return plain_text(preview(text))
+
+
+def render_draft(text: str) -> str:
+    """An unchecked draft from a language model, as inert as a final answer."""
+    return safe_markdown(text) or "…"
 
 
 def render_audience(d: dict) -> str:
@@ -147,7 +196,7 @@ def render_audience(d: dict) -> str:
         why = f"auto: {route['reason']}" if route.get("reason") else "chosen automatically"
     else:
         why = "as you chose"
-    line = f"Answering for: {used} ({why})"
+    line = f"Answering for: {plain_text(used)} ({plain_text(why)})"
     if route.get("injection_detected"):
         line += " · instructions inside the question were ignored"
     return line
