@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 from importlib import resources
+from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
+
+from .security import Guard, LoginThrottle, LoginThrottleSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -44,15 +49,55 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def read_auth_file(path: str | os.PathLike) -> str:
+    """The ``user:password`` line of an auth file (surrounding blank lines and spaces dropped)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ValueError(f"cannot read the auth file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the auth file {path} is not UTF-8 text") from exc
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise ValueError(f"the auth file {path} must hold one line, 'user:password'")
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(f"warning: {path} can be read by other users; chmod 600 it", file=sys.stderr)
+    return lines[0]
+
+
+def resolve_auth(args=None) -> str | None:
+    """The login: ``--auth`` or ``--auth-file``, else ``ASSISTANT_UI_AUTH`` or
+    ``ASSISTANT_UI_AUTH_FILE``; two at the same level are an error."""
+    for text, file, names in (
+        (_arg(args, "auth"), _arg(args, "auth_file"), "--auth and --auth-file"),
+        (
+            os.environ.get("ASSISTANT_UI_AUTH") or None,
+            os.environ.get("ASSISTANT_UI_AUTH_FILE") or None,
+            "ASSISTANT_UI_AUTH and ASSISTANT_UI_AUTH_FILE",
+        ),
+    ):
+        if text and file:
+            raise ValueError(f"give one of {names}, not both")
+        if text or file:
+            return text or read_auth_file(file)
+    return None
+
+
 def launch(
     app: gr.Blocks,
     host: str | None = None,
     port: int | None = None,
     auth: str | tuple[str, str] | None = None,
+    *,
+    login_throttle: LoginThrottleSettings | None = None,
     **kwargs,
 ):
     """Serve ``app`` on ``host:port`` (default 127.0.0.1:7860); never a public share link.
 
+    The server refuses file uploads, lets the page load images only from itself, and with
+    ``auth`` limits failed logins per client (``login_throttle``, default from the environment).
     Extra keyword arguments go to ``Blocks.launch`` (e.g. ``prevent_thread_lock=True``).
     Returns what ``Blocks.launch`` returns.
     """
@@ -61,9 +106,17 @@ def launch(
     creds = parse_auth(auth) if isinstance(auth, str) or auth is None else auth
     if creds is None and host not in ("127.0.0.1", "localhost", "::1"):
         print(
-            f"warning: serving on {host} without a login; pass --auth user:password",
+            f"warning: serving on {host} without a login; pass --auth-file PATH (user:password)",
             file=sys.stderr,
         )
+    throttle = None
+    if creds is not None:
+        throttle = LoginThrottle(login_throttle or LoginThrottleSettings.from_env())
+    app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+    app_kwargs["middleware"] = [
+        *app_kwargs.get("middleware", []),
+        Middleware(Guard, throttle=throttle),
+    ]
     kwargs.pop("share", None)
     settings = {
         "css": load_css(),
@@ -75,7 +128,19 @@ def launch(
         "inbrowser": False,
         **kwargs,
     }
-    return app.launch(server_name=host, server_port=port, auth=creds, share=False, **settings)
+    return app.launch(
+        server_name=host,
+        server_port=port,
+        auth=creds,
+        share=False,
+        app_kwargs=app_kwargs,
+        **settings,
+    )
+
+
+def _arg(args, name: str):
+    value = getattr(args, name, None) if args is not None else None
+    return value if value not in (None, "") else None
 
 
 def _setting(args, name: str, env: str):
@@ -91,13 +156,20 @@ def main(args=None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     host = _setting(args, "host", "ASSISTANT_UI_HOST") or DEFAULT_HOST
     port = _setting(args, "port", "ASSISTANT_UI_PORT") or DEFAULT_PORT
-    auth = _setting(args, "auth", "ASSISTANT_UI_AUTH")
+    if _arg(args, "auth"):
+        print(
+            "warning: --auth shows the password to anyone who can list processes (ps); "
+            "prefer --auth-file or ASSISTANT_UI_AUTH_FILE",
+            file=sys.stderr,
+        )
     try:
         if not str(port).isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"port must be a number from 1 to 65535, not {port!r}")
         port = int(port)
+        auth = resolve_auth(args)
         parse_auth(auth)
-    except ValueError as exc:
+        throttle = LoginThrottleSettings.from_env()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError too
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -122,7 +194,7 @@ def main(args=None) -> int:
         print(f"error: could not start the assistant: {exc}", file=sys.stderr)
         return 1
     print(f"Starting the chat UI on http://{host}:{port} (Ctrl-C to stop)…", flush=True)
-    launch(create_app(bot), host, port, auth)
+    launch(create_app(bot), host, port, auth, login_throttle=throttle)
     return 0
 
 
