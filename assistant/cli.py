@@ -115,7 +115,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from ui.app import main as serve_main
+    from ui.serve import main as serve_main
 
     return serve_main(args)
 
@@ -164,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the chat UI")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 7860)")
-    p.add_argument("--auth", default=None, help="require a login: 'user:password'")
+    p.add_argument("--auth", default=None, help="require a login: 'user:password' (visible in ps)")
+    p.add_argument(
+        "--auth-file", default=None, help="require a login, 'user:password' read from this file"
+    )
     common(p)
     p.set_defaults(func=cmd_serve)
     return parser

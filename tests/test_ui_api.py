@@ -139,3 +139,20 @@ def test_new_conversation_clears_the_session(ui_server):
     chat, sources = _chat(client, FOLLOW_UP, "clinician")
     assert [t for r, t in chat if r == "user"] == [FOLLOW_UP]
     assert "riluzole" not in (re.search(r"Searched for: “(.*?)”", sources) or [""])[0].lower()
+
+
+def test_upload_is_refused_and_stores_nothing(ui_server):
+    import httpx
+
+    response = httpx.post(
+        ui_server.url + "gradio_api/upload", files={"files": ("notes.txt", b"any file at all")}
+    )
+    assert response.status_code == 403, response.text
+    assert "notes.txt" not in response.text
+
+
+def test_the_page_loads_images_only_from_itself(ui_server):
+    import httpx
+
+    policy = httpx.get(ui_server.url).headers["content-security-policy"]
+    assert "img-src 'self' data: blob:" in policy

@@ -6,6 +6,9 @@ Screenshots of each step go to artifacts/screenshots/ (CI artifacts, git-ignored
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -47,9 +50,9 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, ui_server):
-    """A fresh page on the app; every request that would leave the machine is blocked."""
+@contextmanager
+def opened(browser, url: str):
+    """A fresh page on ``url``; every request that would leave the machine is blocked."""
     context = browser.new_context(viewport={"width": 1366, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(ANSWER_TIMEOUT_MS)
@@ -64,11 +67,19 @@ def page(browser, ui_server):
             route.abort()
 
     page.route("**/*", only_loopback)
-    page.goto(ui_server.url)
+    page.goto(url)
     page.locator("#question-box textarea").wait_for()
     page.outside_requests = outside
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, ui_server):
+    with opened(browser, ui_server.url) as page:
+        yield page
 
 
 def shot(page, name: str) -> None:
@@ -197,3 +208,68 @@ def test_conversation_in_the_browser(page, ui_server):
     shot(page, "09-new-conversation")
 
     assert page.outside_requests == [], page.outside_requests
+
+
+@pytest.fixture(scope="module")
+def image_server():
+    """A loopback HTTP server that records every request it gets: (base URL, paths)."""
+    paths: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            paths.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer((h.HOST, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://{h.HOST}:{server.server_address[1]}", paths
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def echo_server():
+    """The page over a fake assistant that echoes each question in its answer and reason."""
+    server = h.start(h.EchoBot())
+    yield server
+    server.app.close()
+
+
+@pytest.mark.parametrize("backend", ["ui_server", "echo_server"])
+def test_typed_markup_is_shown_as_text_and_never_fetched(request, browser, image_server, backend):
+    from playwright.sync_api import expect
+
+    server = request.getfixturevalue(backend)
+    base, served = image_server
+    typed = [
+        f"![x]({base}/a.png)",
+        f'<img src="{base}/b.png">',
+        f"[a link]({base}/c) <{base}/d> {base}/e www.example.invalid",
+    ]
+    with opened(browser, server.url) as page:
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url) if r.url.startswith(base) else None)
+        for text in typed:
+            ask(page, text)
+        users = user_messages(page)
+        for k, text in enumerate(typed):
+            expect(users.nth(k)).to_have_text(text)
+        if backend == "echo_server":  # the answer and the refusal reason repeat the question
+            for k, text in enumerate(typed):
+                expect(bot_messages(page).nth(k)).to_contain_text(f"You asked: {text}")
+        chat = page.locator("#chatbot")
+        expect(chat.locator("img")).to_have_count(0)
+        expect(chat.locator(f'a[href^="{base}"]')).to_have_count(0)
+        page.wait_for_timeout(500)  # time for a late image request
+        shot(page, f"10-typed-markup-{backend.removesuffix('_server')}")
+        assert requested == [], requested
+        assert served == [], served
+        # The control: a request the page does make is seen by both counts.
+        page.evaluate("url => fetch(url, {mode: 'no-cors'}).catch(() => null)", f"{base}/probe")
+        assert requested == [f"{base}/probe"], requested
+        assert served == ["/probe"], served
+        served.clear()

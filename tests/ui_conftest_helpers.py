@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -37,35 +38,70 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(url: str, timeout: float = 30.0) -> None:
+def _wait_until_up(url: str, timeout: float = 30.0, expect: int = 200) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url + "config", timeout=2) as r:  # loopback only
-                if r.status == 200:
-                    return
+                status = r.status
+        except urllib.error.HTTPError as exc:  # e.g. 401 before the login
+            status = exc.code
         except OSError:
             if time.monotonic() > deadline:
                 raise
+            status = None
+        if status == expect:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} answered {status}, not {expect}")
         time.sleep(0.1)
 
 
-def start(bot) -> UIServer:
+def start(bot, auth: str | None = None, **launch_kwargs) -> UIServer:
     """Serve ``create_app(bot)`` on a free loopback port, in this process."""
-    from ui.app import create_app, launch
+    from ui.app import create_app
+    from ui.serve import launch
 
     app = create_app(bot)
     for attempt in range(3):  # a free port can be taken between the probe and the bind
         port = free_port()
         try:
-            launch(app, HOST, port, None, prevent_thread_lock=True, quiet=True)
+            launch(app, HOST, port, auth, prevent_thread_lock=True, quiet=True, **launch_kwargs)
             break
         except OSError:
             if attempt == 2:
                 raise
     url = f"http://{HOST}:{port}/"
-    _wait_until_up(url)
+    _wait_until_up(url, expect=401 if auth else 200)
     return UIServer(url=url, bot=bot, app=app)
+
+
+@dataclass
+class _Answer:
+    d: dict
+
+    def to_dict(self) -> dict:
+        return self.d
+
+
+class EchoBot:
+    """A fake assistant that declines every question, echoing it in the answer and the reason
+    (as a refusal may name words of the question). No model, no index."""
+
+    def ask(self, question: str, audience: str = "auto", history=None) -> _Answer:
+        return _Answer(
+            {
+                "question": question,
+                "search_query": question,
+                "status": "refused",
+                "answer": f"You asked: {question}",
+                "reason": f"the guidelines never mention {question}",
+                "audience": "patient",
+                "route": {"requested": audience, "audience": "patient", "reason": question},
+                "citations": [],
+                "suggestions": [question[:60]],
+            }
+        )
 
 
 def riluzole_citation(bot) -> dict:
