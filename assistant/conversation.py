@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .corpus import Corpus
 from .rules import Rules, compile_phrase
 from .text import QUESTION_WORDS, STOPWORDS, tokens
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
+
+
+Section = tuple[str, tuple[str, ...]]  # (doc id, section path)
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,38 @@ class SearchQuery:
     original: str
     carried: tuple[str, ...] = ()
     reason: str = "standalone question"
+    sections: tuple[Section, ...] = ()  # what the conversation cited, for a follow-up
+
+
+class CitedSections:
+    """Which sections an earlier answer quoted (its sentences are verbatim source text), and
+    their neighbours in the document: where a follow-up is looked for first."""
+
+    def __init__(self, corpus: Corpus | None):
+        self.openings: list[tuple[str, Section]] = []
+        self.order: dict[str, list[tuple[str, ...]]] = {}
+        for doc in corpus.documents.values() if corpus else ():
+            seen: list[tuple[str, ...]] = []
+            for p in doc.passages:
+                if p.kind == "disclaimer":
+                    continue
+                if p.section not in seen:
+                    seen.append(p.section)
+                for sent in p.sentences:
+                    words = sent.text.split()
+                    if len(words) >= 4:
+                        self.openings.append((" ".join(words[:6]), (doc.id, p.section)))
+            self.order[doc.id] = seen
+
+    def of(self, answer: str) -> tuple[Section, ...]:
+        """The sections quoted in ``answer``, in order, then their neighbours."""
+        cited = list(dict.fromkeys(sec for opening, sec in self.openings if opening in answer))
+        near = []
+        for doc_id, path in cited:
+            order = self.order[doc_id]
+            k = order.index(path)
+            near += [(doc_id, q) for q in order[max(k - 1, 0) : k + 2] if q != path]
+        return tuple(dict.fromkeys(cited + [n for n in near if n not in cited]))
 
 
 def validate_history(history, max_turns: int) -> list[Message]:
@@ -40,7 +76,8 @@ def validate_history(history, max_turns: int) -> list[Message]:
 class FollowUpResolver:
     """Rewrites a follow-up into a standalone search query without a language model."""
 
-    def __init__(self, rules: Rules):
+    def __init__(self, rules: Rules, corpus: Corpus | None = None):
+        self.cited = CitedSections(corpus)
         s = rules.subjects
         self.subjects = [
             (sub.name, [compile_phrase(a) for a in (sub.name, *sub.aliases)]) for sub in s.subjects
@@ -109,12 +146,26 @@ class FollowUpResolver:
         carried = self._recent_subjects(history)
         carried = tuple(s for s in carried if s not in own)
         if not carried:
-            return SearchQuery(question, question, reason="follow-up, but no earlier subject")
+            sections = self._recent_sections(history)
+            return SearchQuery(
+                question,
+                question,
+                reason="follow-up, but no earlier subject"
+                + (": looked first in the sections already cited" if sections else ""),
+                sections=sections,
+            )
         why = "ellipsis" if ellipsis else "bare attribute" if bare else "pronoun"
         text = f"{question} {' '.join(carried)}"
         return SearchQuery(
             text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}"
         )
+
+    def _recent_sections(self, history: list[Message]) -> tuple[Section, ...]:
+        """The sections the latest answer quoted (a declined turn quotes none)."""
+        for m in reversed(history):
+            if m["role"] == "assistant" and not m["content"].startswith(self.refusal):
+                return self.cited.of(m["content"])
+        return ()
 
     def _recent_attributes(self, history: list[Message]) -> tuple[str, ...]:
         """Attributes ("dose", "side effects") the latest user turn asked about."""

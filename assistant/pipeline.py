@@ -116,7 +116,7 @@ class Assistant:
             corpus, index, keyword, settings.retrieval, tuning.retrieval
         )
         self.router = Router(rules)
-        self.followups = FollowUpResolver(rules)
+        self.followups = FollowUpResolver(rules, corpus)
         self.trust = Trust(
             InstructionDetector(rules.safety.injection_patterns),
             ((d.id, d.text) for d in corpus.documents.values()),
@@ -248,7 +248,7 @@ class Assistant:
             route = self.router.follow_conversation(
                 route, [m["content"] for m in turns if m["role"] == "user"]
             )
-        found = self.retriever.search(query.text, self.settings.top_k, retrieval)
+        found = self.retriever.search(query.text, self.settings.top_k, retrieval, query.sections)
         return self._answer(question, route, query, found, turns)
 
     def ask_stream(self, question: str, audience: str = "auto", history: list[dict] | None = None):

@@ -178,14 +178,27 @@ class HybridRetriever:
         self.keyword = keyword
         self.mode = mode
         self.by_id = {p.id: p for p in corpus.passages}
+        self.by_section: dict[tuple[str, tuple[str, ...]], list[Passage]] = {}
+        for p in corpus.passages:
+            if p.kind != "disclaimer":
+                self.by_section.setdefault((p.doc_id, p.section), []).append(p)
 
-    def search(self, query: str, k: int = 8, mode: str | None = None) -> Retrieval:
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        mode: str | None = None,
+        sections: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    ) -> Retrieval:
         """Retrieve the ``k`` best passages for ``query``.
 
         Args:
             query: the (possibly rewritten) search query.
             k: number of hits to return.
             mode: ``"hybrid"`` (default), ``"dense"`` or ``"keyword"``.
+            sections: ``(doc id, section path)`` a conversation already cited, nearest first:
+                a follow-up's third ranked list, fused like the other two (each section's
+                passages share its rank).
         """
         mode = mode or self.mode
         words = self.keyword.analyse(query)
@@ -214,6 +227,9 @@ class HybridRetriever:
         if mode in ("hybrid", "keyword"):
             for pid, r in kw_rank.items():
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (rrf_k + r + 1)
+        for r, key in enumerate(sections):
+            for p in self.by_section.get(key, ()):
+                fused[p.id] = fused.get(p.id, 0.0) + 1.0 / (rrf_k + r + 1)
         ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
         hits = tuple(
             Hit(
