@@ -55,6 +55,13 @@ def _print_answer(answer, as_json: bool) -> None:
 
 
 def cmd_ask(args) -> int:
+    from .inputs import validate_question
+
+    try:
+        validate_question(args.question)  # bad input is refused before anything loads
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     bot = _load(args)
     try:
         answer = bot.ask(args.question, audience=args.audience)
