@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
 
 EXIT_BAD_INPUT = 2
+
+
+def _log_warnings() -> None:
+    """The package's warnings (an empty or unsupported corpus file...) as one line each."""
+    logger = logging.getLogger("assistant")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+
+
+def _read_line(stdin, limit: int) -> bytes | None:
+    """One line of at most ``limit`` bytes; the rest of a longer line is read and dropped, so
+    an endless line never fills memory. ``None`` at the end of input."""
+    raw = stdin.readline(limit)
+    if not raw:
+        return None
+    if len(raw) == limit and not raw.endswith(b"\n"):
+        while (rest := stdin.readline(limit)) and not rest.endswith(b"\n"):
+            pass
+    return raw
 
 
 def _load(args):
@@ -32,6 +55,13 @@ def _print_answer(answer, as_json: bool) -> None:
 
 
 def cmd_ask(args) -> int:
+    from .inputs import validate_question
+
+    try:
+        validate_question(args.question)  # bad input is refused before anything loads
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     bot = _load(args)
     try:
         answer = bot.ask(args.question, audience=args.audience)
@@ -43,6 +73,9 @@ def cmd_ask(args) -> int:
 
 
 def cmd_chat(args) -> int:
+    from .index import IndexProblem
+    from .inputs import LIMITS
+
     bot = _load(args)
     conv = bot.conversation(args.audience)
     interactive = sys.stdin.isatty() and not args.json
@@ -53,8 +86,8 @@ def cmd_chat(args) -> int:
     while True:
         if interactive:
             print("> ", end="", flush=True)
-        raw = stdin.readline()
-        if not raw:
+        raw = _read_line(stdin, LIMITS.max_line_bytes)
+        if raw is None:
             break
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
@@ -65,9 +98,15 @@ def cmd_chat(args) -> int:
         try:
             if line is None:
                 raise ValueError("The question is not valid UTF-8 text.")
+            if len(raw) >= LIMITS.max_line_bytes:
+                raise ValueError(
+                    f"The question is too long (the limit is {LIMITS.max_question_chars} "
+                    "characters). Please ask a shorter question."
+                )
             answer = conv.ask(line)
-        except ValueError as exc:
-            status = EXIT_BAD_INPUT
+        except (ValueError, IndexProblem) as exc:
+            # Bad input, or an index that failed this turn: say so, keep the conversation.
+            status = EXIT_BAD_INPUT if isinstance(exc, ValueError) else exc.exit_status
             if args.json:
                 print(json.dumps({"error": str(exc)}), flush=True)
             else:
@@ -99,10 +138,12 @@ def cmd_ingest(args) -> int:
     except (CorpusError, RulesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = VectorIndex(settings).sync(corpus)
+    wait = not args.no_wait
+    report = VectorIndex(settings, wait=wait).sync(corpus, wait=wait, verify=args.verify)
     n = len(corpus.passages)
+    checked = "; every embedding readable" if args.verify else ""
     print(
-        f"ingested {len(corpus.documents)} documents, {n} passages: {report} "
+        f"ingested {len(corpus.documents)} documents, {n} passages: {report}{checked} "
         f"({time.perf_counter() - started:.1f} s)"
     )
     return 0
@@ -143,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("ingest", help="bring the index in line with corpus/")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="also check that every stored embedding is readable, and rebuild what is not",
+    )
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="exit with status 2 if another process is writing the index, instead of waiting",
+    )
     common(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -175,13 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .corpus import CorpusError
+    from .index import IndexProblem
     from .rules import RulesError
 
     args = build_parser().parse_args(argv)
+    _log_warnings()
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except IndexProblem as exc:  # busy, damaged or unreachable: the message names the fix
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_status
     except (CorpusError, RulesError, ValueError) as exc:  # bad corpus, rules or settings
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

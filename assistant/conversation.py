@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Corpus
+from .inputs import validate_history  # noqa: F401 (re-exported)
 from .rules import Rules, compile_phrase
 from .text import QUESTION_WORDS, STOPWORDS, tokens
 
@@ -55,22 +56,6 @@ class CitedSections:
             k = order.index(path)
             near += [(doc_id, q) for q in order[max(k - 1, 0) : k + 2] if q != path]
         return tuple(dict.fromkeys(cited + [n for n in near if n not in cited]))
-
-
-def validate_history(history, max_turns: int) -> list[Message]:
-    """Check the history's shape and keep only the last ``max_turns`` exchanges."""
-    if history is None:
-        return []
-    if not isinstance(history, list | tuple):
-        raise ValueError("history must be a list of {'role', 'content'} messages")
-    clean = []
-    for k, m in enumerate(history):
-        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
-            raise ValueError(f"history[{k}] must have role 'user' or 'assistant'")
-        if not isinstance(m.get("content"), str):
-            raise ValueError(f"history[{k}].content must be a string")
-        clean.append({"role": m["role"], "content": m["content"]})
-    return clean[-2 * max_turns :] if max_turns else []
 
 
 class FollowUpResolver:

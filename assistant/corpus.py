@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger(__name__)
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 DOC_SUFFIXES = (".txt", ".md")
@@ -400,10 +403,14 @@ class Corpus:
 
     folder: Path
     documents: dict[str, Document]
+    warnings: list[str] = field(default_factory=list)  # files skipped, each named
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> Corpus:
         """Load and parse every document with its sidecar.
+
+        An empty document, or a file that is neither a document nor a sidecar (a ``.pdf``), is
+        skipped with a warning that names it (logged, and kept in ``warnings``).
 
         Args:
             folder: the corpus folder (default: the repository's ``corpus/``).
@@ -414,21 +421,41 @@ class Corpus:
         folder = Path(folder) if folder else CORPUS_DIR
         if not folder.is_dir():
             raise CorpusError(f"{folder}: corpus folder does not exist")
-        docs: dict[str, Document] = {}
-        paths = sorted(p for p in folder.iterdir() if p.suffix in DOC_SUFFIXES and p.is_file())
+        warnings: list[str] = []
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        paths = [p for p in files if p.suffix in DOC_SUFFIXES]
+        for p in files:
+            if p.suffix not in DOC_SUFFIXES and not p.name.endswith(".meta.yaml"):
+                kind = f"'{p.suffix}'" if p.suffix else "without an extension"
+                warnings.append(
+                    f"{p}: not read: a file {kind} is not a corpus document "
+                    "(documents are .txt or .md with a .meta.yaml sidecar)"
+                )
         if not paths:
             raise CorpusError(f"{folder}: no .txt or .md documents")
+        docs: dict[str, Document] = {}
+        empty: set[str] = set()
         for path in paths:
+            text = read_text(path)
+            if not text.strip():
+                warnings.append(f"{path}: empty document, skipped")
+                empty.add(path.stem)
+                continue
             meta = load_meta(path.with_name(path.stem + ".meta.yaml"))
-            docs[path.stem] = parse_document(path.stem, read_text(path), meta, path)
+            docs[path.stem] = parse_document(path.stem, text, meta, path)
+        if not docs:
+            raise CorpusError(f"{folder}: every document is empty")
+        stems = docs.keys() | empty
         orphans = [
             p.name
             for p in folder.glob("*.meta.yaml")
-            if p.name.removesuffix(".meta.yaml") not in docs
+            if p.name.removesuffix(".meta.yaml") not in stems
         ]
         if orphans:
             raise CorpusError(f"{folder}: metadata without a document: {', '.join(orphans)}")
-        return cls(folder=folder, documents=docs)
+        for w in warnings:
+            log.warning("%s", w)
+        return cls(folder=folder, documents=docs, warnings=warnings)
 
     @property
     def passages(self) -> list[Passage]:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 
 from .answer import Answer, Assembler, Turn
 from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
-from .conversation import FollowUpResolver, SearchQuery, validate_history
+from .conversation import FollowUpResolver, SearchQuery
 from .corpus import Corpus
 from .facts import FactBook, disagreements
 from .guard import Guard
 from .index import SyncReport, VectorIndex
+from .inputs import MAX_QUESTION_CHARS, validate_history, validate_question  # noqa: F401
 from .render import Glossary
 from .repair import repair
 from .retrieve import HybridRetriever, KeywordIndex, Retrieval
@@ -28,33 +27,7 @@ from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 _END = object()
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def validate_question(question) -> str:
-    """Return the question stripped, or raise ``ValueError`` with a message for the user."""
-    if isinstance(question, bytes):
-        try:
-            question = question.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueError("The question is not valid UTF-8 text.") from exc
-    if not isinstance(question, str):
-        raise ValueError("The question must be text.")
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in question):
-        raise ValueError("The question is not valid UTF-8 text.")
-    if _CONTROL.search(question):
-        raise ValueError("The question contains control characters; please type plain text.")
-    question = unicodedata.normalize("NFC", question).strip()
-    if not question:
-        raise ValueError("The question is empty; please type a question.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise ValueError(
-            f"The question is too long ({len(question)} characters; the limit is "
-            f"{MAX_QUESTION_CHARS}). Please ask a shorter question."
-        )
-    return question
 
 
 @dataclass
