@@ -17,43 +17,25 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .references import (
+    _CHROME,
+    _DISCLAIMER_OPENING,
+    _NUMBERED_REF,
+    Reference,
+    parse_numbered_ref,
+    parse_typed_refs,
+)
+
 log = logging.getLogger(__name__)
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 DOC_SUFFIXES = (".txt", ".md")
 MAX_DOC_BYTES = 5_000_000
 
-# Page chrome that is not content, matched against a whole stripped line.
-CHROME_LINES = [
-    r"Medical Advisory Board.*",
-    r"Educational purpose only.*",
-    r"Article Review Status",
-    r"Submitted|Under Review|Approved",
-    r"Last updated:.*",
-    r"Updated - .*",
-    r"Personalize",
-    r"Help us tailor your experience",
-    r"Which best describes you\?.*",
-    r"Have a follow-up question\?",
-    r"Our Medical A\.I\..*",
-    r"Medically reviewed by.*",
-    r"Medical Professional",
-    r"View LinkedIn profile",
-    r".*\bimage",
-    r"Copyright ©.*",
-]
-_CHROME = re.compile(r"^(?:" + "|".join(CHROME_LINES) + r")$")
 _BULLET = re.compile(r"^\s*•\s*")
-_NUMBERED_REF = re.compile(r"^\s*(\d{1,3})\.\s+(.+?)\s*(?:-\s*)?$")
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_REF_TYPES = ("Guideline", "Research", "FDA Drug Label", "Review", "Drug Label")
 # "... text 1, 2" or "... text 2." at the end of a line or sentence.
 _MARKER = re.compile(r"(?<=[\w).%\]])\s+(\d{1,2}(?:,\s*\d{1,2})*)\.?\s*$")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
-_DISCLAIMER_OPENING = re.compile(
-    r"^(?:The above information is an educational aid"
-    r"|This information is intended for healthcare professionals)"
-)
 _ABBREV_END = re.compile(r"\b(?:e\.g|i\.e|Dr|vs|Mr|Mrs|Ms|St|approx|etc|al)\.$")
 
 
@@ -75,21 +57,6 @@ class DocMeta(BaseModel):
     last_updated: dt.date | None = None
     exclude_lines: list[str] = Field(default_factory=list)
     untitled_sections: list[str] = Field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One entry of a document's own References list."""
-
-    n: int
-    type: str
-    title: str
-    source: str
-    year: int | None
-
-    def label(self) -> str:
-        year = f", {self.year}" if self.year and str(self.year) not in self.source else ""
-        return f"{self.source}{year}" if self.source else self.title
 
 
 @dataclass(frozen=True)
@@ -221,37 +188,6 @@ def split_sentences(text: str, start: int, max_marker: int | None = None) -> lis
     return out
 
 
-def _parse_dr_oracle_refs(lines: list[_Line]) -> list[Reference]:
-    refs, i = [], 0
-    while i < len(lines):
-        if lines[i].text in _REF_TYPES and i + 2 < len(lines):
-            source = lines[i + 2].text
-            year = _YEAR.search(source)
-            refs.append(
-                Reference(
-                    n=len(refs) + 1,
-                    type=lines[i].text,
-                    title=lines[i + 1].text,
-                    source=source,
-                    year=int(year.group()) if year else None,
-                )
-            )
-            i += 3
-        else:
-            i += 1
-    return refs
-
-
-def _parse_numbered_ref(n: int, body: str) -> Reference:
-    year = _YEAR.search(body)
-    parts = [p.strip() for p in re.split(r"\.\s+", body) if p.strip()]
-    title = parts[1] if len(parts) > 2 else body
-    source = parts[2] if len(parts) > 2 else ""
-    return Reference(
-        n=n, type="Research", title=title, source=source, year=int(year.group()) if year else None
-    )
-
-
 def load_meta(path: Path) -> DocMeta:
     """Read and validate a sidecar; errors name the file and the field."""
     try:
@@ -299,7 +235,7 @@ def parse_document(doc_id: str, text: str, meta: DocMeta, path: Path | None = No
     has_marker_scheme = ref_start is not None
     if ref_start is not None:
         stop = disc_heading if disc_heading and disc_heading > ref_start else len(lines)
-        doc.references = _parse_dr_oracle_refs(lines[ref_start + 1 : stop])
+        doc.references = parse_typed_refs(lines[ref_start + 1 : stop])
     # Without a References section, an indented numbered list ("  1. Author. Title.") is one.
     numbered = (
         []
@@ -311,7 +247,7 @@ def parse_document(doc_id: str, text: str, meta: DocMeta, path: Path | None = No
         ]
     )
     if numbered:
-        doc.references = [_parse_numbered_ref(int(m.group(1)), m.group(2)) for _, m in numbered]
+        doc.references = [parse_numbered_ref(int(m.group(1)), m.group(2)) for _, m in numbered]
     numbered_idx = {i for i, _ in numbered}
     refs_by_n = {r.n: r for r in doc.references}
     # Pages cite markers beyond their listed references (000 cites 7 of 6): peel up to 20.
