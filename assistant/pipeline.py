@@ -17,6 +17,7 @@ from .corpus import Corpus
 from .facts import FactBook, disagreements
 from .guard import Guard
 from .index import SyncReport, VectorIndex
+from .register import Register
 from .render import Glossary
 from .repair import repair
 from .retrieve import HybridRetriever, KeywordIndex, Retrieval
@@ -111,7 +112,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             corpus, index, keyword, settings.retrieval, tuning.retrieval
         )
-        self.router = Router(rules)
+        self.router = Router(rules, Register.build(corpus.passages, rules, v.english))
         self.followups = FollowUpResolver(rules)
         self.trust = Trust(
             InstructionDetector(rules.safety.injection_patterns),
