@@ -16,6 +16,7 @@ from .facts import FactBook, disagreements
 from .guard import Guard
 from .index import SyncReport, VectorIndex
 from .inputs import MAX_QUESTION_CHARS, validate_history, validate_question  # noqa: F401
+from .register import Register
 from .render import Glossary
 from .repair import repair
 from .retrieve import HybridRetriever, KeywordIndex, Retrieval
@@ -88,7 +89,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             corpus, index, keyword, settings.retrieval, tuning.retrieval
         )
-        self.router = Router(rules)
+        self.router = Router(rules, Register.build(corpus.passages, rules, v.english))
         self.followups = FollowUpResolver(rules, corpus)
         self.trust = Trust(
             InstructionDetector(rules.safety.injection_patterns),

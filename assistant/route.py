@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
 
@@ -24,7 +25,10 @@ class Route:
     intent: Intent = "question"
     injections: tuple[str, ...] = ()
     cleaned: str = ""
-    weak: bool = False  # auto-routing found no clear signal
+    # The question's own words gave no clear signal: the default decided, or only the register
+    # (``by_register``); a follow-up like this keeps the conversation's audience.
+    weak: bool = False
+    by_register: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -40,9 +44,14 @@ class Route:
 
 @dataclass
 class Router:
-    """Scores a question against the routing vocabulary and the safety patterns."""
+    """Scores a question against the routing vocabulary, its register and the safety patterns.
+
+    ``register`` (built once from the corpus) adds the question's clinical density and form to
+    the clinician side; without it only the vocabulary counts.
+    """
 
     rules: Rules
+    register: Register | None = None
     _patient: list = field(init=False)
     _clinician: list = field(init=False)
 
@@ -82,38 +91,57 @@ class Router:
                 if rx.search(cleaned):
                     score[who] += weight
                     found.append((who, pattern))
-        margin = score["clinician"] - score["patient"]
-        total = score["clinician"] + score["patient"]
-        confidence = abs(margin) / (total + 1.0)
         common = dict(signals=tuple(found), intent=intent, injections=injections, cleaned=cleaned)
         if audience in ("clinician", "patient"):
             return Route(audience, audience, 1.0, "chosen explicitly", **common)
-        if abs(margin) < self.rules.routing.min_margin:
+        reading = self.register.read(cleaned) if self.register else None
+        register = reading.score if reading else 0.0
+        min_margin = self.rules.routing.min_margin
+        words_weak = abs(score["clinician"] - score["patient"]) < min_margin
+        score["clinician"] += register
+        margin = score["clinician"] - score["patient"]
+        confidence = abs(margin) / (score["clinician"] + score["patient"] + 1.0)
+        if abs(margin) < min_margin:
             weak = self.rules.routing.weak_default
+            read = f"; {reading.describe()}" if reading and reading.describe() else ""
             return Route(
                 weak,
                 "auto",
                 confidence,
-                f"weak signal (clinician {score['clinician']:g} vs patient "
-                f"{score['patient']:g}): using the simpler {weak} mode",
+                f"weak signal (clinician {score['clinician']:.3g} vs patient "
+                f"{score['patient']:.3g}{read}): using the simpler {weak} mode",
                 weak=True,
                 **common,
             )
         who = "clinician" if margin > 0 else "patient"
-        words = ", ".join(w for a, w in found if a == who)
-        return Route(who, "auto", confidence, f"{who} words: {words}", **common)
+        reasons = []
+        if words := ", ".join(w for a, w in found if a == who):
+            reasons.append(f"{who} words: {words}")
+        if who == "clinician" and register > 0:
+            reasons.append(f"clinical register {register:.1f}: {reading.describe()}")
+        by_register = words_weak and who == "clinician"
+        return Route(
+            who,
+            "auto",
+            confidence,
+            "; ".join(reasons),
+            weak=by_register,
+            by_register=by_register,
+            **common,
+        )
 
     def follow_conversation(self, route: Route, earlier_questions: list[str]) -> Route:
         """A follow-up with no signal of its own keeps the audience the conversation showed."""
         if not earlier_questions:
             return route
         earlier = self.route(" ".join(earlier_questions[-3:]), "auto")
-        if earlier.weak:
-            return route
+        if earlier.weak and not earlier.by_register:
+            return route  # the conversation showed no audience either
         return replace(
             route,
             audience=earlier.audience,
             confidence=earlier.confidence,
             reason=f"follow-up: kept the conversation's audience ({earlier.reason})",
             weak=False,
+            by_register=False,
         )

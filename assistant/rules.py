@@ -97,9 +97,18 @@ class Signal(_Strict):
     weight: float = 1.0
 
 
+class FormWords(_Strict):
+    """Closed-class words (space-separated) that tell a sentence from a bare noun phrase."""
+
+    verbs: str = Field(min_length=1, description="auxiliaries and modals: is, does, should")
+    persons: str = Field(min_length=1, description="personal pronouns: I, my, you, she")
+    openers: str = Field(min_length=1, description="question words: what, how, which")
+
+
 class RoutingFile(_Strict):
     patient: list[Signal]
     clinician: list[Signal]
+    form: FormWords
     min_margin: float = 1.0
     weak_default: Audience = "patient"
 

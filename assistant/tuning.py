@@ -121,6 +121,60 @@ class PatientTuning(_Section):
     )
 
 
+class RoutingTuning(_Section):
+    smoothing: float = Field(
+        0.5,
+        gt=0,
+        le=10,
+        description="Pseudo-count added to every word's count in the clinician and the patient "
+        "documents before a word's lean (log-odds) is taken: rare words lean less.",
+    )
+    word_cap: float = Field(
+        2.0, gt=0, le=10, description="No single word's lean counts for more than this."
+    )
+    backoff_length: int = Field(
+        7,
+        ge=3,
+        le=40,
+        description="A word the corpus lacks, at least this long, borrows the lean of a known "
+        "form of it ('neurodegeneration' ~ 'neurodegenerative'); shorter words borrow nothing.",
+    )
+    density_weight: float = Field(
+        1.25,
+        ge=0,
+        le=10,
+        description="Clinician weight per unit of clinical density (the sum of the question's "
+        "clinician-leaning word leans).",
+    )
+    noun_phrase_boost: float = Field(
+        1.5,
+        ge=0,
+        le=10,
+        description="A bare noun phrase ('Mechanisms of neurodegeneration': no verb, no person, "
+        "no question word) counts its density (1 + this) times.",
+    )
+    abbreviation_weight: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Clinician weight of each abbreviation the corpus never uses ('PFTs').",
+    )
+    register_offset: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="The register counts only above this: one drug name in a plain sentence "
+        "('Does riluzole cure ALS?') is not a clinician's register.",
+    )
+    max_register: float = Field(
+        3.0,
+        ge=0,
+        le=20,
+        description="The register adds at most this, so a caregiver ('my husband') quoting the "
+        "clinic's words stays a patient unless clinician phrasing says otherwise.",
+    )
+
+
 class LLMTuning(_Section):
     max_retrieved: int = Field(
         6, ge=1, le=50, description="Top retrieved passages a model sees (plus the fact passages)."
@@ -134,4 +188,5 @@ class Tuning(_Section):
     scope: ScopeTuning = ScopeTuning()
     compose: ComposeTuning = ComposeTuning()
     patient: PatientTuning = PatientTuning()
+    routing: RoutingTuning = RoutingTuning()
     llm: LLMTuning = LLMTuning()
