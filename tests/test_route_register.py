@@ -149,7 +149,7 @@ def test_form_words_are_validated_data(rules_copy):
 
 def test_the_corpus_register_keeps_the_labelled_routing_set(rules):
     from assistant.corpus import Corpus
-    from assistant.evaluate import load_routing
+    from assistant.evaluation import load_routing
 
     register = Register.build(Corpus.load().passages, rules)
     items = load_routing()
