@@ -268,7 +268,7 @@ class Rules:
             folder=folder,
             tuning=_load_yaml(folder / "tuning.yaml", Tuning),
             shorthand=_load_yaml(folder / "shorthand.yaml", ShorthandFile).shorthand,
-            aspects=tuple(_load_yaml(folder / "aspects.yaml", AspectsFile).aspects),
+            aspects=tuple(_load_yaml(folder / "scope_aspects.yaml", AspectsFile).aspects),
         )
 
     def disclaimer_for(self, audience: str) -> Disclaimer | None:
