@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import chromadb
@@ -75,8 +76,17 @@ class VectorIndex:
     def count(self) -> int:
         return self.collection.count()
 
-    def sync(self, corpus: Corpus, batch: int = 256) -> SyncReport:
-        """Make the index hold exactly the corpus's passages, embedding only new ones."""
+    def sync(
+        self,
+        corpus: Corpus,
+        batch: int = 256,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SyncReport:
+        """Make the index hold exactly the corpus's passages, embedding only new ones.
+
+        ``progress(done, total)`` is told how many new passages are embedded: once before the
+        first batch, then after each.
+        """
         wanted = {p.id: p for p in corpus.passages}
         existing = self.collection.get(include=["metadatas"])
         have = dict(zip(existing["ids"], existing["metadatas"] or [], strict=False))
@@ -85,6 +95,8 @@ class VectorIndex:
         moved = [p for i, p in wanted.items() if i in have and have[i] != _metadata(p)]
         for k in range(0, len(stale), batch):
             self.collection.delete(ids=stale[k : k + batch])
+        if progress is not None:
+            progress(0, len(new))
         for k in range(0, len(new), batch):
             chunk = new[k : k + batch]
             self.collection.add(
@@ -92,6 +104,8 @@ class VectorIndex:
                 documents=[p.embed_text() for p in chunk],
                 metadatas=[_metadata(p) for p in chunk],
             )
+            if progress is not None:
+                progress(k + len(chunk), len(new))
         for k in range(0, len(moved), batch):
             chunk = moved[k : k + batch]
             self.collection.update(
