@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -16,8 +17,9 @@ class IngestProgress:
     """How far an ingest is, on ``stream`` (stderr): a live bar with the rate and the time left
     on a terminal (tqdm, redrawn each second), plain log lines otherwise."""
 
-    def __init__(self, stream=None, clock=time.perf_counter):
+    def __init__(self, stream=None, clock=time.perf_counter, warm_up=None):
         self.stream = stream or sys.stderr
+        self.warm_up = warm_up  # loads the model before the count starts
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.clock = clock
         self.started = clock()
@@ -37,10 +39,14 @@ class IngestProgress:
             self.say("index up to date: no new passages to embed")
             return
         if done == 0:
-            self.started = self.clock()
             self.say(
                 f"building the index: embedding {total} new passages (once; later starts reuse it)"
             )
+            if self.warm_up is not None:
+                loading = self.clock()
+                self.warm_up()
+                self.say(f"loaded the embedding model ({self.clock() - loading:.1f} s)")
+            self.started = self.clock()
             if self.tty:
                 self._open_bar(total)
             return
@@ -60,8 +66,14 @@ class IngestProgress:
     def _open_bar(self, total: int) -> None:
         from tqdm import tqdm
 
+        size = shutil.get_terminal_size()  # 80 × 24 where a terminal reports no size
         self.bar = tqdm(
-            total=total, desc="embedding", unit=" passages", file=self.stream, dynamic_ncols=True
+            total=total,
+            desc="embedding",
+            unit=" passages",
+            file=self.stream,
+            ncols=min(size.columns, 100),
+            nrows=size.lines,
         )
         # One batch can take a while: keep the elapsed time moving between updates.
         self._ticker = threading.Thread(target=self._tick, args=(self.bar,), daemon=True)
@@ -172,7 +184,7 @@ def cmd_ingest(args) -> int:
         }
     )
     started = time.perf_counter()
-    progress = IngestProgress()
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the model's loading bar
     try:
         corpus = Corpus.load(settings.corpus_dir)
         Rules.load(settings.rules_dir).check_against(corpus.texts())
@@ -180,9 +192,11 @@ def cmd_ingest(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     n = len(corpus.passages)
+    index = VectorIndex(settings)
+    progress = IngestProgress(warm_up=lambda: index.embed(["warm up"]))
     progress.parsed(len(corpus.documents), n)
     try:
-        report = VectorIndex(settings).sync(corpus, progress=progress)
+        report = index.sync(corpus, progress=progress)
     finally:
         progress.close()
     print(

@@ -87,11 +87,13 @@ def test_ingest_prints_progress_then_the_summary(tmp_path, fake_embedder, monkey
     import assistant.index
 
     monkeypatch.setattr(assistant.index, "embed", fake_embedder)
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # as ingest sets it
     assert cli.main(["ingest", "--index-dir", str(tmp_path / "ix")]) == 0
     out, err = capsys.readouterr()
     n = len(Corpus.load().passages)
     assert re.search(rf"parsed \d+ documents: {n} passages", err)
     assert f"embedding {n} new passages" in err
+    assert "loaded the embedding model" in err
     assert f"embedded {n}/{n} passages (100%" in err
     assert f"{n} added" in out
     assert cli.main(["ingest", "--index-dir", str(tmp_path / "ix")]) == 0

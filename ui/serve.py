@@ -198,7 +198,11 @@ def main(args=None) -> int:
 
     from .app import create_app
 
-    print("Loading the guideline index (first start ingests the corpus)…", flush=True)
+    print(
+        "Loading the assistant (a first start also builds the index and prepares the suggested "
+        "questions; `assistant ingest` builds the index showing its progress)…",
+        flush=True,
+    )
     overrides = {
         k: v
         for k in ("index_dir", "corpus_dir")
