@@ -9,13 +9,15 @@ PIP := $(PY) -m pip
 TORCH_VERSION := 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 STAMP := $(VENV)/.installed
+UI_ASSETS := tests/ui_assets
+AXE := $(UI_ASSETS)/node_modules/axe-core/axe.min.js
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run chat ingest test test-fast eval baseline bench lint format browser clean
+.PHONY: install run chat ingest test test-fast eval baseline bench lint format browser axe clean
 
 install: $(STAMP)
 
@@ -42,12 +44,24 @@ run: ingest
 chat: ingest
 	$(VENV)/bin/assistant chat
 
-browser:
+browser: axe
 	@# Debian's Chromium for the browser tests (never a Playwright browser download).
 	@test -x /usr/bin/chromium || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null \
 	  || echo "warning: could not install chromium; browser tests will be skipped outside CI"; }
+
+axe: $(AXE)
+
+$(AXE): $(UI_ASSETS)/package.json $(UI_ASSETS)/package-lock.json
+	@# axe-core for the accessibility audit, from the npm registry at the lockfile's version.
+	@command -v npm >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm >/dev/null \
+	  || echo "warning: could not install npm; the accessibility audit will be skipped outside CI"; }
+	@command -v npm >/dev/null && { cd $(UI_ASSETS) && npm ci --no-audit --no-fund --loglevel=error \
+	  && touch node_modules/axe-core/axe.min.js; } \
+	  || echo "warning: could not install axe-core; the accessibility audit will be skipped outside CI"
 
 test: install browser
 	$(PY) -m pytest
@@ -74,4 +88,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf .index artifacts evals/report.json
+	rm -rf .index artifacts evals/report.json $(UI_ASSETS)/node_modules

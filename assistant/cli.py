@@ -6,7 +6,9 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
+import threading
 import time
 
 EXIT_BAD_INPUT = 2
@@ -32,6 +34,86 @@ def _read_line(stdin, limit: int) -> bytes | None:
         while (rest := stdin.readline(limit)) and not rest.endswith(b"\n"):
             pass
     return raw
+
+
+class IngestProgress:
+    """How far an ingest is, on ``stream`` (stderr): a live bar with the rate and the time left
+    on a terminal (tqdm, redrawn each second), plain log lines otherwise."""
+
+    def __init__(self, stream=None, clock=time.perf_counter, warm_up=None):
+        self.stream = stream or sys.stderr
+        self.warm_up = warm_up  # loads the model before the count starts
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.clock = clock
+        self.started = clock()
+        self.bar = None
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def say(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    def parsed(self, documents: int, passages: int) -> None:
+        self.say(f"parsed {documents} documents: {passages} passages")
+
+    def __call__(self, done: int, total: int) -> None:
+        """``VectorIndex.sync``'s ``progress``: ``done`` of ``total`` new passages embedded."""
+        if total == 0:
+            self.say("index up to date: no new passages to embed")
+            return
+        if done == 0:
+            self.say(
+                f"building the index: embedding {total} new passages (once; later starts reuse it)"
+            )
+            if self.warm_up is not None:
+                loading = self.clock()
+                self.warm_up()
+                self.say(f"loaded the embedding model ({self.clock() - loading:.1f} s)")
+            self.started = self.clock()
+            if self.tty:
+                self._open_bar(total)
+            return
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+            if done >= total:
+                self.close()
+            return
+        elapsed = max(self.clock() - self.started, 1e-9)
+        rate = done / elapsed
+        left = (total - done) / rate if rate else 0.0
+        self.say(
+            f"embedded {done}/{total} passages ({100 * done // total}%, "
+            f"{rate:.1f} passages/s, {left:.0f} s left)"
+        )
+
+    def _open_bar(self, total: int) -> None:
+        from tqdm import tqdm
+
+        size = shutil.get_terminal_size()  # 80 × 24 where a terminal reports no size
+        self.bar = tqdm(
+            total=total,
+            desc="embedding",
+            unit=" passages",
+            file=self.stream,
+            ncols=min(size.columns, 100),
+            nrows=size.lines,
+        )
+        # One batch can take a while: keep the elapsed time moving between updates.
+        self._ticker = threading.Thread(target=self._tick, args=(self.bar,), daemon=True)
+        self._ticker.start()
+
+    def _tick(self, bar) -> None:
+        while not self._stop.wait(1.0):
+            bar.refresh()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _load(args):
@@ -83,6 +165,7 @@ def cmd_chat(args) -> int:
         print("Ask a question about ALS (Ctrl-D to quit).", flush=True)
     status = 0
     stdin = sys.stdin.buffer
+    answered: list[dict] = []  # for --markdown
     while True:
         if interactive:
             print("> ", end="", flush=True)
@@ -112,9 +195,17 @@ def cmd_chat(args) -> int:
             else:
                 print(f"error: {exc}", file=sys.stderr, flush=True)
             continue
+        if args.markdown:
+            answered.append(answer.to_dict())
+            if not interactive:
+                continue
         _print_answer(answer, args.json)
         if not args.json:
             print(flush=True)
+    if args.markdown:
+        from ui.export import conversation_markdown
+
+        print(conversation_markdown(answered), end="", flush=True)
     return status
 
 
@@ -132,6 +223,7 @@ def cmd_ingest(args) -> int:
         }
     )
     started = time.perf_counter()
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the model's loading bar
     try:
         corpus = Corpus.load(settings.corpus_dir)
         Rules.load(settings.rules_dir).check_against(corpus.texts())
@@ -139,8 +231,14 @@ def cmd_ingest(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     wait = not args.no_wait
-    report = VectorIndex(settings, wait=wait).sync(corpus, wait=wait, verify=args.verify)
     n = len(corpus.passages)
+    index = VectorIndex(settings, wait=wait)
+    progress = IngestProgress(warm_up=lambda: index.embed(["warm up"]))
+    progress.parsed(len(corpus.documents), n)
+    try:
+        report = index.sync(corpus, wait=wait, verify=args.verify, progress=progress)
+    finally:
+        progress.close()
     checked = "; every embedding readable" if args.verify else ""
     print(
         f"ingested {len(corpus.documents)} documents, {n} passages: {report}{checked} "
@@ -179,7 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="a conversation: each stdin line is a user turn")
     p.add_argument("--audience", **audience)
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="one JSON object per line")
+    form.add_argument(
+        "--markdown",
+        action="store_true",
+        help="at the end, the whole conversation as Markdown, with sources and disclaimer",
+    )
     common(p)
     p.set_defaults(func=cmd_chat)
 

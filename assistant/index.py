@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,7 +277,13 @@ class VectorIndex:
     # --- writing -------------------------------------------------------------------------------
 
     def sync(
-        self, corpus: Corpus, batch: int = 256, *, wait: bool = True, verify: bool = False
+        self,
+        corpus: Corpus,
+        batch: int = 256,
+        *,
+        wait: bool = True,
+        verify: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> SyncReport:
         """Make the index hold exactly the corpus's passages, embedding only new ones.
 
@@ -288,11 +294,13 @@ class VectorIndex:
         Args:
             wait: wait for another writer of the folder (else raise :class:`IndexBusyError`).
             verify: also read every stored embedding first, and repair what is not readable.
+            progress: ``progress(done, total)`` is told how many new passages are embedded:
+                once before the first batch, then after each.
         """
         wanted = [p.id for p in corpus.passages]
         with self.writing(wait), self._chroma_errors():
             try:
-                report = self._sync(corpus, batch, verify)
+                report = self._sync(corpus, batch, verify, progress)
                 bad = self.unreadable(wanted)
             except ChromaError as exc:
                 if not verify:
@@ -314,7 +322,7 @@ class VectorIndex:
         log.info("index sync: %s", report)
         return report
 
-    def _sync(self, corpus: Corpus, batch: int, verify: bool) -> SyncReport:
+    def _sync(self, corpus: Corpus, batch: int, verify: bool, progress=None) -> SyncReport:
         wanted = {p.id: p for p in corpus.passages}
         existing = self.collection.get(include=["metadatas"])
         have = dict(zip(existing["ids"], existing["metadatas"] or [], strict=False))
@@ -328,7 +336,7 @@ class VectorIndex:
         ]
         for k in range(0, len(stale), batch):
             self.collection.delete(ids=stale[k : k + batch])
-        self._add(new, batch)
+        self._add(new, batch, progress=progress)
         for k in range(0, len(moved), batch):
             chunk = moved[k : k + batch]
             self.collection.update(
@@ -343,8 +351,11 @@ class VectorIndex:
             repaired,
         )
 
-    def _add(self, passages: list[Passage], batch: int, vectors: dict | None = None) -> None:
-        """Add passages, embedding those without a vector in ``vectors``."""
+    def _add(
+        self, passages: list[Passage], batch: int, vectors: dict | None = None, progress=None
+    ) -> None:
+        """Add passages, embedding those without a vector in ``vectors``; ``progress(done,
+        total)`` follows the embedding."""
         vectors = vectors or {}
         kept = [p for p in passages if p.id in vectors]
         for k in range(0, len(kept), batch):
@@ -356,6 +367,8 @@ class VectorIndex:
                 metadatas=[_metadata(p) for p in chunk],
             )
         fresh = [p for p in passages if p.id not in vectors]
+        if progress is not None:
+            progress(0, len(fresh))
         for k in range(0, len(fresh), batch):
             chunk = fresh[k : k + batch]
             self.collection.add(
@@ -363,6 +376,8 @@ class VectorIndex:
                 documents=[p.embed_text() for p in chunk],
                 metadatas=[_metadata(p) for p in chunk],
             )
+            if progress is not None:
+                progress(k + len(chunk), len(fresh))
 
     def _rebuild(self, corpus: Corpus, batch: int, report: SyncReport) -> SyncReport:
         """Drop the collection and add every passage again, keeping the embeddings that can

@@ -126,7 +126,9 @@ class Assistant:
             str(self.index is not None),
         )
         return Suggestions.cached(
-            path, fingerprint, lambda: Suggestions.build(self.corpus, answerable)
+            path,
+            fingerprint,
+            lambda: Suggestions.build(self.corpus, answerable, self.glossary.plain),
         )
 
     # --- construction --------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 For every section of every document, the neighbouring sections (the next three, then the two
 before) are candidate topics. At load, each candidate's question is checked once to retrieve
 the section it is about (a suggestion must be answerable); per answer only the cited sections
-and the user's own words are consulted, and nothing is searched again.
+and the user's own words are consulted, and nothing is searched again. Patients' questions put
+clinical terms in plain words (the patient glossary), where the plain question still retrieves
+its section.
 """
 
 from __future__ import annotations
@@ -24,15 +26,20 @@ log = logging.getLogger(__name__)
 AUDIENCES = ("clinician", "patient")
 # (question, doc id, heading) -> does asking it retrieve that section?
 Answerable = Callable[[str, str, str], bool]
+# Clinical terms to plain words (``Glossary.plain``).
+Plain = Callable[[str], str]
+# Part of the saved table's fingerprint: bump it when the wording of questions changes.
+WORDING = "2"
 
 
-def question_for(heading: str, audience: str) -> str:
-    """The heading as a question in the audience's words."""
+def question_for(heading: str, audience: str, plain: Plain | None = None) -> str:
+    """The heading as a question in the audience's words; ``plain`` rewords a patient's."""
     if heading.endswith("?"):
         return heading
     topic = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in heading.split())
     if audience == "patient":
-        return f"What should I know about {topic}?"
+        question = f"What should I know about {topic}?"
+        return plain(question) if plain else question
     return f"What do the sources say about {topic}?"
 
 
@@ -58,8 +65,11 @@ class Suggestions:
         return "\x1f".join((doc_id, audience, *section))
 
     @classmethod
-    def build(cls, corpus: Corpus, answerable: Answerable) -> Suggestions:
-        """Check every candidate question once."""
+    def build(
+        cls, corpus: Corpus, answerable: Answerable, plain: Plain | None = None
+    ) -> Suggestions:
+        """Check every candidate question once. A patient's question is put in plain words by
+        ``plain``; when that wording does not retrieve its section, the heading's own is used."""
         table: dict[str, list[list[str]]] = {}
         checked: dict[tuple[str, str, str], bool] = {}
         for doc in corpus.documents.values():
@@ -78,12 +88,19 @@ class Suggestions:
                             continue
                         if names_evidence_kind(heading):
                             continue
-                        q = question_for(heading, audience)
-                        key = (q, doc.id, heading)
-                        if key not in checked:
-                            checked[key] = answerable(*key)
-                        if checked[key]:
-                            row.append([heading, q])
+                        wordings = dict.fromkeys(
+                            [
+                                question_for(heading, audience, plain),
+                                question_for(heading, audience),
+                            ]
+                        )
+                        for q in wordings:
+                            key = (q, doc.id, heading)
+                            if key not in checked:
+                                checked[key] = answerable(*key)
+                            if checked[key]:
+                                row.append([heading, q])
+                                break
                     table[cls._key(doc.id, audience, here)] = row
         return cls(table)
 
@@ -104,7 +121,7 @@ class Suggestions:
 
     @staticmethod
     def fingerprint(*parts: str) -> str:
-        return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+        return hashlib.sha256("\x1e".join((WORDING, *parts)).encode("utf-8")).hexdigest()
 
     @classmethod
     def cached(cls, path: Path | None, fingerprint: str, build: Callable[[], Suggestions]):

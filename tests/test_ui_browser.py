@@ -1,6 +1,7 @@
 """The chat page in a real headless Chromium (Debian's /usr/bin/chromium; never downloaded).
 
-Screenshots of each step go to artifacts/screenshots/ (CI artifacts, git-ignored).
+Screenshots of each step go to artifacts/screenshots/ (CI artifacts, git-ignored). The
+accessibility audit injects axe-core, installed from the npm registry into tests/ui_assets/.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ def browser():
 
 
 @contextmanager
-def opened(browser, url: str):
+def opened(browser, url: str, **context_options):
     """A fresh page on ``url``; every request that would leave the machine is blocked."""
-    context = browser.new_context(viewport={"width": 1366, "height": 1000})
+    context = browser.new_context(
+        **{"viewport": {"width": 1366, "height": 1000}, **context_options}
+    )
     page = context.new_page()
     page.set_default_timeout(ANSWER_TIMEOUT_MS)
     outside: list[str] = []
@@ -273,3 +276,194 @@ def test_typed_markup_is_shown_as_text_and_never_fetched(request, browser, image
         assert requested == [f"{base}/probe"], requested
         assert served == ["/probe"], served
         served.clear()
+
+
+# --- accessibility: WCAG 2.1 A/AA, the keyboard alone, zoom and a phone ------------------------
+
+
+@pytest.fixture(scope="module")
+def axe():
+    if not h.AXE.is_file():
+        message = f"axe-core not installed at {h.AXE} (run `make axe`)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run the accessibility audit")
+        pytest.skip(message)
+    return h.axe_violations
+
+
+def audited(page, axe, name: str) -> None:
+    violations = axe(page)
+    assert violations == [], f"WCAG 2.1 A/AA violations {name}:\n{h.describe(violations)}"
+
+
+def test_the_page_passes_a_wcag_audit_at_every_step(page, axe):
+    from playwright.sync_api import expect
+
+    audited(page, axe, "on the empty page")
+    choose(page, "Clinician")
+    ask(page, h.RILUZOLE_QUESTION)
+    expect(page.locator("#sources-panel details.in-context").first).to_be_visible()
+    page.locator("#sources-panel summary").first.click()  # one citation open in context
+    audited(page, axe, "after a clinician answer")
+    choose(page, "Patient or caregiver")
+    ask(page, "What are the first signs of ALS?")
+    expect(page.locator("#disclaimer")).to_contain_text(h.PATIENT_DISCLAIMER)
+    audited(page, axe, "after a patient answer")
+    ask(page, "What is the capital of France?")
+    expect(bot_messages(page).last).to_contain_text("Why I can't answer this one")
+    audited(page, axe, "after a refusal")
+
+
+FOCUSED = """() => {
+    const e = document.activeElement;
+    const owner = e && e.closest('[id]');
+    const style = e ? getComputedStyle(e) : null;
+    return e && {
+        key: `${owner ? owner.id : ''}|${e.tagName}|${(e.value || e.innerText || '').trim()}`,
+        outline: style.outlineStyle,
+        width: parseFloat(style.outlineWidth),
+    };
+}"""
+
+
+def tab_stops(page, count: int, back: bool = False) -> list[str]:
+    """Press Tab ``count`` times; each focused control's key. Every one must show its focus."""
+    keys = []
+    for _ in range(count):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused["key"].startswith("|BODY|"):
+            continue  # between the end of the page and its start
+        assert focused["outline"] != "none" and focused["width"] >= 2, focused
+        keys.append(focused["key"])
+    return keys
+
+
+def in_order(stops: list[str], wanted: list[str]) -> bool:
+    """Each of ``wanted`` is the start of a stop, in this order."""
+    it = iter(stops)
+    return all(any(stop.startswith(w) for stop in it) for w in wanted)
+
+
+def test_the_keyboard_alone_reaches_every_control_in_order(browser, ui_server, axe):
+    from playwright.sync_api import expect
+
+    with opened(browser, ui_server.url, permissions=["clipboard-read", "clipboard-write"]) as page:
+        # Names a screen reader announces.
+        expect(page.get_by_role("radiogroup", name="Which best describes you?")).to_be_visible()
+        expect(page.get_by_role("textbox", name="Your question")).to_be_focused()  # on load
+        log = page.get_by_role("log", name="Conversation: your questions and the answers")
+        expect(log).to_have_count(1)
+        expect(page.get_by_role("region", name="Sources", exact=True)).to_be_visible()
+        status = page.locator('#answer-status [role="status"][aria-live="polite"]')
+        expect(status).to_have_count(1)
+
+        # Back from the question box to the audience choice; Space chooses.
+        assert tab_stops(page, 3, back=True) == [
+            "audience-radio|INPUT|auto",
+            "audience-radio|INPUT|patient",
+            "audience-radio|INPUT|clinician",
+        ]
+        page.keyboard.press("Space")
+        expect(page.locator("#audience-radio input[value=clinician]")).to_be_checked()
+        tab_stops(page, 2)
+        page.keyboard.press("Tab")
+        expect(page.locator("#question-box textarea")).to_be_focused()
+        page.keyboard.type(h.RILUZOLE_QUESTION)
+        before = bot_messages(page).count()
+        page.keyboard.press("Enter")  # Enter sends
+        wait_for_reply(page, before)
+        expect(status).to_contain_text("Answer ready, for clinicians")
+        expect(page.get_by_role("group", name="Suggested questions")).to_be_visible()
+        shot(page, "11-keyboard-answer")
+
+        stops = tab_stops(page, 30)
+        wanted = [
+            "question-box|TEXTAREA",
+            "send-button|BUTTON|Send",
+            "suggestion-0|BUTTON",
+            "suggestion-1|BUTTON",
+            "copy-answer|BUTTON",
+            "download-conversation|BUTTON",
+            "new-conversation|BUTTON",
+            "context-1|SUMMARY|Show [1] where it stands in the document",
+            "context-2|SUMMARY",
+        ]
+        assert in_order(stops + stops, wanted), stops
+
+        # A citation opens in its document, the quote highlighted; a button leads back.
+        cited = h.riluzole_citation(ui_server.bot)
+        summary = page.locator(f"#context-{cited['n']} summary")
+        summary.focus()
+        page.keyboard.press("Enter")
+        view = page.get_by_role("region", name=f"[{cited['n']}] in its document")
+        expect(view).to_be_visible()
+        expect(view.locator("mark")).to_have_text(cited["quote"])
+        expect(view).to_contain_text(cited["section"].split(" › ")[-1])
+        expect(view).to_contain_text(f"Last updated {cited['last_updated']}")
+        shot(page, "12-citation-in-context")
+        page.keyboard.press("Tab")
+        expect(view.get_by_role("button", name="Back to the answer")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(view).to_be_hidden()
+        expect(log).to_be_focused()
+
+        # Copy the answer, then save the conversation, from the keyboard.
+        page.locator("#copy-answer").focus()
+        page.keyboard.press("Enter")
+        expect(status).to_contain_text("Copied the answer")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied.startswith(f"### Question: {h.RILUZOLE_QUESTION}")
+        assert "**Sources**" in copied and h.CLINICIAN_DISCLAIMER in copied
+        assert cited["quote"] in copied
+        page.locator("#download-conversation").focus()
+        with page.expect_download() as download:
+            page.keyboard.press("Enter")
+        saved = Path(download.value.path()).read_text(encoding="utf-8")
+        assert download.value.suggested_filename.endswith(".md")
+        assert f"## 1. {h.RILUZOLE_QUESTION}" in saved and "## Disclaimer" in saved
+        assert page.outside_requests == [], page.outside_requests
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        # A 1366 × 1000 window at 200% zoom lays out like 683 × 500 CSS pixels.
+        ("13-zoom-200", {"viewport": {"width": 683, "height": 500}, "device_scale_factor": 2}),
+        (
+            "14-phone-390",
+            {
+                "viewport": {"width": 390, "height": 844},
+                "device_scale_factor": 3,
+                "is_mobile": True,
+                "has_touch": True,
+            },
+        ),
+    ],
+)
+def test_the_page_stays_usable_zoomed_and_on_a_phone(browser, ui_server, axe, name, options):
+    from playwright.sync_api import expect
+
+    with opened(browser, ui_server.url, **options) as page:
+        choose(page, "Patient or caregiver")
+        ask(page, h.RILUZOLE_QUESTION)
+        expect(page.locator("#sources-panel .source").first).to_be_visible()
+        width = page.evaluate("() => window.innerWidth")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        for selector in (
+            "#audience-radio",
+            "#question-box textarea",
+            "#send-button",
+            "#suggestion-0",
+            "#copy-answer",
+            "#new-conversation",
+            "#sources-panel summary",
+        ):
+            control = page.locator(selector).first
+            control.scroll_into_view_if_needed()
+            expect(control).to_be_visible()
+            box = control.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (selector, box)
+        audited(page, axe, f"at {name}")
+        page.evaluate("() => window.scrollTo(0, 0)")
+        shot(page, name)

@@ -10,11 +10,15 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ui.context import section_context
 from ui.render import (
     PREVIEW_CHARS,
     plain_text,
     render_audience,
+    render_context,
     render_message,
+    render_sources,
+    render_status,
     render_user_message,
     safe_markdown,
 )
@@ -129,3 +133,122 @@ def test_the_audience_line_escapes_the_routing_reason():
     parts = render(render_audience(d))
     assert "img" not in parts.tags
     assert parts.text.strip() == f"Answering for: patient (auto: words: ![x]({URL}))"
+
+
+# --- verify in context: the quoted passage inside its section ------------------------------------
+
+SECTION = "First line of the section:\nWeakness <b>of</b> the hands, then the arms.\nCramps."
+BLOCKS = [
+    {"kind": "paragraph", "text": "First line of the section:", "start": 100, "end": 126},
+    {"kind": "bullet", "text": "Weakness <b>of</b> the hands, then the arms.", "start": 129},
+    {"kind": "bullet", "text": "Cramps.", "start": 176, "end": 183},
+]
+BLOCKS[1]["end"] = BLOCKS[1]["start"] + len(BLOCKS[1]["text"])
+CITED = {
+    "n": 2,
+    "doc": "d",
+    "title": "ALS & you",
+    "publisher": "Example Society",
+    "last_updated": "2025-04-28",
+    "doc_audience": "patient",
+    "section": "Signs › Early signs",
+    "quote": BLOCKS[1]["text"],
+    "start": BLOCKS[1]["start"],
+    "end": BLOCKS[1]["end"],
+    "references": [{"n": 4, "title": "A cohort study", "label": "Neurology, 2020"}],
+}
+CONTEXT = {"doc": "d", "section": ["Signs", "Early signs"], "blocks": BLOCKS}
+
+
+class _Marked(HTMLParser):
+    """The text inside <mark>, the text shown only to screen readers, and all the text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str]] = []
+        self.marked = self.sr_only = self.text = ""
+        self.tags: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.stack.append((tag, dict(attrs).get("class") or ""))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        self.text += data
+        if any(tag == "mark" for tag, _ in self.stack):
+            self.marked += data
+        if any("sr-only" in cls for _, cls in self.stack):
+            self.sr_only += data
+
+
+def test_the_context_view_highlights_exactly_the_quote_in_its_section():
+    view = _Marked(render_context(CITED, CONTEXT))
+    assert view.marked == CITED["quote"]
+    assert view.text.count(CITED["quote"]) == 1
+    for part in ("First line of the section:", "Cramps.", "Signs › Early signs"):
+        assert part in view.text
+    for part in ("ALS & you", "Example Society", "Last updated 2025-04-28"):
+        assert part in view.text
+    assert "Written for patients and caregivers" in view.text
+    assert "[4] A cohort study — Neurology, 2020" in view.text
+    assert "Back to the answer" in view.text
+    assert "Quoted passage" in view.sr_only
+    assert view.tags.count("li") == 2 and "b" not in view.tags  # document text is escaped
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "marked"),
+    [(129 + 9, 129 + 18, "<b>of</b>"), (120, 140, "ction:Weakness <b"), (300, 310, "")],
+)
+def test_only_the_characters_between_the_offsets_are_marked(start, end, marked):
+    view = _Marked(render_context({**CITED, "start": start, "end": end}, CONTEXT))
+    assert view.marked == marked
+
+
+def test_the_sources_panel_is_a_labelled_region_with_each_citation_in_context():
+    d = {"citations": [CITED, {**CITED, "n": 3}]}
+    panel = render_sources(d, {2: CONTEXT})
+    assert panel.startswith('<section class="sources" aria-labelledby="sources-heading">')
+    assert '<h2 id="sources-heading">Sources</h2>' in panel
+    assert 'aria-labelledby="source-2-title"' in panel
+    assert panel.count('<details class="in-context"') == 1  # [3] has no context to show
+    assert "Show [2] where it stands in the document" in panel
+    assert render_sources(d).count("<details") == 0
+
+
+def test_section_context_reads_the_document_at_the_citations_offsets():
+    from assistant.answer import Citation
+    from assistant.corpus import Corpus
+
+    corpus = Corpus.load()
+    doc = corpus.documents["001_c17d7968e434409d"]
+    passage = next(p for p in doc.passages if p.kind == "bullet" and p.section)
+    c = Citation(1, passage).to_dict()
+    ctx = section_context(corpus, c)
+    assert ctx["section"] == list(passage.section)
+    same = [p for p in doc.passages if p.section == passage.section and p.kind != "disclaimer"]
+    assert [b["start"] for b in ctx["blocks"]] == [p.start for p in same]
+    assert all(doc.text[b["start"] : b["end"]] == b["text"] for b in ctx["blocks"])
+    assert _Marked(render_context(c, ctx)).marked == c["quote"]
+    # Offsets that do not hold the quote, or an unknown document, show no context.
+    assert section_context(corpus, {**c, "start": c["start"] + 1}) is None
+    assert section_context(corpus, {**c, "doc": "nope"}) is None
+    assert section_context(None, c) is None
+
+
+@pytest.mark.parametrize(
+    ("d", "said"),
+    [
+        ({"status": "answered", "audience": "clinician", "citations": [{}, {}]}, "2 sources"),
+        ({"status": "answered", "audience": "patient", "citations": [{}]}, "1 source."),
+        ({"status": "refused", "audience": "patient"}, "could not answer"),
+        ({"status": "emergency", "audience": "patient"}, "Emergency"),
+    ],
+)
+def test_the_live_region_says_what_arrived(d, said):
+    assert said in render_status(d)

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -111,3 +112,29 @@ def riluzole_citation(bot) -> dict:
         if RILUZOLE_FACT in c["quote"]:
             return c
     raise AssertionError(f"no citation quotes {RILUZOLE_FACT!r}: {d['citations']}")
+
+
+# --- the accessibility audit: axe-core from the npm registry (tests/ui_assets, `make axe`) -------
+
+AXE = Path(__file__).resolve().parent / "ui_assets" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core's WCAG 2.1 A/AA rules on ``page``; the violations, each with its nodes."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return result["violations"]
+
+
+def describe(violations: list[dict]) -> str:
+    """The violations, one line per element, for an assertion message."""
+    lines = []
+    for v in violations:
+        for node in v["nodes"]:
+            summary = " ".join((node.get("failureSummary") or "").split())
+            lines.append(f"{v['id']} ({v['impact']}): {node['target']} {summary}")
+    return "\n".join(lines)

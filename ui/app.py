@@ -16,6 +16,41 @@ import gradio as gr
 from .handlers import AUDIENCE_CHOICES, MAX_SUGGESTIONS, Handlers, Page
 from .render import SOURCES_PLACEHOLDER
 
+# The copy and download buttons work in the browser: nothing is stored on the server.
+COPY_JS = """async (markdown) => {
+  try {
+    await navigator.clipboard.writeText(markdown);
+  } catch (error) {  // no clipboard API (plain http away from localhost): the old way
+    const area = Object.assign(document.createElement('textarea'), {value: markdown});
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+  window.alsAnnounce('Copied the answer, its sources and the disclaimer as Markdown.');
+}"""
+DOWNLOAD_JS = """(markdown) => {
+  const url = URL.createObjectURL(new Blob([markdown], {type: 'text/markdown;charset=utf-8'}));
+  const link = Object.assign(document.createElement('a'), {
+    href: url, download: `als-conversation-${new Date().toISOString().slice(0, 10)}.md`,
+  });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  window.alsAnnounce('Saved the conversation as a Markdown file.');
+}"""
+# "Back to the answer" in a citation's context view: close it and return to the conversation.
+SOURCES_JS = """element.addEventListener('click', (event) => {
+  const back = event.target.closest('.back-to-answer');
+  if (!back) return;
+  const view = back.closest('details');
+  if (view) view.open = false;
+  const log = document.querySelector('#chatbot [role="log"]');
+  if (log) { log.setAttribute('tabindex', '-1'); log.focus(); }
+});"""
+STATUS_JS = "element.setAttribute('role', 'status'); element.setAttribute('aria-live', 'polite');"
+
 INTRO = (
     "Answers come only from the ALS guideline documents in this library, with every statement "
     "linked to the passage it quotes. It does not know about you and does not replace your "
@@ -57,9 +92,11 @@ def build_page() -> Page:
                 allow_tags=False,  # no custom tags: nothing in a message becomes HTML
             )
             banner = gr.HTML(visible=False, elem_id="emergency-banner")
+            status = gr.HTML("", elem_id="answer-status", js_on_load=STATUS_JS)
             disclaimer = gr.Markdown(visible=False, elem_id="disclaimer")
             with gr.Row(equal_height=True):
                 question_box = gr.Textbox(
+                    label="Your question",
                     show_label=False,
                     placeholder="Type your question and press Enter…",
                     lines=1,
@@ -74,13 +111,31 @@ def build_page() -> Page:
             suggestions_label = gr.Markdown(
                 "You could also ask:", visible=False, elem_id="suggestions-label"
             )
-            with gr.Row():
+            with gr.Row(elem_id="suggestions"):
                 suggestion_buttons = [
                     gr.Button(visible=False, size="sm", elem_id=f"suggestion-{k}")
                     for k in range(MAX_SUGGESTIONS)
                 ]
-            with gr.Row(equal_height=True):
-                audience_used = gr.Markdown("", elem_id="audience-used")
+            audience_used = gr.Markdown("", elem_id="audience-used")
+            with gr.Row(elem_id="answer-actions"):
+                copy_button = gr.Button(
+                    "Copy answer (Markdown)",
+                    size="sm",
+                    variant="secondary",
+                    scale=0,
+                    min_width=160,
+                    visible=False,
+                    elem_id="copy-answer",
+                )
+                download_button = gr.Button(
+                    "Download conversation",
+                    size="sm",
+                    variant="secondary",
+                    scale=0,
+                    min_width=160,
+                    visible=False,
+                    elem_id="download-conversation",
+                )
                 new_button = gr.Button(
                     "New conversation",
                     size="sm",
@@ -90,7 +145,11 @@ def build_page() -> Page:
                     elem_id="new-conversation",
                 )
         with gr.Column(scale=2, min_width=300):
-            sources_panel = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources-panel")
+            sources_panel = gr.HTML(
+                SOURCES_PLACEHOLDER, elem_id="sources-panel", js_on_load=SOURCES_JS
+            )
+    answer_markdown = gr.Textbox(visible=False, elem_id="answer-markdown")
+    conversation_markdown = gr.Textbox(visible=False, elem_id="conversation-markdown")
     return Page(
         audience_radio=audience_radio,
         chatbot=chatbot,
@@ -103,8 +162,14 @@ def build_page() -> Page:
         audience_used=audience_used,
         new_button=new_button,
         sources_panel=sources_panel,
+        status=status,
+        copy_button=copy_button,
+        download_button=download_button,
+        answer_markdown=answer_markdown,
+        conversation_markdown=conversation_markdown,
         history_state=history_state,
         chat_state=chat_state,
+        turns_state=gr.State([]),
     )
 
 
@@ -126,7 +191,7 @@ def create_app(assistant, *, concurrency_limit: int | None = None) -> gr.Blocks:
             "concurrency_id": "assistant",
             "concurrency_limit": concurrency_limit,
         }
-        state = [page.audience_radio, page.chat_state, page.history_state]
+        state = [page.audience_radio, page.chat_state, page.history_state, page.turns_state]
         asked = gr.on(
             [page.question_box.submit, page.send_button.click],
             handlers.respond,
@@ -149,6 +214,12 @@ def create_app(assistant, *, concurrency_limit: int | None = None) -> gr.Blocks:
             cancels=[asked, *clicks],
             queue=False,
             api_name="new",
+        )
+        page.copy_button.click(
+            None, inputs=[page.answer_markdown], js=COPY_JS, api_visibility="private"
+        )
+        page.download_button.click(
+            None, inputs=[page.conversation_markdown], js=DOWNLOAD_JS, api_visibility="private"
         )
         # The chat's own trash icon clears everything too, not just what is on screen.
         page.chatbot.clear(

@@ -14,17 +14,21 @@ from typing import Any
 
 import gradio as gr
 
+from .context import contexts_for
+from .export import answer_markdown, conversation_markdown, slim
 from .render import (
     DRAFTING,
     GENERIC_ERROR,
     SEARCHING,
     SOURCES_PLACEHOLDER,
+    esc,
     plain_text,
     render_audience,
     render_banner,
     render_draft,
     render_message,
     render_sources,
+    render_status,
     render_user_message,
 )
 
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_HISTORY_MESSAGES = 12
 MAX_SUGGESTIONS = 3
+MAX_TURNS = 50  # answers kept for the export
 
 AUDIENCE_CHOICES = [
     ("Clinician", "clinician"),
@@ -85,8 +90,14 @@ class Page:
     audience_used: gr.Markdown
     new_button: gr.Button
     sources_panel: gr.HTML
+    status: gr.HTML  # the screen reader's live region
+    copy_button: gr.Button
+    download_button: gr.Button
+    answer_markdown: gr.Textbox  # hidden: what the copy button copies
+    conversation_markdown: gr.Textbox  # hidden: what the download button saves
     history_state: gr.State  # what ask() sees: [{"role", "content"}], last 12 messages
     chat_state: gr.State  # what the chat shows
+    turns_state: gr.State  # the answers so far (Answer.to_dict(), slimmed), for the export
 
     @property
     def outputs(self) -> list:
@@ -101,6 +112,12 @@ class Page:
             self.banner,
             self.suggestions_label,
             *self.suggestion_buttons,
+            self.status,
+            self.copy_button,
+            self.download_button,
+            self.answer_markdown,
+            self.conversation_markdown,
+            self.turns_state,
         ]
 
 
@@ -124,16 +141,21 @@ class Handlers:
             log.exception("the /ask endpoint failed")
             return {"error": GENERIC_ERROR}
 
-    def respond(self, message, audience, chat, history):
+    def respond(self, message, audience, chat, history, turns=None):
         """One turn: show the question, answer it, render the answer."""
         p = self.page
         history = list(history or [])
+        turns = list(turns or [])
         text = message if isinstance(message, str) else ""
         audience = audience if audience in AUDIENCES else "auto"
         shown = list(chat or []) + (
             [{"role": "user", "content": render_user_message(text)}] if text.strip() else []
         )
-        yield {p.question_box: "", p.chatbot: [*shown, {"role": "assistant", "content": SEARCHING}]}
+        yield {
+            p.question_box: "",
+            p.chatbot: [*shown, {"role": "assistant", "content": SEARCHING}],
+            p.status: SEARCHING,
+        }
         try:
             final = None
             for kind, payload in answer_events(self.assistant, text, audience, history):
@@ -142,17 +164,17 @@ class Handlers:
                 else:
                     final = payload
         except ValueError as exc:
-            yield self._failed(shown, text, f"⚠️ {plain_text(exc)}")
+            yield self._failed(shown, text, str(exc))
             return
         except Exception:
             log.exception("answering failed")
-            yield self._failed(shown, text, f"⚠️ {GENERIC_ERROR}")
+            yield self._failed(shown, text, GENERIC_ERROR)
             return
-        yield self._answered(shown, text, history, final)
+        yield self._answered(shown, text, history, turns, final)
 
-    def respond_to_suggestion(self, label, audience, chat, history):
+    def respond_to_suggestion(self, label, audience, chat, history, turns=None):
         """A clicked suggestion is asked as is; whatever is typed in the box stays there."""
-        for update in self.respond(label, audience, chat, history):
+        for update in self.respond(label, audience, chat, history, turns):
             update.pop(self.page.question_box, None)
             yield update
 
@@ -169,14 +191,23 @@ class Handlers:
             p.banner: gr.update(value="", visible=False),
             p.suggestions_label: gr.update(visible=False),
             **{b: gr.update(visible=False) for b in p.suggestion_buttons},
+            p.status: "",
+            p.copy_button: gr.update(visible=False),
+            p.download_button: gr.update(visible=False),
+            p.answer_markdown: "",
+            p.conversation_markdown: "",
+            p.turns_state: [],
         }
 
-    def _failed(self, shown: list, text: str, content: str) -> dict:
+    def _failed(self, shown: list, text: str, message: str) -> dict:
         """The question stays in the box; the chat says what went wrong."""
-        chat = [*shown, {"role": "assistant", "content": content}]
-        return {self.page.question_box: text, self.page.chatbot: chat, self.page.chat_state: chat}
+        p = self.page
+        chat = [*shown, {"role": "assistant", "content": f"⚠️ {plain_text(message)}"}]
+        return {p.question_box: text, p.chatbot: chat, p.chat_state: chat, p.status: esc(message)}
 
-    def _answered(self, shown: list, text: str, history: list, final: dict) -> dict[Any, Any]:
+    def _answered(
+        self, shown: list, text: str, history: list, turns: list, final: dict
+    ) -> dict[Any, Any]:
         p = self.page
         chat = [*shown, {"role": "assistant", "content": render_message(final)}]
         history = [
@@ -184,19 +215,26 @@ class Handlers:
             {"role": "user", "content": final.get("question") or text.strip()},
             {"role": "assistant", "content": final.get("answer") or ""},
         ][-MAX_HISTORY_MESSAGES:]
+        turns = [*turns, slim(final)][-MAX_TURNS:]
         suggestions = [s for s in final.get("suggestions") or [] if s][:MAX_SUGGESTIONS]
         emergency = final.get("status") == "emergency"
         update = {
             p.chatbot: chat,
             p.chat_state: chat,
             p.history_state: history,
-            p.sources_panel: render_sources(final),
+            p.sources_panel: render_sources(final, contexts_for(self.assistant, final)),
             p.disclaimer: gr.update(
                 value=final.get("disclaimer") or "", visible=bool(final.get("disclaimer"))
             ),
             p.audience_used: render_audience(final),
             p.banner: gr.update(value=render_banner(final) if emergency else "", visible=emergency),
             p.suggestions_label: gr.update(visible=bool(suggestions)),
+            p.status: esc(render_status(final)),
+            p.copy_button: gr.update(visible=True),
+            p.download_button: gr.update(visible=True),
+            p.answer_markdown: answer_markdown(final),
+            p.conversation_markdown: conversation_markdown(turns),
+            p.turns_state: turns,
         }
         for k, button in enumerate(p.suggestion_buttons):
             label = suggestions[k] if k < len(suggestions) else ""

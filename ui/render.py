@@ -18,10 +18,12 @@ GENERIC_ERROR = (
     "Sorry, something went wrong while answering. Please try again, or rephrase the question."
 )
 EMERGENCY_FALLBACK = "If this is an emergency, call your local emergency number now."
+SOURCES_OPEN = '<section class="sources" aria-labelledby="sources-heading">'
+SOURCES_HEADING = '<h2 id="sources-heading">Sources</h2>'
 SOURCES_PLACEHOLDER = (
-    '<div class="sources"><h3>Sources</h3>'
+    f"{SOURCES_OPEN}{SOURCES_HEADING}"
     '<p class="muted">The passages each answer is based on appear here, quoted word for word.'
-    "</p></div>"
+    "</p></section>"
 )
 
 
@@ -75,27 +77,29 @@ def _audience_words(audience: str | None) -> str:
     )
 
 
-def render_sources(d: dict) -> str:
-    """The sources panel: verbatim threshold facts, differences, then every citation."""
+def render_sources(d: dict, contexts: dict | None = None) -> str:
+    """The sources panel: verbatim threshold facts, differences, then every citation, each
+    with its place in the document when ``contexts`` (citation number -> section) has it."""
     citations = d.get("citations") or []
-    out = ['<div class="sources"><h3>Sources</h3>']
+    contexts = contexts or {}
+    out = [SOURCES_OPEN, SOURCES_HEADING]
     out += _facts(d.get("facts") or [])
     out += _differences(d.get("differences") or [], {c.get("n"): c.get("title") for c in citations})
     if not citations:
         out.append('<p class="muted">No sources: this reply does not quote the guidelines.</p>')
     for c in citations:
-        out += _citation(c)
+        out += _citation(c, contexts.get(c.get("n")))
     details = _details(d)
     if details:
-        out.append(f'<div class="details"><h4>How this answer was found</h4>{details}</div>')
-    out.append("</div>")
+        out.append(f'<div class="details"><h3>How this answer was found</h3>{details}</div>')
+    out.append("</section>")
     return "".join(out)
 
 
 def _facts(facts: list[dict]) -> list[str]:
     if not facts:
         return []
-    out = ['<div class="facts"><h4>Verbatim threshold facts</h4><ul>']
+    out = ['<div class="facts"><h3>Verbatim threshold facts</h3><ul>']
     for f in facts:
         n = f.get("n")
         mark = f" [{esc(n)}]" if n is not None else ""
@@ -107,7 +111,7 @@ def _facts(facts: list[dict]) -> list[str]:
 def _differences(differences: list[dict], titles: dict) -> list[str]:
     if not differences:
         return []
-    out = ['<div class="differ"><h4>Where the sources differ</h4>']
+    out = ['<div class="differ"><h3>Where the sources differ</h3>']
     for diff in differences:
         out.append(f"<p><strong>{esc(diff.get('quantity'))}</strong></p><ul>")
         for item in diff.get("items") or []:
@@ -119,31 +123,38 @@ def _differences(differences: list[dict], titles: dict) -> list[str]:
     return out
 
 
-def _citation(c: dict) -> list[str]:
-    n = c.get("n")
-    meta = [f"Section: {esc(c.get('section') or '—')}"]
+def _doc_meta(c: dict) -> list[str]:
+    meta = []
     if c.get("publisher"):
         meta.append(esc(c["publisher"]))
     meta.append(f"Last updated {esc(c.get('last_updated') or 'unknown')}")
     if c.get("doc_audience"):
         meta.append(f"Written for {esc(_audience_words(c['doc_audience']))}")
+    return meta
+
+
+def _references(c: dict) -> list[str]:
+    labels = []
+    for r in c.get("references") or []:
+        label = esc(r.get("label") or r.get("source") or "")
+        title = esc(r.get("title") or "")
+        num = f"[{esc(r.get('n'))}] " if r.get("n") is not None else ""
+        labels.append(f"{num}{title} — {label}" if title else f"{num}{label}")
+    return [f'<div class="source-refs">References: {"; ".join(labels)}</div>'] if labels else []
+
+
+def _citation(c: dict, context: dict | None = None) -> list[str]:
+    n = esc(c.get("n"))
+    meta = [f"Section: {esc(c.get('section') or '—')}", *_doc_meta(c)]
     out = [
-        f'<div class="source" id="source-{esc(n)}">',
-        f'<div class="source-head"><strong>[{esc(n)}] {esc(c.get("title"))}</strong>',
-        f'</div><div class="source-meta">{" · ".join(meta)}</div>',
+        f'<div class="source" id="source-{n}" role="group" aria-labelledby="source-{n}-title">',
+        f'<h3 class="source-head" id="source-{n}-title">[{n}] {esc(c.get("title"))}</h3>',
+        f'<div class="source-meta">{" · ".join(meta)}</div>',
     ]
     if c.get("lead"):
         out.append(f'<div class="source-meta">Under: {esc(c["lead"])}</div>')
     out.append(f'<blockquote class="quote">{esc(c.get("quote"))}</blockquote>')
-    refs = c.get("references") or []
-    if refs:
-        labels = []
-        for r in refs:
-            label = esc(r.get("label") or r.get("source") or "")
-            title = esc(r.get("title") or "")
-            num = f"[{esc(r.get('n'))}] " if r.get("n") is not None else ""
-            labels.append(f"{num}{title} — {label}" if title else f"{num}{label}")
-        out.append(f'<div class="source-refs">References: {"; ".join(labels)}</div>')
+    out += _references(c)
     unlisted = c.get("unlisted_markers") or []
     if unlisted:
         marks = ", ".join(esc(m) for m in unlisted)
@@ -151,8 +162,61 @@ def _citation(c: dict) -> list[str]:
             f'<div class="source-refs">Reference markers in the source without a listed '
             f"reference: {marks}</div>"
         )
+    if context:
+        out.append(render_context(c, context))
     out.append("</div>")
     return out
+
+
+def _highlighted(block: dict, start: int, end: int) -> str:
+    """A block's text, the part inside ``[start, end)`` (document offsets) in ``<mark>``."""
+    text, at = block["text"], block["start"]
+    a, b = max(start - at, 0), min(end - at, len(text))
+    if a >= b:
+        return esc(text)
+    return (
+        f'{esc(text[:a])}<span class="sr-only">Quoted passage: </span><mark>{esc(text[a:b])}'
+        f'</mark><span class="sr-only"> (end of the quoted passage)</span>{esc(text[b:])}'
+    )
+
+
+def render_context(c: dict, context: dict) -> str:
+    """A citation where it stands: its document's title, date, audience and section, the
+    section's passages with the quote highlighted, its references, and a way back.
+
+    ``context`` is :func:`ui.context.section_context`'s ``{"section", "blocks"}``; each block's
+    ``start``/``end`` are offsets in the document, like the citation's own.
+    """
+    n = esc(c.get("n"))
+    start, end = c.get("start") or 0, c.get("end") or 0
+    path = " › ".join(esc(h) for h in context.get("section") or []) or esc(c.get("title"))
+    body: list[str] = []
+    items: list[str] = []
+    for block in context.get("blocks") or []:
+        text = _highlighted(block, start, end)
+        if block.get("kind") == "bullet":
+            items.append(f"<li>{text}</li>")
+            continue
+        if items:
+            body.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        body.append(f"<p>{text}</p>")
+    if items:
+        body.append(f"<ul>{''.join(items)}</ul>")
+    return "".join(
+        [
+            f'<details class="in-context" id="context-{n}">',
+            f"<summary>Show [{n}] where it stands in the document</summary>",
+            f'<div class="context" role="region" aria-label="[{n}] in its document">',
+            f'<p class="context-doc"><strong>{esc(c.get("title"))}</strong></p>',
+            f'<div class="source-meta">{" · ".join(_doc_meta(c))}</div>',
+            f'<p class="context-path">Section: {path}</p>',
+            f'<div class="context-text">{"".join(body)}</div>',
+            *_references(c),
+            '<button type="button" class="back-to-answer">Back to the answer</button>',
+            "</div></details>",
+        ]
+    )
 
 
 def _details(d: dict) -> str:
@@ -218,3 +282,15 @@ def preview(text: str) -> str:
     if len(text) > PREVIEW_CHARS:
         return f"{text[:PREVIEW_CHARS]}… ({len(text)} characters)"
     return text
+
+
+def render_status(d: dict) -> str:
+    """What the screen reader's live region says when a reply has arrived."""
+    status = d.get("status")
+    if status == "emergency":
+        return "Emergency: please read the red banner and the reply now."
+    if status == "refused":
+        return "The assistant could not answer this question; the reply says why."
+    n = len(d.get("citations") or [])
+    sources = f"{n} source{'s' if n != 1 else ''}" if n else "no sources"
+    return f"Answer ready, for {_audience_words(d.get('audience'))}, with {sources}."
