@@ -16,6 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .datafile import LOADER
+
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 DOC_SUFFIXES = (".txt", ".md")
 MAX_DOC_BYTES = 5_000_000
@@ -252,7 +254,7 @@ def _parse_numbered_ref(n: int, body: str) -> Reference:
 def load_meta(path: Path) -> DocMeta:
     """Read and validate a sidecar; errors name the file and the field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
     except FileNotFoundError as exc:
         raise CorpusError(f"{path}: metadata sidecar is missing") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
