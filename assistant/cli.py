@@ -83,6 +83,7 @@ def cmd_ingest(args) -> int:
     from .config import Settings
     from .corpus import Corpus, CorpusError
     from .index import VectorIndex
+    from .pipeline import Assistant
     from .rules import Rules, RulesError
 
     settings = Settings.from_env(
@@ -95,11 +96,14 @@ def cmd_ingest(args) -> int:
     started = time.perf_counter()
     try:
         corpus = Corpus.load(settings.corpus_dir)
-        Rules.load(settings.rules_dir).check_against(corpus.texts())
+        rules = Rules.load(settings.rules_dir)
+        rules.check_against(corpus.texts())
     except (CorpusError, RulesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = VectorIndex(settings).sync(corpus)
+    index = VectorIndex(settings)
+    report = index.sync(corpus)
+    Assistant(settings, corpus, rules, index)  # builds the keyword index and suggestions beside it
     n = len(corpus.passages)
     print(
         f"ingested {len(corpus.documents)} documents, {n} passages: {report} "
