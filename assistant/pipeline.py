@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import re
@@ -158,8 +159,12 @@ class Assistant:
     def _suggestions(self) -> Suggestions:
         """Follow-up questions prepared once (kept beside an embedded index)."""
 
+        @functools.cache  # many documents share a heading, so a question: search it once
+        def hits_for(question: str):
+            return self.retriever.search(question, 3).hits
+
         def answerable(question: str, doc_id: str, heading: str) -> bool:
-            hits = self.retriever.search(question, 3).hits
+            hits = hits_for(question)
             return any(h.passage.doc_id == doc_id and heading in h.passage.section for h in hits)
 
         path = self._beside_index("suggestions.json")
