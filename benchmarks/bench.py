@@ -60,43 +60,38 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p * len(s)))]
 
 
-def timed(cmd: list[str], env: dict | None = None) -> dict:
-    """Run a process, measuring it alone (``os.wait4``): wall and CPU seconds, peak memory."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+# A small launcher measures the command: a child forked from this (large) process would report
+# this process's memory as its own peak, so the command is spawned from a fresh, small one.
+LAUNCHER = """
+import os, sys, time
+t = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t
+sys.stderr.write(f"\\n@@ {wall} {ru.ru_utime + ru.ru_stime} {ru.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
+    """Run a process alone: its wall and CPU seconds, peak memory (MB) and output."""
+    proc = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *cmd],
+        capture_output=True,
+        text=True,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
     )
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        # Drain the pipes in threads so a chatty child cannot block on a full pipe.
-        import threading
-
-        def drain(src, dst):
-            shutil.copyfileobj(src, dst)
-
-        threads = [
-            threading.Thread(target=drain, args=(proc.stdout, out)),
-            threading.Thread(target=drain, args=(proc.stderr, err)),
-        ]
-        for t in threads:
-            t.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        for t in threads:
-            t.join()
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if os.waitstatus_to_exitcode(status):
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{stderr[-3000:]}")
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    err, _, stats = proc.stderr.rstrip().rpartition("\n@@ ")
+    wall, cpu, peak_kb = stats.split()
     return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "peak_mb": usage.ru_maxrss / 1024,
-        "out": stdout,
-        "err": stderr,
+        "wall": float(wall),
+        "cpu": float(cpu),
+        "peak_mb": int(peak_kb) / 1024,
+        "out": proc.stdout,
+        "err": err,
     }
 
 
@@ -120,15 +115,17 @@ def import_breakdown(stderr: str, top: int = 10) -> tuple[float, list[tuple[str,
     return sum(per.values()), sorted(per.items(), key=lambda kv: -kv[1])[:top]
 
 
-def cold_start(index_dir: Path, runs: int, corpus_dir: Path | None = None, env=None) -> dict:
+def cold_start(
+    index_dir: Path, runs: int, corpus_dir: Path | None = None, env=None, cwd=None
+) -> dict:
     walls, cpus, peaks = [], [], []
     for _ in range(runs):
-        r = timed(ask_cmd(index_dir, corpus_dir), env)
+        r = timed(ask_cmd(index_dir, corpus_dir), env, cwd)
         assert "[1]" in r["out"], r["out"][:500]  # a cited answer was printed
         walls.append(r["wall"])
         cpus.append(r["cpu"])
         peaks.append(r["peak_mb"])
-    imports = timed(ask_cmd(index_dir, corpus_dir, "-X", "importtime"), env)
+    imports = timed(ask_cmd(index_dir, corpus_dir, "-X", "importtime"), env, cwd)
     total, top = import_breakdown(imports["err"])
     return {
         "median_s": statistics.median(walls),
@@ -243,7 +240,7 @@ def worker_ingest(args) -> int:
             def __call__(self, batch):
                 vectors = embed(batch)
                 recorded_texts.extend(batch)
-                recorded.extend(vectors)
+                recorded.append(np.asarray(vectors, dtype=np.float32))  # 1.5 kB a passage
                 return vectors
 
         embedder = Recording()
@@ -259,7 +256,7 @@ def worker_ingest(args) -> int:
     if args.record:
         Path(args.record).mkdir(parents=True, exist_ok=True)
         Path(args.record, "texts.json").write_text(json.dumps(recorded_texts), "utf-8")
-        np.save(Path(args.record, "vectors.npy"), np.asarray(recorded, dtype=np.float32))
+        np.save(Path(args.record, "vectors.npy"), np.concatenate(recorded))
     print(json.dumps(figures))
     return 0
 
@@ -427,7 +424,7 @@ def main() -> int:
         figures["cold"] = cold
         if args.compare_with:
             env = {"PYTHONPATH": os.pathsep.join([str(args.compare_with.resolve()), *sys.path])}
-            before = cold_start(index_dir, args.cold_runs, env=env)
+            before = cold_start(index_dir, args.cold_runs, env=env, cwd=args.compare_with)
             print_cold(before, f"the same, code of {args.compare_with}")
             figures["cold_compared"] = before
 
