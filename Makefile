@@ -76,8 +76,10 @@ eval: install
 baseline: install
 	$(VENV)/bin/assistant eval --update-baseline --baseline evals/baseline.json
 
+# make bench [SCALE=50000]: the benchmark-only packages (the `bench` extra), then the figures.
 bench: install
-	$(PY) benchmarks/bench.py
+	$(PIP) install -q -e '.[bench]'
+	$(PY) benchmarks/bench.py $(if $(SCALE),--scale $(SCALE))
 
 lint: install
 	$(VENV)/bin/ruff check .

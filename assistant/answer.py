@@ -157,6 +157,7 @@ class Answer:
     differences: list[ShownDifference] = field(default_factory=list)
     guard: GuardReport = field(default_factory=GuardReport)
     retrieved: list[RetrievedPassage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # ms per stage, and "total"
 
     def to_dict(self) -> dict:
         return {
@@ -176,6 +177,7 @@ class Answer:
             "differences": [d.to_dict() for d in self.differences],
             "guard": self.guard.to_dict(),
             "retrieved": [r.to_dict() for r in self.retrieved],
+            "timings": dict(self.timings),
         }
 
     def to_text(self) -> str:

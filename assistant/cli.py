@@ -213,6 +213,7 @@ def cmd_ingest(args) -> int:
     from .config import Settings
     from .corpus import Corpus, CorpusError
     from .index import VectorIndex
+    from .pipeline import Assistant
     from .rules import Rules, RulesError
 
     settings = Settings.from_env(
@@ -226,7 +227,8 @@ def cmd_ingest(args) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the model's loading bar
     try:
         corpus = Corpus.load(settings.corpus_dir)
-        Rules.load(settings.rules_dir).check_against(corpus.texts())
+        rules = Rules.load(settings.rules_dir)
+        rules.check_against(corpus.texts())
     except (CorpusError, RulesError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -239,6 +241,7 @@ def cmd_ingest(args) -> int:
         report = index.sync(corpus, wait=wait, verify=args.verify, progress=progress)
     finally:
         progress.close()
+    Assistant(settings, corpus, rules, index)  # builds the keyword index and suggestions beside it
     checked = "; every embedding readable" if args.verify else ""
     print(
         f"ingested {len(corpus.documents)} documents, {n} passages: {report}{checked} "

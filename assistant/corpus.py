@@ -17,6 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .datafile import LOADER
 from .references import (
     _CHROME,
     _DISCLAIMER_OPENING,
@@ -191,7 +192,7 @@ def split_sentences(text: str, start: int, max_marker: int | None = None) -> lis
 def load_meta(path: Path) -> DocMeta:
     """Read and validate a sidecar; errors name the file and the field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
     except FileNotFoundError as exc:
         raise CorpusError(f"{path}: metadata sidecar is missing") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -9,13 +9,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: the same data, faster
 
 
 def load_yaml(path: Path, model: type[M], error: type[Exception] = ValueError) -> M:
     """``path`` parsed and validated as ``model``; any problem raises ``error`` naming the file
     and each bad field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
     except FileNotFoundError as exc:
         raise error(f"{path}: file is missing") from exc
     except UnicodeDecodeError as exc:

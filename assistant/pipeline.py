@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 from .answer import Answer, Assembler, Turn
@@ -29,6 +31,23 @@ from .vocabulary import Vocabulary, english_words
 log = logging.getLogger(__name__)
 
 _END = object()
+
+
+class Stopwatch:
+    """Milliseconds per pipeline stage, for ``Answer.timings``; a stage may be timed twice."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.ms[stage] = self.ms.get(stage, 0.0) + (now - self.last) * 1000
+        self.last = now
+
+    def result(self) -> dict[str, float]:
+        total = (time.perf_counter() - self.started) * 1000
+        return {k: round(v, 2) for k, v in {**self.ms, "total": total}.items()}
 
 
 @dataclass
@@ -85,6 +104,7 @@ class Assistant:
             frozenset(v.english),
             v.hints,
             tuning.retrieval.ubiquitous_share,
+            saved=self._beside_index("keyword"),
         )
         self.retriever = HybridRetriever(
             corpus, index, keyword, settings.retrieval, tuning.retrieval
@@ -106,16 +126,24 @@ class Assistant:
         self.composer = composer or self.extractive
         self.suggestions = self._suggestions()
 
+    def _beside_index(self, name: str):
+        """Where prepared structure is kept: beside an embedded index (a server has no folder)."""
+        if self.index is None or self.settings.chroma_host:
+            return None
+        return self.settings.index_dir / name
+
     def _suggestions(self) -> Suggestions:
         """Follow-up questions prepared once (kept beside an embedded index)."""
 
+        @functools.cache  # many documents share a heading, so a question: search it once
+        def hits_for(question: str):
+            return self.retriever.search(question, 3).hits
+
         def answerable(question: str, doc_id: str, heading: str) -> bool:
-            hits = self.retriever.search(question, 3).hits
+            hits = hits_for(question)
             return any(h.passage.doc_id == doc_id and heading in h.passage.section for h in hits)
 
-        path = None
-        if self.index is not None and not self.settings.chroma_host:
-            path = self.settings.index_dir / "suggestions.json"
+        path = self._beside_index("suggestions.json")
         rules_text = [
             f.name + f.read_text(encoding="utf-8") for f in sorted(self.rules.folder.glob("*.yaml"))
         ]
@@ -213,6 +241,7 @@ class Assistant:
         Example:
             >>> Assistant.load().ask("What is the riluzole dose?", audience="clinician")
         """
+        clock = Stopwatch()
         question = validate_question(question)
         if audience not in ("auto", "clinician", "patient"):
             raise ValueError("audience must be 'auto', 'clinician' or 'patient'")
@@ -224,8 +253,13 @@ class Assistant:
             route = self.router.follow_conversation(
                 route, [m["content"] for m in turns if m["role"] == "user"]
             )
+        clock.lap("route")
         found = self.retriever.search(query.text, self.settings.top_k, retrieval, query.sections)
-        return self._answer(question, route, query, found, turns)
+        clock.lap("retrieve")
+        answer = self._answer(question, route, query, found, turns, clock)
+        clock.lap("assemble")
+        answer.timings = clock.result()
+        return answer
 
     def ask_stream(self, question: str, audience: str = "auto", history: list[dict] | None = None):
         """Like :meth:`ask`, as events: ``("draft", text)`` while a model writes, then
@@ -263,7 +297,13 @@ class Assistant:
         yield "final", result["answer"]
 
     def _answer(
-        self, question: str, route: Route, query: SearchQuery, found: Retrieval, turns: list[dict]
+        self,
+        question: str,
+        route: Route,
+        query: SearchQuery,
+        found: Retrieval,
+        turns: list[dict],
+        clock: Stopwatch,
     ) -> Answer:
         """Decide scope, compose, guard, repair and assemble: the stages in order."""
         safety = self.rules.safety
@@ -275,6 +315,7 @@ class Assistant:
             top.append(f"**{safety.emergency_message[route.audience]}**")
         facts = self._facts(query, found, route)
         scope = self.guard.scope(found, route, facts)
+        clock.lap("guard")
         refusal = None
         if route.intent == "diagnosis":
             refusal = (safety.diagnosis_message, "a request for a personal diagnosis")
@@ -301,11 +342,11 @@ class Assistant:
             disagreements(facts),
         )
         draft = Draft((), ()) if refusal else self._compose(inp)
-        verified = repair(self.guard.verify(draft), facts, draft.differences, self.factbook)
+        verified = self._check(draft, facts, clock)
         if draft.composer != "extractive" and not verified.drafted:
             rejected = verified.violations  # what the model got wrong stays visible
             draft = self._extractive_fallback(inp, "the model's draft did not pass the guard")
-            verified = repair(self.guard.verify(draft), facts, draft.differences, self.factbook)
+            verified = self._check(draft, facts, clock)
             verified.violations[:0] = rejected
         if verified.empty and status != "emergency":
             return self.assembler.refusal(
@@ -320,6 +361,15 @@ class Assistant:
             draft.fallback_reason,
             lambda cited: self.suggestions.for_answer(cited, route.audience, question),
         )
+
+    def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
+        """Guard, then repair, the draft (the time until now was composing)."""
+        clock.lap("compose")
+        checked = self.guard.verify(draft)
+        clock.lap("guard")
+        verified = repair(checked, facts, draft.differences, self.factbook)
+        clock.lap("repair")
+        return verified
 
     def _facts(self, query: SearchQuery, found: Retrieval, route: Route) -> tuple:
         """The trusted threshold facts the answer must quote, matched on the query with its

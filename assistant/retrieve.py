@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
-from rank_bm25 import BM25Okapi
-
+from . import text as _text
+from .bm25 import OkapiIndex, fingerprint
 from .corpus import Corpus, Passage
-from .index import VectorIndex
+from .embeddings import query_embedder
 from .text import STOPWORDS, Speller, raw_tokens, stem, tokens
 from .tuning import RetrievalTuning
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from .index import VectorIndex
+    from .langchain_retriever import LangChainRetriever
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class KeywordIndex:
         english: frozenset[str] = frozenset(),
         hints: dict[str, list[str]] | None = None,
         ubiquitous_share: float = 0.2,
+        saved: Path | None = None,
     ):
         """Args:
         passages: the corpus passages (disclaimers are left out).
@@ -98,17 +103,33 @@ class KeywordIndex:
         english: ordinary English words, never "corrected" to a corpus word.
         hints: attribute -> how the corpus words it ("side effects" -> "may cause"); used for
             ranking only, never as evidence that the corpus covers the question.
+        saved: a folder where the BM25 weights are kept: loaded (memory-mapped) when built from
+            the same passages, else built and saved there.
         """
         self.passages = [p for p in passages if p.kind != "disclaimer"]
-        docs = [tokens(_keyword_text(p)) for p in self.passages]
-        self.bm25 = BM25Okapi(docs) if docs else None
-        self.df = Counter(t for d in docs for t in set(d))
-        self.n_docs = max(len(docs), 1)
+        self.bm25 = self._okapi(self.passages, saved) if self.passages else None
+        self.df = self.bm25.df if self.bm25 else {}
+        self.n_docs = max(len(self.passages), 1)
         self.ubiquitous_share = ubiquitous_share
         self.speller = Speller(self.df, english)
         # Keys are matched against the query's tokens with stopwords removed: normalise alike.
         self.synonyms = self._normalised(synonyms or {})
         self.hints = self._normalised(hints or {})
+
+    @staticmethod
+    def _okapi(passages: list[Passage], saved: Path | None) -> OkapiIndex:
+        texts = [_keyword_text(p) for p in passages]
+        # The tokenizer's own code is part of what the saved weights depend on.
+        stamp = fingerprint(texts, Path(_text.__file__).read_text(encoding="utf-8"))
+        if saved is not None and (index := OkapiIndex.load(saved, stamp)) is not None:
+            return index
+        index = OkapiIndex.build([tokens(t) for t in texts], stamp)
+        if saved is not None:
+            try:
+                index.save(saved)
+            except OSError as exc:
+                log.warning("could not save the keyword index to %s: %s", saved, exc)
+        return index
 
     @staticmethod
     def _normalised(table: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -154,12 +175,7 @@ class KeywordIndex:
     def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
         if not self.bm25:
             return []
-        terms = [t for t in query_tokens if t not in STOPWORDS]
-        if not terms:
-            return []
-        scores = self.bm25.get_scores(terms)
-        ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-        return [(i, float(scores[i])) for i in ranked[:k] if scores[i] > 0]
+        return self.bm25.top([t for t in query_tokens if t not in STOPWORDS], k)
 
 
 class HybridRetriever:
@@ -213,7 +229,9 @@ class HybridRetriever:
                 fixed_query = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_query, flags=re.I)
             dense = [
                 (i, s)
-                for i, s in self.index.query(self.index.embed([fixed_query])[0], pool)
+                for i, s in self.index.query(
+                    query_embedder(self.index.embed)([fixed_query])[0], pool
+                )
                 if i in self.by_id
             ]
             similarity = dict(dense)
@@ -258,34 +276,16 @@ class HybridRetriever:
         return frozenset(self.keyword.analyse(text).all)
 
     def as_langchain(self, k: int = 8) -> LangChainRetriever:
+        """This retriever as a langchain ``BaseRetriever`` (imports langchain on first use)."""
+        from .langchain_retriever import LangChainRetriever
+
         return LangChainRetriever(hybrid=self, k=k)
 
 
-class LangChainRetriever(BaseRetriever):
-    """The hybrid retriever as a langchain ``BaseRetriever`` returning ``Document``s."""
+def __getattr__(name: str):
+    """``LangChainRetriever`` and ``to_langchain`` live in their own module, loaded on demand."""
+    if name in ("LangChainRetriever", "to_langchain"):
+        from . import langchain_retriever
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    hybrid: HybridRetriever
-    k: int = 8
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [to_langchain(h) for h in self.hybrid.search(query, self.k).hits]
-
-
-def to_langchain(hit: Hit) -> LCDocument:
-    p = hit.passage
-    return LCDocument(
-        page_content=p.text,
-        id=p.id,
-        metadata={
-            "doc_id": p.doc_id,
-            "section": p.section_label,
-            "start": p.start,
-            "end": p.end,
-            "score": hit.score,
-            "similarity": hit.similarity,
-            "references": [r.label() for r in p.references],
-        },
-    )
+        return getattr(langchain_retriever, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
