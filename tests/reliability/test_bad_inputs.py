@@ -72,7 +72,7 @@ def client(page_url):
 
 
 @pytest.mark.parametrize(
-    "case",
+    "case",  # a lone surrogate cannot travel as JSON text
     [c for c in CASES if not c.id.startswith("lone-surrogate")] + HTTP_ONLY,
     ids=lambda c: c.id,
 )
