@@ -14,14 +14,13 @@ import time
 EXIT_BAD_INPUT = 2
 
 
-def _log_warnings() -> None:
+def _warnings_to_stderr() -> logging.Handler:
     """The package's warnings (an empty or unsupported corpus file...) as one line each."""
-    logger = logging.getLogger("assistant")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("warning: %(message)s"))
-        handler.setLevel(logging.WARNING)
-        logger.addHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("assistant").addHandler(handler)
+    return handler
 
 
 def _read_line(stdin, limit: int) -> bytes | None:
@@ -337,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     from .rules import RulesError
 
     args = build_parser().parse_args(argv)
-    _log_warnings()
+    handler = None if args.command == "serve" else _warnings_to_stderr()  # serve logs its own
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -358,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        if handler is not None:
+            logging.getLogger("assistant").removeHandler(handler)
 
 
 if __name__ == "__main__":

@@ -213,9 +213,10 @@ class VectorIndex:
         except IndexProblem:
             raise
         except ChromaError as exc:
+            detail = " ".join(str(exc).split())  # one line, whatever Chroma says
             if self.server:
-                raise IndexUnavailableError(f"{self.where} failed: {exc}") from exc
-            raise self._damaged(f"Chroma: {exc}") from exc
+                raise IndexUnavailableError(f"{self.where} failed: {detail}") from exc
+            raise self._damaged(f"Chroma: {detail}") from exc
         except Exception as exc:
             if self.server and _is_connection_error(exc):
                 raise IndexUnavailableError(
