@@ -7,35 +7,20 @@ question, drops near-duplicates across documents, and cites each one. A language
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 
 from .conversation import SearchQuery
-from .corpus import Passage, Sentence
+from .corpus import Passage
+from .evidence import Candidate, Evidence
 from .facts import Disagreement, Located
 from .retrieve import Retrieval
 from .route import Route
 from .rules import Fact
-from .text import QUESTION_WORDS, content_tokens, jaccard, tokens
+from .selection import Selector
+from .sentences import SentenceVectors
+from .structure import Aspects, Structure
+from .text import content_tokens
 from .tuning import Tuning
-
-_ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
-
-
-def _repetitive(text: str, min_words: int, unique_share: float) -> bool:
-    """Source text that repeats itself ("X is indicated for ALS X is indicated for ALS ...")."""
-    words = tokens(text)
-    return len(words) >= min_words and len(set(words)) / len(words) < unique_share
-
-
-@lru_cache(maxsize=8192)
-def reading_grade_of(text: str) -> float:
-    """Flesch-Kincaid grade of one sentence (textstat, offline with its bundled dictionary)."""
-    import textstat
-
-    return float(textstat.flesch_kincaid_grade(text))
-
 
 GROUP_ORDER = ("guideline", "label", "research", "patient")
 GROUP_TITLES = {
@@ -130,104 +115,63 @@ def differences_in(
     return tuple(out)
 
 
-@dataclass
-class _Candidate:
-    passage: Passage
-    sentence: Sentence
-    score: float
-    forced: bool = False
-    words: set[str] = field(default_factory=set)
-    relevance: float = 0.0
-    hard: bool = False
-
-
 class ExtractiveComposer:
-    """Deterministic sentence selection from the retrieved passages."""
+    """Deterministic sentence selection from the retrieved passages, by the evidence's words,
+    meaning and structure (:mod:`assistant.evidence`), completed as the documents wrote it
+    (:mod:`assistant.selection`)."""
 
     name = "extractive"
 
-    def __init__(self, tuning: Tuning | None = None, plain=None):
+    def __init__(
+        self,
+        tuning: Tuning | None = None,
+        plain=None,
+        structure: Structure | None = None,
+        vectors: SentenceVectors | None = None,
+        aspects: Aspects | None = None,
+        frame: tuple[str, ...] = (),
+    ):
+        """Args:
+        tuning: weights and thresholds.
+        plain: clinical text -> its patient wording (the glossary), for reading grades.
+        structure: the corpus's blocks, lead-ins and abbreviations.
+        vectors: the stored sentence vectors (none: words and structure only).
+        aspects: what questions ask about a topic, and how answers are worded.
+        frame: the fixed lines around a patient answer (its reading grade counts them).
+        """
         self.tuning = tuning or Tuning()
         self.plain = plain or (lambda text: text)
+        self.structure = structure or Structure()
+        self.vectors = vectors or SentenceVectors.empty()
+        self.aspects = aspects
+        self.frame = frame
 
     def compose(self, inp: ComposeInput) -> Draft:
-        ct, pt = self.tuning.compose, self.tuning.patient
         patient = inp.route.audience == "patient"
-        limit = ct.patient_sentences if patient else ct.clinician_sentences
         found = inp.retrieval
-        query_terms = {
-            t
-            for t in inp.retrieval.terms + inp.retrieval.expansions
-            if t not in QUESTION_WORDS and len(t) > 1
-        } or set(inp.retrieval.terms)
-        # In a follow-up the new question's own words matter more than the carried subject.
-        # When the question has specific words, a sentence must share one of them; a general
-        # question ("What are the symptoms of ALS?") is matched on all its words.
-        specific = {w for w in query_terms if found.specific(w)} or set(query_terms)
-        own = inp.own_terms if inp.own_terms is not None else set(query_terms)
-
-        def weight(w: str) -> float:
-            return found.idf(w) * (1.0 if w in own else ct.carried_weight)
-
-        candidates: list[_Candidate] = []
-        for rank, hit in enumerate(inp.retrieval.hits):
-            p = hit.passage
-            context = set(tokens(" ".join(p.section) + " " + (p.lead or "")))
-            for s in p.sentences:
-                if s.text.endswith(":") or _repetitive(
-                    s.text, ct.repetitive_min_words, ct.repetitive_unique_share
-                ):
-                    continue  # a lead-in (shown above its bullets) or garbled source text
-                words = set(tokens(s.text))
-                overlap = sum(weight(w) for w in sorted(query_terms & words))
-                overlap += ct.context_weight * sum(
-                    weight(w) for w in sorted(query_terms & (context - words))
-                )
-                if rank > 0 and not specific & (words | context):
-                    continue  # shares only ubiquitous words ("ALS") with the question
-                score = (
-                    overlap + ct.rank_weight / (rank + 1) + ct.similarity_weight * hit.similarity
-                )
-                relevance = score
-                hard = False
-                if patient:
-                    grade = reading_grade_of(self.plain(s.text))
-                    hard = (
-                        grade > pt.max_sentence_grade or len(s.text.split()) > pt.max_sentence_words
-                    )
-                    score /= 1.0 + pt.grade_penalty * max(0.0, grade - pt.grade_target)
-                    if p.meta.audience == "patient":
-                        score *= pt.patient_source_boost
-                candidates.append(
-                    _Candidate(
-                        p,
-                        s,
-                        score,
-                        words=set(content_tokens(s.text)),
-                        relevance=relevance,
-                        hard=hard,
-                    )
-                )
+        evidence = Evidence(self.tuning, self.structure, self.aspects, self.plain)
+        q = evidence.question(inp.question, found, inp.own_terms)
+        meaning = self.vectors.relative(found.query_vector)
+        candidates = evidence.candidates(found, q, meaning, patient, inp.untrusted)
         if patient and candidates:
-            # Plain words never cost the answer its most relevant sentence; other sentences too
-            # hard for a patient answer are left out (threshold facts still come, verbatim).
+            # Plain words never cost the answer its most relevant sentence (a patient source's,
+            # when one answers nearly as well); other sentences too hard for a patient answer
+            # are left out (threshold facts still come, verbatim).
             anchor = max(candidates, key=lambda c: c.relevance)
+            lay = [c for c in candidates if c.passage.meta.audience == "patient"]
+            plain = max(lay, key=lambda c: c.relevance, default=None)
+            if plain and plain.relevance >= self.tuning.patient.lead_share * anchor.relevance:
+                anchor = plain
             anchor.score = max(c.score for c in candidates) + 1e-6
             candidates = [c for c in candidates if c is anchor or not c.hard]
+        pool = list(candidates)
         for loc in inp.facts:
-            candidates.append(
-                _Candidate(
-                    loc.passage,
-                    loc.sentence,
-                    1e6,
-                    forced=True,
-                    words=set(content_tokens(loc.sentence.text)),
-                )
-            )
+            here = tuple(f.fact for f in inp.facts if f.sentence == loc.sentence)
+            words = set(content_tokens(loc.sentence.text))
+            candidates.append(Candidate(loc.passage, loc.sentence, 1e6, True, words, facts=here))
         if inp.route.intent == "self_treatment":
-            candidates = [c for c in candidates if c.forced]  # the labelled dose, nothing else
-        cut = ct.patient_cut if patient else ct.clinician_cut
-        chosen = self._with_antecedents(self._select(candidates, limit, cut))
+            candidates, pool = [c for c in candidates if c.forced], []  # the labelled dose
+        chosen = Selector(self.tuning, evidence, self.frame).choose(candidates, pool, q, patient)
         if not chosen:
             return Draft((), ())
         sources: list[Passage] = []
@@ -235,52 +179,13 @@ class ExtractiveComposer:
         for c in chosen:
             if c.passage not in sources:
                 sources.append(c.passage)
-            idx = sources.index(c.passage)
             sentences.append(
                 DraftSentence(
-                    c.sentence.text, (idx,), lead=c.passage.lead, group=evidence_group(c.passage)
+                    c.sentence.text,
+                    (sources.index(c.passage),),
+                    lead=self.structure.lead(c.passage),
+                    group=evidence_group(c.passage),
                 )
             )
         differences = differences_in(inp.disagreements, sources)
         return Draft(tuple(sentences), tuple(sources), differences=differences)
-
-    def _select(self, candidates: list[_Candidate], limit: int, cut: float) -> list[_Candidate]:
-        candidates.sort(key=lambda c: (-c.score, c.passage.doc_id, c.sentence.start))
-        chosen: list[_Candidate] = []
-        seen_spans = set()
-        best = next((c.score for c in candidates if not c.forced), 0.0)
-        for c in candidates:
-            span = (c.passage.doc_id, c.sentence.start)
-            if span in seen_spans:
-                continue
-            if not c.forced and (len(chosen) >= limit or c.score < cut * best):
-                continue
-            if not c.forced and any(
-                jaccard(c.words, o.words) >= self.tuning.compose.duplicate_jaccard for o in chosen
-            ):
-                continue
-            seen_spans.add(span)
-            chosen.append(c)
-        # Keep the source order within a document so lists read as the source wrote them.
-        rank = {id(c): k for k, c in enumerate(chosen)}
-        first_of_doc: dict[str, int] = {}
-        for c in chosen:
-            first_of_doc.setdefault(c.passage.doc_id, rank[id(c)])
-        chosen.sort(key=lambda c: (first_of_doc[c.passage.doc_id], c.sentence.start))
-        return chosen
-
-    @staticmethod
-    def _with_antecedents(chosen: list[_Candidate]) -> list[_Candidate]:
-        """A sentence that points back ("These tests ...") comes with the sentence before it."""
-        out: list[_Candidate] = []
-        spans = {(c.passage.id, c.sentence.start) for c in chosen}
-        for c in chosen:
-            sents = c.passage.sentences
-            k = sents.index(c.sentence)
-            if k > 0 and _ANAPHORA.match(c.sentence.text):
-                prev = sents[k - 1]
-                if (c.passage.id, prev.start) not in spans and not prev.text.endswith(":"):
-                    out.append(_Candidate(c.passage, prev, c.score, words=c.words))
-                    spans.add((c.passage.id, prev.start))
-            out.append(c)
-        return out

@@ -25,6 +25,8 @@ from .retrieve import HybridRetriever, KeywordIndex, Retrieval
 from .route import Route, Router
 from .rules import Rules
 from .safety import InstructionDetector, Trust
+from .sentences import SentenceVectors, sync_sentences
+from .structure import Aspects, Structure
 from .suggest import Suggestions
 from .vocabulary import Vocabulary, english_words
 
@@ -122,7 +124,15 @@ class Assistant:
             )
         self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages)
         self.assembler = Assembler(rules, self.glossary)
-        self.extractive = ExtractiveComposer(tuning, self.glossary.plain)
+        self.structure = Structure.build(corpus, rules.glossary, tuning.retrieval.ubiquitous_share)
+        self.extractive = ExtractiveComposer(
+            tuning,
+            self.glossary.plain,
+            self.structure,
+            SentenceVectors.load(index, self.structure),
+            Aspects.load(rules.folder),
+            (rules.safety.patient_lead, rules.safety.care_team_line),
+        )
         self.composer = composer or self.extractive
         self.suggestions = self._suggestions()
 
@@ -198,7 +208,19 @@ class Assistant:
             from .llm import LLMComposer
 
             composer = LLMComposer.from_settings(settings, rules)
-        return cls(settings, corpus, rules, index, composer)
+        bot = cls(settings, corpus, rules, index, composer)
+        if ingest:
+            bot.sync_sentences()
+        return bot
+
+    def sync_sentences(self) -> int:
+        """Embed the sentences (in context) the index lacks, and use them; returns how many."""
+        if self.index is None:
+            return 0
+        added = sync_sentences(self.index, self.structure)
+        if added:
+            self.extractive.vectors = SentenceVectors.load(self.index, self.structure)
+        return added
 
     def ingest(self) -> SyncReport:
         """Re-read the corpus and bring the index in line with it."""
@@ -213,6 +235,7 @@ class Assistant:
             None if self.composer is self.extractive else self.composer,
         )
         self.__dict__.update(fresh.__dict__)
+        self.sync_sentences()
         return report
 
     def conversation(self, audience: str = "auto") -> Conversation:

@@ -8,9 +8,15 @@ from .compose import GROUP_ORDER, GROUP_TITLES, DraftSentence
 from .repair import Verified
 from .rules import Fact, GlossaryEntry, Rules, compile_phrase
 
+_NAME_GOES_ON = re.compile(r"\s(?:[A-Z]|\d+)(?![\w-])")  # "toxin A", "type 2"
+
 
 class Glossary:
-    """Clinical terms to plain words, for patient answers. Never touches quoted facts."""
+    """Plain words for clinical terms, for patient answers. Never touches quoted facts.
+
+    A term marked ``keep_term`` stays as written with its plain words beside it ("botulinum
+    toxin A (Botox-type medicine)"); other entries are plain words that replace the term.
+    """
 
     def __init__(self, entries: tuple[GlossaryEntry, ...]):
         ordered = sorted(entries, key=lambda e: -len(e.term))
@@ -19,26 +25,38 @@ class Glossary:
     def plain(self, text: str) -> str:
         taken: list[tuple[int, int]] = []
         edits: list[tuple[int, int, str]] = []
-        for rx, e in self.entries:
-            for m in rx.finditer(text):
-                if any(a < m.end() and m.start() < b for a, b in taken):
-                    continue
-                after = text[m.end() : m.end() + 2]
-                explained = (
-                    (text[m.start() - 1 : m.start()] == "(" and after[:1] == ")")  # "(EMG)"
-                    or after.startswith((" (", "—", " –"))  # the source explains the term
-                    or e.plain.lower() in text.lower()
-                )
-                if explained:
-                    taken.append((m.start(), m.end()))  # and no shorter term inside it either
-                    continue
+        # Leftmost, then longest: "lower motor neuron disease" reads as "lower motor neuron"
+        # and "disease", never as "lower" and "motor neuron disease".
+        found = [(m, e) for rx, e in self.entries for m in rx.finditer(text)]
+        done: set[str] = set()  # a term is explained once
+        for m, e in sorted(found, key=lambda t: (t[0].start(), -len(t[0].group(0)))):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            if e.term in done:
                 taken.append((m.start(), m.end()))
-                word = e.plain
-                if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ""):
-                    word = word[0].upper() + word[1:]
-                edits.append(
-                    (m.start(), m.end(), f"{word} ({m.group(0)})" if e.keep_term else word)
-                )
+                continue
+            done.add(e.term)
+            after = text[m.end() : m.end() + 2]
+            explained = (
+                (text[m.start() - 1 : m.start()] == "(" and after[:1] == ")")  # "(EMG)"
+                or after.startswith((" (", "—", " –"))  # the source explains the term
+                or e.plain.lower() in text.lower()
+            )
+            if explained:
+                taken.append((m.start(), m.end()))  # and no shorter term inside it either
+                continue
+            taken.append((m.start(), m.end()))
+            if e.keep_term:
+                # The term keeps its words (and a name's letter: "botulinum toxin A"); the
+                # plain words stand beside it, so the sentence still reads as written.
+                goes_on = _NAME_GOES_ON.match(text, m.end())
+                end = goes_on.end() if goes_on else m.end()
+                edits.append((m.start(), end, f"{text[m.start() : end]} ({e.plain})"))
+                continue
+            word = e.plain
+            if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ""):
+                word = word[0].upper() + word[1:]
+            edits.append((m.start(), m.end(), word))
         for a, b, new in sorted(edits, reverse=True):
             text = text[:a] + new + text[b:]
         return text

@@ -71,6 +71,7 @@ class Retrieval:
     corrected: tuple[tuple[str, str], ...] = ()
     expansions: tuple[str, ...] = ()  # corpus wording added for lay words and attributes
     evidence: dict[str, TermEvidence] = field(default_factory=dict)  # terms and expansions
+    query_vector: tuple[float, ...] | None = None  # the query as the dense index embedded it
 
     def specific(self, term: str) -> bool:
         e = self.evidence.get(term)
@@ -222,17 +223,15 @@ class HybridRetriever:
         rrf_k = self.tuning.rrf_k
         dense: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
+        query_vector = None
         if self.index is not None:
             # The model sees the user's sentence, with only the misspelt words fixed.
             fixed_query = query
             for wrong, right in words.corrected:
                 fixed_query = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_query, flags=re.I)
+            query_vector = tuple(query_embedder(self.index.embed)([fixed_query])[0])
             dense = [
-                (i, s)
-                for i, s in self.index.query(
-                    query_embedder(self.index.embed)([fixed_query])[0], pool
-                )
-                if i in self.by_id
+                (i, s) for i, s in self.index.query(list(query_vector), pool) if i in self.by_id
             ]
             similarity = dict(dense)
         kw = [(self.keyword.passages[i].id, s) for i, s in self.keyword.search(words.all, pool)]
@@ -269,6 +268,7 @@ class HybridRetriever:
             unknown_terms=tuple(dict.fromkeys(words.unknown)),
             corrected=words.corrected,
             evidence={t: self.keyword.evidence(t) for t in (*words.own, *words.expansions)},
+            query_vector=query_vector,
         )
 
     def terms_of(self, text: str) -> frozenset[str]:

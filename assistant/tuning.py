@@ -83,6 +83,70 @@ class ComposeTuning(_Section):
     similarity_weight: float = Field(
         2.0, ge=0, le=20, description="Bonus weight x the passage's cosine similarity."
     )
+    meaning_weight: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description="Weight x a sentence's similarity in context to the question, minus the "
+        "question's median similarity over all sentences (the stored sentence vectors).",
+    )
+    meaning_pool: int = Field(
+        8,
+        ge=0,
+        le=100,
+        description="The sentences closest in meaning to the question (over the whole corpus) "
+        "are candidates too, when retrieval missed their passages: at most this many...",
+    )
+    meaning_floor: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="...and only those at least this far above the question's median similarity.",
+    )
+    aspect_weight: float = Field(
+        2.0,
+        ge=0,
+        le=20,
+        description="A heading or lead-in naming the aspect asked for (management, dose, ...) "
+        "adds this; one naming only other aspects takes it away.",
+    )
+    sentence_aspect_share: float = Field(
+        0.5, ge=0, le=1, description="A sentence naming the aspect itself adds this share of it."
+    )
+    list_items: int = Field(
+        6,
+        ge=1,
+        le=30,
+        description="A list whose heading answers the question is shown with at most this many "
+        "of its items.",
+    )
+    fit_cut: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="A sentence under a heading that names the question's topic and aspect is "
+        "kept at this share of the best (instead of the audience's cut).",
+    )
+    list_cut: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="...when its best item scores at least this share of the best sentence.",
+    )
+    section_sentences: int = Field(
+        4,
+        ge=1,
+        le=20,
+        description="The best sentence comes with its section's first this many sentences when "
+        "the section's heading names the aspect asked for...",
+    )
+    paragraph_sentences: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="...else with the rest of its paragraph when that has at most this many "
+        "sentences.",
+    )
     duplicate_jaccard: float = Field(
         0.6, gt=0, le=1, description="Sentences this similar in words are near-duplicates."
     )
@@ -111,6 +175,20 @@ class PatientTuning(_Section):
     max_sentence_words: int = Field(40, ge=5, description="So is one longer than this.")
     patient_source_boost: float = Field(
         1.3, ge=1, le=5, description="A patient document's sentence scores this many times more."
+    )
+    answer_grade: float = Field(
+        9.0,
+        ge=1,
+        le=20,
+        description="A patient answer's lines together read at this grade or below: the "
+        "hardest optional sentences are left out until they do.",
+    )
+    lead_share: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="A patient source whose best sentence scores at least this share of the "
+        "best answers the question: its sentences come first.",
     )
     framed_share: float = Field(
         0.3,

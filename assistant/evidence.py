@@ -1,0 +1,207 @@
+"""Evidence: what a question asks, and how well each candidate sentence answers it.
+
+A question names a topic and asks for an aspect of it (management, dose, findings, ...). A
+sentence scores by the question's words it shares (also through its heading and lead-in, and
+through abbreviations the corpus defines), by its meaning (its stored in-context vector against
+the question's, relative to the question's median similarity) and by the document's structure:
+a heading or lead-in naming the aspect asked for counts for it, one naming another aspect
+("Initial Symptoms ...") against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .corpus import Passage, Sentence
+from .retrieve import Retrieval
+from .rules import Fact
+from .sentences import Meaning
+from .structure import Aspects, Structure
+from .text import QUESTION_WORDS, STOPWORDS, content_tokens, tokens
+from .tuning import Tuning
+
+
+def repetitive(text: str, min_words: int, unique_share: float) -> bool:
+    """Source text that repeats itself ("X is indicated for ALS X is indicated for ALS ...")."""
+    words = tokens(text)
+    return len(words) >= min_words and len(set(words)) / len(words) < unique_share
+
+
+@lru_cache(maxsize=8192)
+def reading_grade_of(text: str) -> float:
+    """Flesch-Kincaid grade of one sentence (textstat, offline with its bundled dictionary)."""
+    import textstat
+
+    return float(textstat.flesch_kincaid_grade(text))
+
+
+@dataclass
+class Candidate:
+    """A sentence that may go into the answer, with its score."""
+
+    passage: Passage
+    sentence: Sentence
+    score: float
+    forced: bool = False  # a threshold fact the answer must quote
+    words: set[str] = field(default_factory=set)
+    relevance: float = 0.0  # the score before a patient answer's plain-words adjustments
+    hard: bool = False  # too hard to read for a patient answer
+    fits: bool = False  # under a heading that names the question's topic and aspect
+    leads_to: Candidate | None = None  # the sentence this one is the antecedent of
+    facts: tuple[Fact, ...] = ()  # the threshold facts a forced sentence quotes
+
+    @property
+    def span(self) -> tuple[str, int]:
+        return (self.passage.id, self.sentence.start)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the composer reads from a question."""
+
+    terms: set[str]  # words to match (framing words left out)
+    specific: set[str]  # the terms a sentence must share unless it answers otherwise
+    own: set[str]  # a follow-up's own words (weigh more than the carried subject)
+    topic: set[str]  # specific words the user typed naming what the question is about
+    asked: frozenset[str]  # aspects it asks for ("management", "findings", ...)
+
+
+class Evidence:
+    """Reads questions and scores candidate sentences over one corpus's structure."""
+
+    def __init__(self, tuning: Tuning, structure: Structure, aspects: Aspects | None, plain):
+        self.tuning = tuning
+        self.structure = structure
+        self.aspects = aspects
+        self.plain = plain
+
+    def question(self, text: str, found: Retrieval, own_terms) -> Question:
+        """The question's terms, topic and aspects; ``own_terms``: a follow-up's own words."""
+        st = self.structure
+        terms = {
+            t
+            for t in found.terms + found.expansions
+            if t not in QUESTION_WORDS and t not in STOPWORDS and len(t) > 1
+        } or set(found.terms)
+        terms = st.as_concepts(terms)  # "amyotrophic lateral sclerosis" is "als"
+
+        def specific(w: str) -> bool:
+            return found.specific(w) if w in found.evidence else st.is_specific(w)
+
+        own = st.as_concepts(set(own_terms)) if own_terms is not None else set(terms)
+        asked, asking = self.aspects.asked(text) if self.aspects else (frozenset(), frozenset())
+        typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
+        topic = {w for w in terms & typed if specific(w) and w not in asking}
+        terms = {w for w in terms if w not in asking} or terms  # the aspect is matched as such
+        # When the question has specific words, a sentence must share one of them; a general
+        # question ("What are the symptoms of ALS?") is matched on all its words.
+        return Question(terms, {w for w in terms if specific(w)} or set(terms), own, topic, asked)
+
+    def fits(self, q: Question, header: list[str]) -> bool:
+        """A heading or lead-in that names the aspect asked for and the question's topic."""
+        if not self.aspects or not q.asked:
+            return False
+        topic = q.topic & set(header)
+        aspect = self.aspects.named(header) & q.asked
+        return bool(aspect and (topic or not q.topic))
+
+    def candidates(
+        self,
+        found: Retrieval,
+        q: Question,
+        meaning: Meaning | None,
+        patient: bool,
+        untrusted: frozenset[str] = frozenset(),
+    ) -> list[Candidate]:
+        """Every sentence of the candidate passages that bears on the question, scored."""
+        ct, pt, st = self.tuning.compose, self.tuning.patient, self.structure
+
+        def weight(w: str) -> float:
+            idf = found.idf(w) if w in found.evidence else st.idf(w)
+            return idf * (1.0 if w in q.own else ct.carried_weight)
+
+        out: list[Candidate] = []
+        for rank, p, similarity in self.passages(found, q, meaning, untrusted):
+            header = st.header_tokens(p)
+            context = set(header)
+            named_here: frozenset[str] = frozenset()
+            if self.aspects and q.asked:
+                named_here = self.aspects.named(header)
+                if p.id in st.openings:
+                    named_here |= self.aspects.opening  # a document opens by saying what it is
+            fits = self.fits(q, header) or bool(q.asked & named_here and not q.topic)
+            for s in p.sentences:
+                if s.text.endswith(":") or repetitive(
+                    s.text, ct.repetitive_min_words, ct.repetitive_unique_share
+                ):
+                    continue  # a lead-in (shown above its bullets) or garbled source text
+                said = st.with_abbreviations(tokens(s.text))
+                words = set(said)
+                close = meaning(p.id, s.start) if meaning is not None else 0.0
+                named_said = self.aspects.named(said) if self.aspects and q.asked else frozenset()
+                if (
+                    rank > 0
+                    and not q.specific & (words | context)
+                    and not q.asked & (named_here | named_said)
+                    and (meaning is None or close < ct.meaning_floor)
+                ):
+                    continue  # shares only ubiquitous words ("ALS") with the question
+                score = sum(weight(w) for w in sorted(q.terms & words))
+                score += ct.context_weight * sum(
+                    weight(w) for w in sorted(q.terms & (context - words))
+                )
+                score += ct.rank_weight / (rank + 1) + ct.similarity_weight * similarity
+                score += ct.meaning_weight * close
+                if q.asked:
+                    fit = 0.0
+                    if named_here & q.asked:
+                        fit += 1.0
+                    elif named_here:
+                        fit -= 1.0  # the heading is about another aspect ("Symptoms")
+                    if named_said & q.asked:
+                        fit += ct.sentence_aspect_share
+                    # The aspect counts for a sentence about the topic, not about another one.
+                    on_topic = not q.topic or q.topic & (words | context)
+                    score += ct.aspect_weight * (fit if on_topic else min(fit, 0.0))
+                relevance, hard = score, False
+                if patient:
+                    grade = reading_grade_of(self.plain(s.text))
+                    hard = (
+                        grade > pt.max_sentence_grade or len(s.text.split()) > pt.max_sentence_words
+                    )
+                    score /= 1.0 + pt.grade_penalty * max(0.0, grade - pt.grade_target)
+                    if p.meta.audience == "patient":
+                        score *= pt.patient_source_boost
+                words = set(content_tokens(s.text))
+                out.append(Candidate(p, s, score, False, words, relevance, hard, fits))
+        return out
+
+    def passages(
+        self, found: Retrieval, q: Question, meaning: Meaning | None, untrusted: frozenset[str]
+    ) -> list[tuple[int, Passage, float]]:
+        """``(rank, passage, similarity)`` of the retrieved passages, then (ranked after them)
+        the other items of their lists, the rest of their sections whose heading names the
+        aspect asked for, and the passages of the sentences closest in meaning that retrieval
+        missed."""
+        st, ct = self.structure, self.tuning.compose
+        hits = found.hits
+        seen = {h.passage.id for h in hits}
+        out = [(rank, h.passage, h.similarity) for rank, h in enumerate(hits)]
+        more: list[Passage] = []
+        for hit in hits:
+            block = st.list_of.get(hit.passage.id) or st.list_after.get(hit.passage.id)
+            section = st.section_of.get(hit.passage.id)
+            more += block.passages if block else ()
+            if section and self.fits(q, tokens(" ".join(section.section))):
+                more += section.passages  # a section whose heading answers, as written
+        if meaning is not None:
+            close = (
+                st.passages.get(pid) for pid, _ in meaning.best(ct.meaning_pool, ct.meaning_floor)
+            )
+            more += [p for p in close if p is not None and p.doc_id not in untrusted]
+        for p in more:
+            if p.id not in seen:
+                seen.add(p.id)
+                out.append((len(hits), p, 0.0))
+        return out

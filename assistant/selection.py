@@ -1,0 +1,234 @@
+"""Selection: from scored candidates to the sentences of an answer, as the documents wrote them.
+
+The best sentences are kept (a cut relative to the best, a limit, no near-duplicates). Then the
+document's structure completes them: a list whose heading answers the question comes whole
+(bounded), a section whose heading answers comes with its opening, a short paragraph whole, a
+sentence that points back with its antecedent. A patient answer leads with a patient source
+that answers and stays within its reading grade.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .evidence import Candidate, Evidence, Question, reading_grade_of
+from .structure import Structure
+from .text import jaccard, tokens
+from .tuning import Tuning
+
+_ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
+
+
+def _points_back_to(later: Candidate, earlier: Candidate) -> bool:
+    """``later`` is the next sentence of ``earlier``'s passage and refers back ("It ...")."""
+    sents = earlier.passage.sentences
+    k = sents.index(earlier.sentence) if earlier.sentence in sents else -1
+    return (
+        later.passage.id == earlier.passage.id
+        and 0 <= k < len(sents) - 1
+        and later.sentence == sents[k + 1]
+        and bool(_ANAPHORA.match(later.sentence.text))
+    )
+
+
+def _as_line(text: str) -> str:
+    """A displayed line as a sentence, the way a reader's grade counts it."""
+    return text if text[-1:] in ".?!" else text + "."
+
+
+class Selector:
+    """Chooses and completes the sentences of one answer."""
+
+    def __init__(self, tuning: Tuning, evidence: Evidence, frame: tuple[str, ...] = ()):
+        self.tuning = tuning
+        self.evidence = evidence
+        self.structure: Structure = evidence.structure
+        self.frame = frame  # the fixed lines around a patient answer (its reading grade counts)
+
+    def choose(
+        self,
+        candidates: list[Candidate],
+        pool: list[Candidate],
+        q: Question,
+        patient: bool,
+    ) -> list[Candidate]:
+        """The answer's sentences in the order shown. ``pool``: what completions may add."""
+        ct = self.tuning.compose
+        limit = ct.patient_sentences if patient else ct.clinician_sentences
+        cut = ct.patient_cut if patient else ct.clinician_cut
+        chosen = self.select(candidates, limit, cut)
+        if patient and any(c.passage.meta.audience == "patient" for c in chosen):
+            pool = [c for c in pool if c.passage.meta.audience == "patient"]  # their own words
+        chosen = self.with_section(self.with_list(chosen, pool, q), pool, q)
+        chosen = self.with_antecedents(self.ordered(chosen, patient))
+        return self.readable(chosen) if patient else chosen
+
+    def select(self, candidates: list[Candidate], limit: int, cut: float) -> list[Candidate]:
+        """The best candidates: forced facts, then up to ``limit`` scoring at least ``cut`` of
+        the best (``fit_cut`` under a heading that answers), no near-duplicates."""
+        ct = self.tuning.compose
+        candidates.sort(key=lambda c: (-c.score, c.passage.doc_id, c.sentence.start))
+        chosen: list[Candidate] = []
+        seen_spans = set()
+        best = next((c.score for c in candidates if not c.forced), 0.0)
+        for c in candidates:
+            span = (c.passage.doc_id, c.sentence.start)
+            if span in seen_spans:
+                continue
+            share = min(cut, ct.fit_cut) if c.fits else cut
+            if not c.forced and (len(chosen) >= limit or c.score < share * best):
+                continue
+            if not c.forced and any(
+                jaccard(c.words, o.words) >= ct.duplicate_jaccard for o in chosen
+            ):
+                continue
+            seen_spans.add(span)
+            chosen.append(c)
+        return chosen
+
+    def with_list(
+        self, chosen: list[Candidate], pool: list[Candidate], q: Question
+    ) -> list[Candidate]:
+        """A list whose heading names the question's topic and aspect comes whole (its best
+        ``list_items`` items, in the author's order) when its best item scores at least
+        ``list_cut`` of the best sentence."""
+        ct, st = self.tuning.compose, self.structure
+        best = max((c.score for c in chosen if not c.forced), default=0.0)
+        fitting = [
+            c
+            for c in pool
+            if c.passage.id in st.list_of and self.evidence.fits(q, st.header_tokens(c.passage))
+        ]
+        if not fitting:
+            return chosen
+        top = max(fitting, key=lambda c: c.score)
+        if top.score < ct.list_cut * best:
+            return chosen
+        members = {p.id for p in st.list_of[top.passage.id].passages}
+        best_of: dict[str, float] = {}
+        for c in pool:
+            if c.passage.id in members:
+                best_of[c.passage.id] = max(best_of.get(c.passage.id, c.score), c.score)
+        shown = set(sorted(best_of, key=lambda pid: -best_of[pid])[: ct.list_items])
+        have = {c.span for c in chosen}
+        extra = [c for c in pool if c.passage.id in shown and c.span not in have]  # whole items
+        for c in extra:
+            c.score = max(c.score, top.score)  # read as one answer with the list's best item
+        return chosen + extra
+
+    def with_section(
+        self, chosen: list[Candidate], pool: list[Candidate], q: Question
+    ) -> list[Candidate]:
+        """The best sentences come with the opening of their section (its first
+        ``section_sentences``, for the best two documents) when its heading names the aspect
+        asked for; else the best one with the rest of its paragraph when that is short
+        (``paragraph_sentences``): as the author wrote them."""
+        ct, st = self.tuning.compose, self.structure
+        ranked = sorted((c for c in chosen if not c.forced), key=lambda c: (-c.score, -c.relevance))
+        if not ranked:
+            return chosen
+        rest: list[Candidate] = []
+        docs: list[str] = []
+        usable = {c.passage.doc_id for c in pool}
+        for c in ranked:
+            section = st.section_of.get(c.passage.id)
+            if c.passage.doc_id in docs or c.passage.doc_id not in usable or section is None:
+                continue
+            if not self.evidence.fits(q, tokens(" ".join(section.section))):
+                continue
+            docs.append(c.passage.doc_id)
+            order = {p.id: k for k, p in enumerate(section.passages)}
+            mine = sorted(
+                (x for x in pool if x.passage.id in order),
+                key=lambda x: (order[x.passage.id], x.sentence.start),
+            )
+            rest += mine[: ct.section_sentences]
+            if len(docs) == 2:
+                break
+        best = ranked[0]
+        short = len(best.passage.sentences) <= ct.paragraph_sentences
+        if not docs and best.passage.kind == "paragraph" and short:
+            rest = [x for x in pool if x.passage.id == best.passage.id]
+        have = {c.span for c in chosen}
+        extra = []
+        for c in rest:
+            if c.span not in have:
+                have.add(c.span)
+                c.score = max(c.score, best.score * ct.clinician_cut)
+                extra.append(c)
+        return chosen + extra
+
+    def ordered(self, chosen: list[Candidate], patient: bool) -> list[Candidate]:
+        """Documents in the order of their best sentence (for patients, a patient source that
+        answers comes first); within a document the source order, so lists read as written."""
+        best: dict[str, float] = {}
+        for c in chosen:
+            score = 1e12 if c.forced else c.score
+            best[c.passage.doc_id] = max(best.get(c.passage.doc_id, -1e18), score)
+        top = max((s for s in best.values() if s < 1e12), default=0.0)
+        share = self.tuning.patient.lead_share
+        lay = {
+            c.passage.doc_id
+            for c in chosen
+            if c.passage.meta.audience == "patient" and (c.forced or c.score >= share * top)
+        }
+
+        def doc_key(doc: str) -> tuple:
+            return (not (patient and doc in lay), -best[doc], doc)
+
+        return sorted(chosen, key=lambda c: (doc_key(c.passage.doc_id), c.sentence.start))
+
+    @staticmethod
+    def with_antecedents(chosen: list[Candidate]) -> list[Candidate]:
+        """A sentence that points back ("These tests ...") comes with the sentence before it."""
+        out: list[Candidate] = []
+        spans = {c.span for c in chosen}
+        for c in chosen:
+            sents = c.passage.sentences
+            k = sents.index(c.sentence)
+            if k > 0 and _ANAPHORA.match(c.sentence.text):
+                prev = sents[k - 1]
+                if (c.passage.id, prev.start) not in spans and not prev.text.endswith(":"):
+                    out.append(Candidate(c.passage, prev, c.score, words=c.words, leads_to=c))
+                    spans.add((c.passage.id, prev.start))
+            out.append(c)
+        return out
+
+    def readable(self, chosen: list[Candidate]) -> list[Candidate]:
+        """A patient answer within its reading grade: while its lines (with the patient
+        framing) read above ``answer_grade``, the optional sentence that costs the most grade
+        for its score goes, with its antecedent (facts and the best sentence stay)."""
+        pt, plain = self.tuning.patient, self.evidence.plain
+        keep = list(chosen)
+        best = max((c for c in keep if not c.forced), key=lambda c: c.score, default=None)
+
+        def shown(c: Candidate) -> list[str]:
+            """The lines a sentence shows as: a fact filling most of it under its plain
+            lead-in (as the answer frames it), else the sentence."""
+            text = c.sentence.text
+            covered = sum(len(f.text) for f in c.facts)
+            if c.facts and all(f.plain for f in c.facts) and covered >= pt.framed_share * len(text):
+                return [t for f in c.facts for t in (f.plain or "", f.text)]
+            return [text]
+
+        def grade(cs: list[Candidate]) -> float:
+            leads = dict.fromkeys(self.structure.lead(c.passage) or "" for c in cs)
+            lines = [*self.frame, *leads, *(t for c in cs for t in shown(c))]
+            return reading_grade_of(" ".join(_as_line(plain(t)) for t in lines if t))
+
+        now = grade(keep)
+        while now > pt.answer_grade:
+            trials = []  # (grades gained per point of score lost, grade without, unit)
+            for c in keep:
+                if c.forced or c is best or c.leads_to is not None:
+                    continue
+                unit = {id(c)} | {id(a) for a in keep if a.leads_to is c}
+                unit |= {id(d) for d in keep if _points_back_to(d, c)}
+                without = grade([k for k in keep if id(k) not in unit])
+                if without < now:
+                    trials.append(((now - without) / max(c.score, 1e-6), without, unit))
+            if not trials:
+                break  # no sentence left out would make the answer easier to read
+            _, now, unit = max(trials, key=lambda t: t[0])
+            keep = [k for k in keep if id(k) not in unit]
+        return keep

@@ -1,0 +1,280 @@
+"""Structure: what a document's layout says about each passage, read once from the corpus.
+
+- Blocks: a list as the author wrote it (a lead-in line and the bullets under it, or the paragraph
+  that continues a lead-in with no bullets of its own) and a section (its passages in order).
+- Abbreviations the corpus defines ("Videofluoroscopy (VFS)"), so that a sentence saying "VFS"
+  counts as saying "videofluoroscopy".
+- Each sentence in its context (title, section path, lead-in), with defined abbreviations and
+  glossary terms spelled out: the text the embedding model sees for it.
+- Aspects (``rules/aspects.yaml``): what a question asks about its topic (management, dose,
+  findings, ...) and how a heading, lead-in or sentence that answers it is worded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .corpus import Corpus, Passage, Sentence
+from .datafile import load_yaml
+from .rules import GlossaryEntry, compile_phrase
+from .text import content_tokens, tokens
+
+ASPECTS_FILE = Path(__file__).parent / "rules" / "aspects.yaml"
+_DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
+_WORD = re.compile(r"[A-Za-z][\w'-]*")
+
+
+class Aspect(BaseModel):
+    """One thing a question can ask about its topic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asks: list[str] = Field(min_length=1, description="question wording that asks for it")
+    answers: list[str] = Field(min_length=1, description="heading or sentence words answering it")
+    fallback: bool = Field(False, description="asked only when the question asks nothing else")
+    opening: bool = Field(False, description="a document's opening paragraph answers it")
+
+
+class AspectsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    aspects: dict[str, Aspect]
+
+
+def _phrase(text: str) -> str:
+    return f" {' '.join(tokens(text))} "
+
+
+@dataclass(frozen=True)
+class Aspects:
+    """Aspects with their wording normalised to the keyword tokens."""
+
+    asks: dict[str, tuple[str, ...]]
+    answers: dict[str, tuple[str, ...]]
+    fallback: frozenset[str]
+    opening: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> Aspects:
+        """``aspects.yaml`` of a rules folder (the packaged file when the folder has none)."""
+        path = folder / "aspects.yaml" if folder and (folder / "aspects.yaml").exists() else None
+        data = load_yaml(path or ASPECTS_FILE, AspectsFile).aspects
+        return cls(
+            {k: tuple(_phrase(a) for a in v.asks) for k, v in data.items()},
+            {k: tuple(_phrase(a) for a in v.answers) for k, v in data.items()},
+            frozenset(k for k, v in data.items() if v.fallback),
+            frozenset(k for k, v in data.items() if v.opening),
+        )
+
+    def asked(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The aspects ``question`` asks for, and the question's words that ask for them."""
+        text = _phrase(question)
+        found = {k for k, phrases in self.asks.items() if any(p in text for p in phrases)}
+        if found - self.fallback:
+            found -= self.fallback
+        words = {t for k in found for p in self.asks[k] if p in text for t in p.split()}
+        return frozenset(found), frozenset(words)
+
+    def named(self, words: list[str]) -> frozenset[str]:
+        """The aspects whose answering wording occurs in ``words`` (tokens, in order)."""
+        text = f" {' '.join(words)} "
+        return frozenset(k for k, cues in self.answers.items() if any(c in text for c in cues))
+
+
+def defined_abbreviations(text: str) -> dict[str, str]:
+    """Abbreviations a text defines, ``"VFS" -> "Videofluoroscopy"``: the long form is found by
+    matching the letters of the short form backwards (Schwartz & Hearst, 2003)."""
+    out: dict[str, str] = {}
+    for m in _DEFINED.finditer(text):
+        short = m.group(1)
+        letters = [c.lower() for c in short if c.isalnum()]
+        before = text[max(0, m.start() - 120) : m.start()]
+        words = _WORD.findall(before.rsplit("\n", 1)[-1])
+        words = words[-min(len(letters) + 5, 2 * len(letters)) :]
+        long = _long_form(letters, words)
+        if long and long.lower() != short.lower():
+            out.setdefault(short, long)
+    return out
+
+
+def _long_form(letters: list[str], words: list[str]) -> str | None:
+    """The shortest tail of ``words`` whose characters contain ``letters`` in order, the first
+    letter starting a word."""
+    for k in range(1, len(words) + 1):
+        tail = words[-k:]
+        if tail[0][0].lower() != letters[0]:
+            continue
+        chars = " ".join(tail).lower()
+        pos = 0
+        for ch in letters:
+            pos = chars.find(ch, pos) + 1
+            if not pos:
+                break
+        else:
+            return " ".join(tail)
+    return None
+
+
+@dataclass(frozen=True)
+class Block:
+    """A unit the author wrote as a whole: a list under its lead-in, or a section."""
+
+    kind: str  # "list" | "section"
+    doc_id: str
+    section: tuple[str, ...]
+    lead: str | None
+    passages: tuple[Passage, ...]
+
+    @property
+    def header(self) -> str:
+        return " ".join([*self.section, self.lead or ""])
+
+
+@dataclass
+class Structure:
+    """Blocks, carried lead-ins, abbreviations and sentence contexts of one corpus."""
+
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    lead_of: dict[str, str] = field(default_factory=dict)  # passage id -> its (carried) lead-in
+    list_of: dict[str, Block] = field(default_factory=dict)
+    list_after: dict[str, Block] = field(default_factory=dict)  # lead-in paragraph -> its list
+    section_of: dict[str, Block] = field(default_factory=dict)
+    contexts: dict[tuple[str, int], str] = field(default_factory=dict)  # (pid, start) -> text
+    passages: dict[str, Passage] = field(default_factory=dict)
+    openings: set[str] = field(default_factory=set)  # each document's first paragraph
+    concepts: list[tuple[frozenset[str], str]] = field(default_factory=list)  # long -> short
+    df: Counter = field(default_factory=Counter)  # passages using each word
+    n_passages: int = 1
+    ubiquitous_share: float = 0.2
+    _expansions: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, corpus: Corpus, glossary: tuple[GlossaryEntry, ...] = (), ubiquitous_share: float = 0.2
+    ) -> Structure:
+        """Read the structure of every document; nothing is embedded here."""
+        s = cls()
+        for doc in corpus.documents.values():
+            for short, long in defined_abbreviations(doc.text).items():
+                s.abbreviations.setdefault(short, long)
+        passages = [p for p in corpus.passages if p.kind != "disclaimer"]
+        s.df = Counter(t for p in passages for t in set(tokens(p.stated)))
+        s.n_passages, s.ubiquitous_share = max(len(passages), 1), ubiquitous_share
+        for short, long in s.abbreviations.items():
+            key, words = short.lower(), frozenset(content_tokens(long))
+            s.concepts.append((words, key))
+            if s.is_specific(key):  # "ALS" names no topic
+                s._expansions[key] = words  # "vfs" -> {"videofluoroscopy"}
+        for doc in corpus.documents.values():
+            body = [p for p in doc.passages if p.kind != "disclaimer"]
+            s._read_blocks(body)
+            s.openings.update(p.id for p in body[:1] if p.kind == "paragraph")
+        notes = sorted(glossary, key=lambda e: -len(e.term))
+        glossed = [(compile_phrase(e.term), e.plain) for e in notes]
+        for p in passages:
+            s.passages[p.id] = p
+            for sent in p.sentences:
+                s.contexts[(p.id, sent.start)] = s._context(p, sent, glossed)
+        return s
+
+    def _read_blocks(self, passages: list[Passage]) -> None:
+        by_section: dict[tuple[str, ...], list[Passage]] = {}
+        lists: dict[tuple, list[Passage]] = {}
+        lead_para: Passage | None = None
+        for k, p in enumerate(passages):
+            by_section.setdefault(p.section, []).append(p)
+            if p.kind == "bullet":
+                key = (p.section, p.lead, lead_para.id if p.lead and lead_para else None)
+                lists.setdefault(key, []).append(p)
+                continue
+            prev = passages[k - 1] if k else None
+            lead_in = p.text.endswith(":")
+            if prev is not None and prev is lead_para and not lead_in and prev.section == p.section:
+                # "Treatment options include:" followed by a paragraph, not bullets.
+                self.lead_of[p.id] = prev.text
+                lists.setdefault((p.section, prev.text, prev.id), []).append(p)
+            lead_para = p if lead_in else None
+        for (section, lead, lead_id), items in lists.items():
+            block = Block("list", items[0].doc_id, section, lead, tuple(items))
+            for p in items:
+                self.list_of[p.id] = block
+            if lead_id:
+                self.list_after[lead_id] = block
+        for section, items in by_section.items():
+            block = Block("section", items[0].doc_id, section, None, tuple(items))
+            for p in items:
+                self.section_of[p.id] = block
+
+    def idf(self, token: str) -> float:
+        """The keyword index's idf of a word (for words the question did not type)."""
+        return math.log(1 + self.n_passages / (1 + self.df.get(token, 0)))
+
+    def is_specific(self, token: str) -> bool:
+        """A word in few passages ("als" is in most of them)."""
+        return self.df.get(token, 0) / self.n_passages < self.ubiquitous_share
+
+    def as_concepts(self, words: set[str]) -> set[str]:
+        """``words`` with a defined abbreviation's spelled-out form read as the abbreviation:
+        "amyotrophic lateral sclerosis" is one concept, as common as "ALS"."""
+        out = set(words)
+        for long, short in self.concepts:
+            if long and long <= out:
+                out = (out - long) | {short}
+        return out
+
+    def lead(self, p: Passage) -> str | None:
+        """The passage's lead-in: its own, or the one a continuing paragraph carries."""
+        return p.lead or self.lead_of.get(p.id)
+
+    def header_tokens(self, p: Passage) -> list[str]:
+        """Words of the passage's section path and lead-in, abbreviations spelled out."""
+        return self.with_abbreviations(tokens(" ".join([*p.section, self.lead(p) or ""])))
+
+    def with_abbreviations(self, words: list[str]) -> list[str]:
+        """``words`` and then what the corpus-defined abbreviations among them stand for."""
+        have, extra = set(words), []
+        for short, long in self._expansions.items():
+            if short in have:
+                extra += sorted(long - have)
+            elif long <= have:
+                extra.append(short)
+        return [*words, *extra]
+
+    def _context(self, p: Passage, sent: Sentence, glossed) -> str:
+        """What the embedding model sees for one sentence: title, section, lead-in, sentence,
+        with defined abbreviations and glossary terms spelled out beside them."""
+        lead = self.lead(p)
+        head = "\n".join([p.meta.title, p.section_label])
+        parts = [head, *([self._spelled(lead, head, glossed)] if lead else [])]
+        parts.append(self._spelled(sent.text, head, glossed))
+        return "\n".join(parts)
+
+    def _spelled(self, text: str, context: str, glossed) -> str:
+        seen = (context + " " + text).lower()
+        for short, long in self.abbreviations.items():
+            if long.lower() not in seen:
+                text = re.sub(rf"(?<![\w(]){re.escape(short)}(?![\w)])", f"{long} ({short})", text)
+        notes, taken = [], []
+        lowered = text.lower()
+        for rx, plain in glossed:
+            for m in rx.finditer(text):
+                if plain.lower() in lowered or any(a < m.end() and m.start() < b for a, b in taken):
+                    continue
+                taken.append((m.start(), m.end()))
+                notes.append(plain)
+        return text + (f" ({'; '.join(dict.fromkeys(notes))})" if notes else "")
+
+    def keys(self) -> dict[tuple[str, int], str]:
+        """Content hash of each sentence's context text: the key of its stored vector."""
+        return {k: context_key(text) for k, text in self.contexts.items()}
+
+
+def context_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
