@@ -54,7 +54,10 @@ class Settings(BaseSettings):
         default=True, description="a model composer also rewrites follow-ups (guarded)"
     )
     local_max_new_tokens: int = Field(
-        default=160, ge=1, le=2048, description="local composer: most new tokens per reply"
+        default=96, ge=1, le=2048, description="local composer: most new tokens per reply"
+    )
+    local_max_retrieved: int = Field(
+        default=4, ge=1, le=50, description="local composer: top retrieved passages it sees"
     )
     local_threads: int | None = Field(
         default=None, ge=1, le=256, description="local composer: CPU threads (default: torch's)"

