@@ -204,24 +204,23 @@ class MeaningCheck:
         self.breaks = re.compile("|".join(f"(?:{p})" for p in spec.clause_breaks), re.IGNORECASE)
         self.symbols = sorted(spec.symbols.items(), key=lambda kv: -len(kv[0]))
         self.neutral = [(compile_phrase(k), f" {v} ") for k, v in spec.neutral_phrases.items()]
-        groups: dict[tuple[str, str, str], list[str]] = {}
-        for m in spec.negations:
-            groups.setdefault(("neg", "", m), []).append(m)
-        for kind in ("obligation", "possibility"):
-            for m in getattr(spec.modality, kind):
-                groups.setdefault(("modal", kind, m), []).append(m)
-        for d in spec.directions:
-            for side in ("a", "b"):
-                for m in getattr(d, side):
-                    groups.setdefault((d.name, side, m), []).append(m)
-        phrases = [(key, m) for key, ms in groups.items() for m in ms if " " in m]
-        phrases.sort(key=lambda km: -len(km[1]))
-        self.phrases = [(key, compile_phrase(m)) for key, m in phrases]
+        # Every marker as (group, side, marker): ("neg", "", "not"), ("modal", "possibility",
+        # "may"), ("size", "a", "small"). Phrases are read first, longest first.
+        keys = [("neg", "", m) for m in spec.negations]
+        keys += [
+            ("modal", k, m)
+            for k in ("obligation", "possibility")
+            for m in getattr(spec.modality, k)
+        ]
+        keys += [
+            (d.name, side, m) for d in spec.directions for side in "ab" for m in getattr(d, side)
+        ]
+        phrases = sorted((k for k in keys if " " in k[2]), key=lambda k: -len(k[2]))
+        self.phrases = [(k, compile_phrase(k[2])) for k in phrases]
         self.singles: dict[str, list[tuple[str, str, str]]] = {}
-        for key, ms in groups.items():
-            for m in ms:
-                if " " not in m:
-                    self.singles.setdefault(m, []).append(key)
+        for k in keys:
+            if " " not in k[2]:
+                self.singles.setdefault(k[2], []).append(k)
         self.negations = frozenset(spec.negations)
         self.prefixes = sorted(spec.negating_prefixes, key=len, reverse=True)
         entities = list(spec.entities) + [
