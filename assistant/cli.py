@@ -310,10 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", default="keyword,dense,hybrid", help="retrieval modes to compare")
     p.add_argument("--rules-dir", help="rules folder to evaluate (default: the package's)")
     p.add_argument(
+        "--tuning-only", action="store_true", help="run the tuning set alone (no extra sets)"
+    )
+    p.add_argument(
         "--composer",
-        choices=["extractive", "fake-paraphrase"],
+        choices=["extractive", "fake-paraphrase", "local"],
         default="extractive",
-        help="fake-paraphrase: a scripted model that rewords every passage (a guard stress test)",
+        help="fake-paraphrase: a scripted model that rewords every passage (a guard stress "
+        "test); local: the small CPU model of the [local] extra, every draft guarded",
     )
     common(p)
     p.set_defaults(func=cmd_eval)

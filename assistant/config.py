@@ -41,11 +41,27 @@ class Settings(BaseSettings):
     collection: str = Field("guidelines", min_length=3)
     retrieval: Literal["hybrid", "dense", "keyword"] = "hybrid"
     top_k: int = Field(default=8, ge=1, le=50, description="passages retrieved per question")
-    composer: Literal["extractive", "ollama", "openai"] = "extractive"
+    composer: Literal["extractive", "ollama", "openai", "local"] = Field(
+        "extractive",
+        description="extractive (no model), ollama, openai (any OpenAI-compatible server) or "
+        "local (a small model on the CPU, for tests and demos: the [local] extra)",
+    )
     llm_model: str | None = None
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = Field(default=60.0, gt=0, description="seconds per model call")
+    llm_rewrite: bool = Field(
+        default=True, description="a model composer also rewrites follow-ups (guarded)"
+    )
+    local_max_new_tokens: int = Field(
+        default=96, ge=1, le=2048, description="local composer: most new tokens per reply"
+    )
+    local_max_retrieved: int = Field(
+        default=4, ge=1, le=50, description="local composer: top retrieved passages it sees"
+    )
+    local_threads: int | None = Field(
+        default=None, ge=1, le=256, description="local composer: CPU threads (default: torch's)"
+    )
     max_history_turns: int = Field(default=6, ge=0, le=50, description="exchanges of history")
 
     @classmethod

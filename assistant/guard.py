@@ -17,6 +17,7 @@ from functools import lru_cache
 from .compose import Draft, DraftSentence
 from .corpus import Passage
 from .facts import FactBook, Located
+from .meaning import MeaningCheck
 from .retrieve import Retrieval
 from .route import Route
 from .rules import Rules, compile_phrase
@@ -83,6 +84,7 @@ class Guard:
         self._by_initial: dict[str, list[str]] | None = None
         self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
         self.trust = trust
+        self.meaning = MeaningCheck.from_rules(rules)
         # The words of each section: an aspect shown in one passage is about the topic its
         # section names ("The recommended dosage is ..." under the riluzole label).
         words: dict[tuple[str, tuple[str, ...]], set[str]] = {}
@@ -283,6 +285,13 @@ class Guard:
                 violations.append(
                     f"sentence not supported by the cited passages ({support:.0%} of its words "
                     f"found), dropped: {s.text!r}"
+                )
+                continue
+            changed = None if verbatim else self.meaning.check(s.text, cited)
+            if changed:
+                violations.append(
+                    f"sentence changes the meaning of its cited passage ({changed}), dropped: "
+                    f"{s.text!r}"
                 )
                 continue
             if s.lead and ungrounded_numbers(s.lead, cited):

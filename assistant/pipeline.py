@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .answer import Answer, Assembler, Turn
+from .answer import Answer, Assembler, DraftStats, Turn
 from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery
@@ -271,6 +271,7 @@ class Assistant:
         turns = validate_history(history, self.settings.max_history_turns)
         route = self.router.route(question, audience)
         query = self.followups.resolve(self.vocabulary.expand(route.cleaned or question), turns)
+        query = self._model_rewrite(route.cleaned or question, turns, query)
         if query.carried and route.requested == "auto" and route.weak:
             # A follow-up with no audience signal of its own keeps the conversation's audience.
             route = self.router.follow_conversation(
@@ -283,6 +284,26 @@ class Assistant:
         clock.lap("assemble")
         answer.timings = clock.result()
         return answer
+
+    def _model_rewrite(self, asked: str, turns: list[dict], query: SearchQuery) -> SearchQuery:
+        """A follow-up rewritten by the composer's model (when it offers one), guarded by
+        :func:`assistant.llm.rewrite_query`; a rewrite that names no earlier subject, or none at
+        all, leaves the rule-based ``query``."""
+        model = getattr(self.composer, "rewriter", None)
+        if model is None or not turns or not self.followups.leans_on_history(asked):
+            return query
+        from .llm import rewrite_query
+
+        text = rewrite_query(
+            asked, turns, model, resolver=self.followups, timeout=self.settings.llm_timeout
+        )
+        own = self.followups.subjects_in(asked)
+        carried = tuple(n for n in self.followups.subjects_in(text) if n not in own)
+        if text == asked or not carried:
+            return query
+        return SearchQuery(
+            self.vocabulary.expand(text), query.original, carried, f"rewritten by the model: {text}"
+        )
 
     def ask_stream(self, question: str, audience: str = "auto", history: list[dict] | None = None):
         """Like :meth:`ask`, as events: ``("draft", text)`` while a model writes, then
@@ -366,8 +387,14 @@ class Assistant:
         )
         draft = Draft((), ()) if refusal else self._compose(inp)
         verified = self._check(draft, facts, clock)
-        if draft.composer != "extractive" and not verified.drafted:
+        n = len(draft.sentences)
+        kept = verified.drafted
+        stats = DraftStats(kept, n - kept, len(verified.sentences) - kept)
+        if draft.fallback_reason:  # the model failed: nothing of it was used
+            stats = DraftStats(replaced=True)
+        elif draft.composer != "extractive" and not verified.drafted:
             rejected = verified.violations  # what the model got wrong stays visible
+            stats = DraftStats(dropped=n, replaced=True)
             draft = self._extractive_fallback(inp, "the model's draft did not pass the guard")
             verified = self._check(draft, facts, clock)
             verified.violations[:0] = rejected
@@ -375,7 +402,7 @@ class Assistant:
             return self.assembler.refusal(
                 turn, safety.refusal_message, "no passage of the guidelines answers this"
             )
-        return self.assembler.answer(
+        answer = self.assembler.answer(
             turn,
             status,
             verified,
@@ -384,6 +411,8 @@ class Assistant:
             draft.fallback_reason,
             lambda cited: self.suggestions.for_answer(cited, route.audience, question),
         )
+        answer.draft = stats
+        return answer
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
         """Guard, then repair, the draft (the time until now was composing)."""

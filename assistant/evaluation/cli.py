@@ -43,6 +43,10 @@ def _load(args):
         }.items()
         if v
     }
+    if getattr(args, "composer", None) == "local":  # built from settings, like any backend
+        from ..config import Settings
+
+        return Assistant.load(Settings.from_env(composer="local", **overrides))
     return Assistant.load(composer=_composer(args), **overrides)
 
 
@@ -89,7 +93,7 @@ def main(args) -> int:
     """Print the tables and summaries, write the JSON report, apply or rewrite the baselines."""
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     try:  # bad case files: a clear message before any model loads
-        folders = extra_sets(EVALS_DIR)
+        folders = {} if getattr(args, "tuning_only", False) else extra_sets(EVALS_DIR)
         for path in (EVALS_DIR, *folders.values()):
             load_cases(path)
     except ValueError as exc:

@@ -235,6 +235,25 @@ def readability(records: list[Record]) -> Scored:
     }, {}
 
 
+def draft_outcomes(records: list[Record]) -> Scored:
+    """What became of the composer's drafts (``Answer.to_dict()["draft"]``), over the answers
+    that had one: the share accepted as written, repaired (sentences dropped or facts restored)
+    or replaced by the extractive answer, and the sentences kept, dropped and restored."""
+    drafts = [r.answer["draft"] for r in records if r.answer.get("draft")]
+    replaced = [d for d in drafts if d["replaced"]]
+    repaired = [d for d in drafts if not d["replaced"] and (d["dropped"] or d["restored_facts"])]
+    accepted = len(drafts) - len(replaced) - len(repaired)
+    return {
+        "drafts": len(drafts),
+        "drafts_accepted_share": _ratio(accepted, len(drafts), 0.0),
+        "drafts_repaired_share": _ratio(len(repaired), len(drafts), 0.0),
+        "drafts_replaced_share": _ratio(len(replaced), len(drafts), 0.0),
+        "draft_sentences_accepted": sum(d["accepted"] for d in drafts),
+        "draft_sentences_dropped": sum(d["dropped"] for d in drafts),
+        "draft_facts_restored": sum(d["restored_facts"] for d in drafts),
+    }, {}
+
+
 def latency(records: list[Record]) -> Scored:
     """p50 and p95 answer latency (reported, never gated)."""
     ms = sorted(r.latency_ms for r in records)

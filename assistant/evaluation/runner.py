@@ -67,7 +67,7 @@ def score(records: list[Record], expected_disclaimers: dict[str, str]) -> tuple[
         metrics.update(values)
         _merge(merged, found)
     metrics.update(m.conversation_pass_rate(records, merged))
-    for measure in (m.readability, m.latency):
+    for measure in (m.readability, m.draft_outcomes, m.latency):
         metrics.update(measure(records)[0])
     metrics.update(m.pass_counts(records, merged))
     failures = {r.id: merged[r.id] for r in records if merged.get(r.id)}

