@@ -267,7 +267,7 @@ def test_sporadic_cases_given_to_familial_ones_is_dropped(fake_bot):
             [HEPATOTOXICITY],
         ),
         (
-            "Riluzole is the only drug proven to prolong survival, though the benefit is modest [1]",
+            "Riluzole is the only drug proven to prolong survival, though the benefit is modest [1]",  # noqa: E501
             [SURVIVAL],
         ),
         ("The reproductive system is unaffected [1]", [REPRODUCTIVE]),
