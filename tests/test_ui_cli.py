@@ -133,7 +133,7 @@ def test_patient_questions_put_clinical_terms_in_plain_words(glossary):
 
     heading = "Dysphagia Progression Stages"
     patient = question_for(heading, "patient", glossary.plain)
-    assert patient == "What should I know about trouble swallowing (dysphagia) progression stages?"
+    assert patient == "What should I know about dysphagia (trouble swallowing) progression stages?"
     assert question_for(heading, "clinician", glossary.plain) == (
         "What do the sources say about dysphagia progression stages?"
     )
@@ -153,7 +153,7 @@ def test_a_plain_question_that_misses_its_section_keeps_the_headings_words(gloss
     patient = {c.question for k, row in table.table.items() if "\x1fpatient\x1f" in k for c in row}
     assert "What should I know about dysphagia progression stages?" in patient
     assert not any("trouble swallowing" in q for q in patient)
-    assert "What should I know about trouble swallowing (dysphagia) progression stages?" in asked
+    assert "What should I know about dysphagia (trouble swallowing) progression stages?" in asked
     plain = Suggestions.build(corpus, lambda *_: True, glossary.plain)
     worded = {c.question for k, row in plain.table.items() if "\x1fpatient\x1f" in k for c in row}
     assert "What should I know about breathing management?" in worded
