@@ -50,6 +50,7 @@ class Candidate:
     fits: bool = False  # under a heading that names the question's topic and aspect
     leads_to: Candidate | None = None  # the sentence this one is the antecedent of
     facts: tuple[Fact, ...] = ()  # the threshold facts a forced sentence quotes
+    opening: bool = False  # added as part of a section's opening, as the author wrote it
 
     @property
     def span(self) -> tuple[str, int]:
@@ -65,6 +66,7 @@ class Question:
     own: set[str]  # a follow-up's own words (weigh more than the carried subject)
     topic: set[str]  # specific words the user typed naming what the question is about
     asked: frozenset[str]  # aspects it asks for ("management", "findings", ...)
+    concepts: tuple[tuple[frozenset[str], float], ...] = ()  # the topic as concepts, weighed
 
 
 class Evidence:
@@ -94,17 +96,27 @@ class Evidence:
         typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
         topic = {w for w in terms & typed if specific(w) and w not in asking}
         terms = {w for w in terms if w not in asking} or terms  # the aspect is matched as such
+        # One concept per group of kin words ("drool" and "sialorrhea"), weighed by its idf.
+        concepts: dict[frozenset[str], float] = {}
+        for w in sorted(topic):
+            group = st.kin.get(w, frozenset({w}))
+            idf = found.idf(w) if w in found.evidence else st.idf(w)
+            concepts[group] = max(concepts.get(group, 0.0), idf)
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.
-        return Question(terms, {w for w in terms if specific(w)} or set(terms), own, topic, asked)
+        specific_terms = {w for w in terms if specific(w)} or set(terms)
+        return Question(terms, specific_terms, own, topic, asked, tuple(concepts.items()))
 
     def fits(self, q: Question, header: list[str]) -> bool:
-        """A heading or lead-in that names the aspect asked for and the question's topic."""
-        if not self.aspects or not q.asked:
+        """A heading or lead-in that names the aspect asked for and the question's topic (at
+        least ``topic_share`` of its concepts, by weight)."""
+        if not self.aspects or not q.asked or not self.aspects.named(header) & q.asked:
             return False
-        topic = q.topic & set(header)
-        aspect = self.aspects.named(header) & q.asked
-        return bool(aspect and (topic or not q.topic))
+        if not q.concepts:
+            return True
+        words = set(header)
+        named = sum(w for group, w in q.concepts if group & words)
+        return named >= self.tuning.compose.topic_share * sum(w for _, w in q.concepts)
 
     def candidates(
         self,
@@ -136,7 +148,7 @@ class Evidence:
                     s.text, ct.repetitive_min_words, ct.repetitive_unique_share
                 ):
                     continue  # a lead-in (shown above its bullets) or garbled source text
-                said = st.with_abbreviations(tokens(s.text))
+                said = st.said(p, s)
                 words = set(said)
                 close = meaning(p.id, s.start) if meaning is not None else 0.0
                 named_said = self.aspects.named(said) if self.aspects and q.asked else frozenset()

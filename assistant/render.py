@@ -143,7 +143,8 @@ def render(
             for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
                 if shown.startswith(earlier):
                     shown = shown[len(earlier) :].lstrip()
-            lines.append(f"- {gloss.plain(shown) if gloss else shown}")
+            if shown.strip(" :"):  # else the lead-in is the line just shown
+                lines.append(f"- {gloss.plain(shown) if gloss else shown}")
         shown_sentences.append(s.text)
         indent = "  " if s.lead else ""
         lines.append(f"{indent}- " + text.replace("\n", "\n" + indent))

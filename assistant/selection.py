@@ -59,7 +59,13 @@ class Selector:
         chosen = self.select(candidates, limit, cut)
         if patient and any(c.passage.meta.audience == "patient" for c in chosen):
             pool = [c for c in pool if c.passage.meta.audience == "patient"]  # their own words
-        chosen = self.with_section(self.with_list(chosen, pool, q), pool, q)
+        opened = self.with_section(chosen, pool, q)  # a section that answers, else a list
+        chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q)
+        most = ct.patient_most if patient else ct.clinician_most
+        if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go
+            ranked = sorted(chosen, key=lambda c: (not c.forced, -c.score))
+            keep = {id(c) for c in ranked[:most]} | {id(c) for c in chosen if c.forced}
+            chosen = [c for c in chosen if id(c) in keep]
         chosen = self.with_antecedents(self.ordered(chosen, patient))
         return self.readable(chosen) if patient else chosen
 
@@ -155,6 +161,7 @@ class Selector:
             if c.span not in have:
                 have.add(c.span)
                 c.score = max(c.score, best.score * ct.clinician_cut)
+                c.opening = bool(docs)
                 extra.append(c)
         return chosen + extra
 
@@ -197,7 +204,8 @@ class Selector:
     def readable(self, chosen: list[Candidate]) -> list[Candidate]:
         """A patient answer within its reading grade: while its lines (with the patient
         framing) read above ``answer_grade``, the optional sentence that costs the most grade
-        for its score goes, with its antecedent (facts and the best sentence stay)."""
+        for its score goes, with its antecedent (facts, the best sentence and the rest of its
+        section's opening paragraph stay)."""
         pt, plain = self.tuning.patient, self.evidence.plain
         keep = list(chosen)
         best = max((c for c in keep if not c.forced), key=lambda c: c.score, default=None)
@@ -220,8 +228,10 @@ class Selector:
         while now > pt.answer_grade:
             trials = []  # (grades gained per point of score lost, grade without, unit)
             for c in keep:
-                if c.forced or c is best or c.leads_to is not None:
+                if c.forced or c.leads_to is not None:
                     continue
+                if c.opening and best is not None and c.passage is best.passage:
+                    continue  # the best sentence keeps the rest of its section's opening
                 unit = {id(c)} | {id(a) for a in keep if a.leads_to is c}
                 unit |= {id(d) for d in keep if _points_back_to(d, c)}
                 without = grade([k for k in keep if id(k) not in unit])

@@ -153,7 +153,11 @@ class Structure:
     df: Counter = field(default_factory=Counter)  # passages using each word
     n_passages: int = 1
     ubiquitous_share: float = 0.2
+    kin: dict[str, frozenset[str]] = field(default_factory=dict)  # "drool" -> {.., "sialorrhea"}
     _expansions: dict[str, frozenset[str]] = field(default_factory=dict)
+    _aliases: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    _headers: dict[str, list[str]] = field(default_factory=dict)
+    _said: dict[tuple[str, int], list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -176,13 +180,35 @@ class Structure:
             body = [p for p in doc.passages if p.kind != "disclaimer"]
             s._read_blocks(body)
             s.openings.update(p.id for p in body[:1] if p.kind == "paragraph")
+        s._read_glossary(glossary)
         notes = sorted(glossary, key=lambda e: -len(e.term))
         glossed = [(compile_phrase(e.term), e.plain) for e in notes]
         for p in passages:
             s.passages[p.id] = p
+            s._headers[p.id] = s.with_concepts(tokens(" ".join([*p.section, s.lead(p) or ""])))
             for sent in p.sentences:
                 s.contexts[(p.id, sent.start)] = s._context(p, sent, glossed)
+                s._said[(p.id, sent.start)] = s.with_concepts(tokens(sent.text))
         return s
+
+    def _read_glossary(self, glossary: tuple[GlossaryEntry, ...]) -> None:
+        """Lay wording the glossary lists for a term ("drooling", "crying or laughter") says
+        the term; single words that name one term are kin ("drool" ~ "sialorrhea")."""
+        for e in glossary:
+            term = frozenset(content_tokens(e.term))
+            for alias in (*e.aliases, *([e.plain] if e.keep_term else [])):
+                words = tuple(content_tokens(alias))
+                if words and not set(words) <= term:
+                    self._aliases.append((f" {' '.join(words)} ", term))
+                if len(words) == 1 and len(term) == 1:
+                    group = self.kin.get(words[0], frozenset({words[0]})) | term
+                    for w in group:
+                        self.kin[w] = group
+        for short, long in self._expansions.items():
+            if len(long) == 1:
+                group = self.kin.get(short, frozenset({short})) | long
+                for w in group:
+                    self.kin[w] = group
 
     def _read_blocks(self, passages: list[Passage]) -> None:
         by_section: dict[tuple[str, ...], list[Passage]] = {}
@@ -234,17 +260,29 @@ class Structure:
         return p.lead or self.lead_of.get(p.id)
 
     def header_tokens(self, p: Passage) -> list[str]:
-        """Words of the passage's section path and lead-in, abbreviations spelled out."""
-        return self.with_abbreviations(tokens(" ".join([*p.section, self.lead(p) or ""])))
+        """Words of the passage's section path and lead-in, with the concepts they name."""
+        if p.id in self._headers:
+            return self._headers[p.id]
+        return self.with_concepts(tokens(" ".join([*p.section, self.lead(p) or ""])))
 
-    def with_abbreviations(self, words: list[str]) -> list[str]:
-        """``words`` and then what the corpus-defined abbreviations among them stand for."""
+    def said(self, p: Passage, s: Sentence) -> list[str]:
+        """Words of a sentence, with the concepts it names (read once, at start-up)."""
+        known = self._said.get((p.id, s.start))
+        return known if known is not None else self.with_concepts(tokens(s.text))
+
+    def with_concepts(self, words: list[str]) -> list[str]:
+        """``words``, then the words of what they name: a defined abbreviation's spelled-out
+        form (and back), a glossary term said in lay words ("crying or laughter")."""
         have, extra = set(words), []
         for short, long in self._expansions.items():
             if short in have:
                 extra += sorted(long - have)
             elif long <= have:
                 extra.append(short)
+        text = f" {' '.join(words)} "
+        for phrase, term in self._aliases:
+            if phrase in text:
+                extra += sorted(term - have - set(extra))
         return [*words, *extra]
 
     def _context(self, p: Passage, sent: Sentence, glossed) -> str:

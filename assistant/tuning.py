@@ -65,6 +65,13 @@ class ScopeTuning(_Section):
 class ComposeTuning(_Section):
     clinician_sentences: int = Field(7, ge=1, le=30, description="Most sentences, clinician.")
     patient_sentences: int = Field(5, ge=1, le=30, description="Most sentences, patient.")
+    clinician_most: int = Field(
+        10,
+        ge=1,
+        le=50,
+        description="Most sentences of a clinician answer once a list or section is completed.",
+    )
+    patient_most: int = Field(8, ge=1, le=50, description="The same, for patients.")
     clinician_cut: float = Field(
         0.35, ge=0, le=1, description="Keep a sentence scoring at least this share of the best."
     )
@@ -112,6 +119,14 @@ class ComposeTuning(_Section):
     )
     sentence_aspect_share: float = Field(
         0.5, ge=0, le=1, description="A sentence naming the aspect itself adds this share of it."
+    )
+    topic_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A heading names the question's topic when it names at least this share "
+        "of the topic's concepts, weighed by idf ('Respiratory Management' does not name "
+        "'excess respiratory mucus').",
     )
     list_items: int = Field(
         6,
