@@ -110,6 +110,14 @@ class ComposeTuning(_Section):
         le=1,
         description="...and only those at least this far above the question's median similarity.",
     )
+    concept_pool: int = Field(
+        12,
+        ge=0,
+        le=200,
+        description="Passages naming the question's rarest concept (in any wording the corpus "
+        "or glossary gives it) under a heading naming the aspect asked for are candidates "
+        "too: at most this many are looked at.",
+    )
     aspect_weight: float = Field(
         2.0,
         ge=0,
