@@ -228,7 +228,7 @@ class Selector:
         while now > pt.answer_grade:
             trials = []  # (grades gained per point of score lost, grade without, unit)
             for c in keep:
-                if c.forced or c.leads_to is not None:
+                if c.forced or c is best or c.leads_to is not None:
                     continue
                 if c.opening and best is not None and c.passage is best.passage:
                     continue  # the best sentence keeps the rest of its section's opening
