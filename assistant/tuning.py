@@ -65,6 +65,14 @@ class ScopeTuning(_Section):
 class ComposeTuning(_Section):
     clinician_sentences: int = Field(7, ge=1, le=30, description="Most sentences, clinician.")
     patient_sentences: int = Field(5, ge=1, le=30, description="Most sentences, patient.")
+    clinician_per_document: int = Field(
+        4,
+        ge=0,
+        le=30,
+        description="One document gives at most this many of a clinician answer's sentences "
+        "while another document has some above the cut (0: no limit).",
+    )
+    patient_per_document: int = Field(3, ge=0, le=30, description="The same, for patients.")
     clinician_most: int = Field(
         10,
         ge=1,
