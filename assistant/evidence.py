@@ -178,7 +178,7 @@ class Evidence:
                     fit = 0.0
                     if named_here & q.asked:
                         fit += 1.0
-                    elif named_here:
+                    elif named_here and not named_said & q.asked:
                         fit -= 1.0  # the heading is about another aspect ("Symptoms")
                     if named_said & q.asked:
                         fit += ct.sentence_aspect_share
@@ -225,6 +225,15 @@ class Evidence:
                 p = st.passages[pid]
                 if self.aspects.named(st.header_tokens(p)) & q.asked and p.doc_id not in untrusted:
                     more.append(p)
+        elif self.aspects and q.asked and meaning is not None:
+            # A question about the whole subject ("What is the outlook for ALS?"): the
+            # sentences that name the aspect, closest in meaning first.
+            saying = {pid for a in sorted(q.asked) for pid in self.aspects.saying(st, a)}
+            closest = sorted(
+                saying,
+                key=lambda pid: -max(meaning(pid, x.start) for x in st.passages[pid].sentences),
+            )
+            more += [st.passages[pid] for pid in closest[: ct.concept_pool]]
         if meaning is not None:
             close = (
                 st.passages.get(pid) for pid, _ in meaning.best(ct.meaning_pool, ct.meaning_floor)

@@ -63,6 +63,7 @@ class Aspects:
     answers: dict[str, tuple[str, ...]]
     fallback: frozenset[str]
     opening: frozenset[str] = frozenset()
+    _saying: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Aspects:
@@ -84,6 +85,18 @@ class Aspects:
             found -= self.fallback
         words = {t for k in found for p in self.asks[k] if p in text for t in p.split()}
         return frozenset(found), frozenset(words)
+
+    def saying(self, structure: Structure, aspect: str) -> list[str]:
+        """The passages with a sentence that names ``aspect`` ("Most patients die within ..."
+        names prognosis), in corpus order; read once per corpus."""
+        key = (id(structure), aspect)
+        if key not in self._saying:
+            self._saying[key] = [
+                p.id
+                for p in structure.passages.values()
+                if any(aspect in self.named(structure.said(p, s)) for s in p.sentences)
+            ]
+        return self._saying[key]
 
     def cues(self, aspects: frozenset[str]) -> frozenset[str]:
         """Every word that asks for or answers one of ``aspects`` (not words of a topic)."""
