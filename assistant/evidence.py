@@ -50,6 +50,7 @@ class Candidate:
     fits: bool = False  # under a heading that names the question's topic and aspect
     leads_to: Candidate | None = None  # the sentence this one is the antecedent of
     facts: tuple[Fact, ...] = ()  # the threshold facts a forced sentence quotes
+    opening: bool = False  # added as part of a section's opening, as the author wrote it
 
     @property
     def span(self) -> tuple[str, int]:
@@ -65,6 +66,8 @@ class Question:
     own: set[str]  # a follow-up's own words (weigh more than the carried subject)
     topic: set[str]  # specific words the user typed naming what the question is about
     asked: frozenset[str]  # aspects it asks for ("management", "findings", ...)
+    concepts: tuple[tuple[frozenset[str], float], ...] = ()  # the topic as concepts, weighed
+    whole: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> its term's words
 
 
 class Evidence:
@@ -91,20 +94,38 @@ class Evidence:
 
         own = st.as_concepts(set(own_terms)) if own_terms is not None else set(terms)
         asked, asking = self.aspects.asked(text) if self.aspects else (frozenset(), frozenset())
+        cues = self.aspects.cues(asked) if self.aspects else frozenset()
         typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
-        topic = {w for w in terms & typed if specific(w) and w not in asking}
+        topic = {w for w in terms & typed if specific(w) and w not in asking | cues}
         terms = {w for w in terms if w not in asking} or terms  # the aspect is matched as such
+        # A term of several words counts only whole ("pseudobulbar affect", not "affect").
+        whole = {w: g for g in st.multiword if g <= terms for w in g}
+        # One concept per term or group of kin words ("drool" and "sialorrhea"), weighed by
+        # its rarest word.
+        concepts: dict[frozenset[str], float] = {}
+        for w in sorted(topic):
+            group = whole.get(w) or st.kin.get(w, frozenset({w}))
+            idf = found.idf(w) if w in found.evidence else st.idf(w)
+            concepts[group] = max(concepts.get(group, 0.0), idf)
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.
-        return Question(terms, {w for w in terms if specific(w)} or set(terms), own, topic, asked)
+        specific_terms = {w for w in terms if specific(w)} or set(terms)
+        return Question(terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole)
+
+    @staticmethod
+    def coverage(q: Question, words: set[str]) -> float:
+        """The share of the question's topic (its concepts, by weight) that ``words`` name."""
+        if not q.concepts:
+            return 1.0
+        named = sum(w for group, w in q.concepts if group & words)
+        return named / (sum(w for _, w in q.concepts) or 1.0)
 
     def fits(self, q: Question, header: list[str]) -> bool:
-        """A heading or lead-in that names the aspect asked for and the question's topic."""
-        if not self.aspects or not q.asked:
+        """A heading or lead-in that names the aspect asked for and the question's topic (at
+        least ``topic_share`` of its concepts, by weight)."""
+        if not self.aspects or not q.asked or not self.aspects.named(header) & q.asked:
             return False
-        topic = q.topic & set(header)
-        aspect = self.aspects.named(header) & q.asked
-        return bool(aspect and (topic or not q.topic))
+        return self.coverage(q, set(header)) >= self.tuning.compose.topic_share
 
     def candidates(
         self,
@@ -136,7 +157,7 @@ class Evidence:
                     s.text, ct.repetitive_min_words, ct.repetitive_unique_share
                 ):
                     continue  # a lead-in (shown above its bullets) or garbled source text
-                said = st.with_abbreviations(tokens(s.text))
+                said = st.said(p, s)
                 words = set(said)
                 close = meaning(p.id, s.start) if meaning is not None else 0.0
                 named_said = self.aspects.named(said) if self.aspects and q.asked else frozenset()
@@ -147,23 +168,23 @@ class Evidence:
                     and (meaning is None or close < ct.meaning_floor)
                 ):
                     continue  # shares only ubiquitous words ("ALS") with the question
-                score = sum(weight(w) for w in sorted(q.terms & words))
-                score += ct.context_weight * sum(
-                    weight(w) for w in sorted(q.terms & (context - words))
-                )
+                seen = words | context
+                shared = {w for w in q.terms if w in seen and q.whole.get(w, frozenset()) <= seen}
+                score = sum(weight(w) for w in sorted(shared & words))
+                score += ct.context_weight * sum(weight(w) for w in sorted(shared - words))
                 score += ct.rank_weight / (rank + 1) + ct.similarity_weight * similarity
                 score += ct.meaning_weight * close
                 if q.asked:
                     fit = 0.0
                     if named_here & q.asked:
                         fit += 1.0
-                    elif named_here:
+                    elif named_here and not named_said & q.asked:
                         fit -= 1.0  # the heading is about another aspect ("Symptoms")
                     if named_said & q.asked:
                         fit += ct.sentence_aspect_share
-                    # The aspect counts for a sentence about the topic, not about another one.
-                    on_topic = not q.topic or q.topic & (words | context)
-                    score += ct.aspect_weight * (fit if on_topic else min(fit, 0.0))
+                    # The aspect counts for a sentence about the topic, as much as it is.
+                    share = self.coverage(q, words | context)
+                    score += ct.aspect_weight * (fit * share if fit > 0 else fit)
                 relevance, hard = score, False
                 if patient:
                     grade = reading_grade_of(self.plain(s.text))
@@ -195,6 +216,24 @@ class Evidence:
             more += block.passages if block else ()
             if section and self.fits(q, tokens(" ".join(section.section))):
                 more += section.passages  # a section whose heading answers, as written
+        if q.concepts and self.aspects and q.asked:
+            # Passages naming the question's rarest concept under a heading that names the
+            # aspect asked for, however the sentence words it ("crying or laughter").
+            group = max(q.concepts, key=lambda t: t[1])[0]
+            named = sorted({pid for w in group for pid in st.using(w)})
+            for pid in named[: ct.concept_pool]:
+                p = st.passages[pid]
+                if self.aspects.named(st.header_tokens(p)) & q.asked and p.doc_id not in untrusted:
+                    more.append(p)
+        elif self.aspects and q.asked and meaning is not None:
+            # A question about the whole subject ("What is the outlook for ALS?"): the
+            # sentences that name the aspect, closest in meaning first.
+            saying = {pid for a in sorted(q.asked) for pid in self.aspects.saying(st, a)}
+            closest = sorted(
+                saying,
+                key=lambda pid: -max(meaning(pid, x.start) for x in st.passages[pid].sentences),
+            )
+            more += [st.passages[pid] for pid in closest[: ct.concept_pool]]
         if meaning is not None:
             close = (
                 st.passages.get(pid) for pid, _ in meaning.best(ct.meaning_pool, ct.meaning_floor)

@@ -20,14 +20,32 @@ class Glossary:
 
     def __init__(self, entries: tuple[GlossaryEntry, ...]):
         ordered = sorted(entries, key=lambda e: -len(e.term))
-        self.entries = [(compile_phrase(e.term), e) for e in ordered]
+        self.entries = [
+            (compile_phrase(e.term), e, e.term.lower().split()[0].split("*")[0]) for e in ordered
+        ]
+        self._memo: dict[str, str] = {}
 
     def plain(self, text: str) -> str:
+        """``text`` with each glossary term explained once (remembered: answers repeat)."""
+        known = self._memo.get(text)
+        if known is None:
+            known = self._memo[text] = self._plain(text)
+            if len(self._memo) > 16384:
+                self._memo.clear()
+        return known
+
+    def _plain(self, text: str) -> str:
         taken: list[tuple[int, int]] = []
         edits: list[tuple[int, int, str]] = []
         # Leftmost, then longest: "lower motor neuron disease" reads as "lower motor neuron"
         # and "disease", never as "lower" and "motor neuron disease".
-        found = [(m, e) for rx, e in self.entries for m in rx.finditer(text)]
+        lowered = text.lower()
+        found = [
+            (m, e)
+            for rx, e, first in self.entries
+            if first in lowered  # a cheap test before the regex
+            for m in rx.finditer(text)
+        ]
         done: set[str] = set()  # a term is explained once
         for m, e in sorted(found, key=lambda t: (t[0].start(), -len(t[0].group(0)))):
             if any(a < m.end() and m.start() < b for a, b in taken):
@@ -136,14 +154,15 @@ def render(
         if not patient and s.group != group:
             group = s.group
             lines.append(f"\n**{GROUP_TITLES.get(group or '', 'From the sources')}**")
-            lead = None
+            lead, shown_sentences = None, []
         text = render_sentence(s, facts, gloss, numbering, rules.tuning.patient.framed_share)
         if s.lead and s.lead != lead:
             shown = s.lead
             for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
                 if shown.startswith(earlier):
                     shown = shown[len(earlier) :].lstrip()
-            lines.append(f"- {gloss.plain(shown) if gloss else shown}")
+            if shown.strip(" :"):  # else the lead-in is the line just shown
+                lines.append(f"- {gloss.plain(shown) if gloss else shown}")
         shown_sentences.append(s.text)
         indent = "  " if s.lead else ""
         lines.append(f"{indent}- " + text.replace("\n", "\n" + indent))

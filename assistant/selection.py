@@ -56,35 +56,67 @@ class Selector:
         ct = self.tuning.compose
         limit = ct.patient_sentences if patient else ct.clinician_sentences
         cut = ct.patient_cut if patient else ct.clinician_cut
-        chosen = self.select(candidates, limit, cut)
+        per_doc = ct.patient_per_document if patient else ct.clinician_per_document
+        chosen = self.select(candidates, limit, cut, per_doc)
         if patient and any(c.passage.meta.audience == "patient" for c in chosen):
             pool = [c for c in pool if c.passage.meta.audience == "patient"]  # their own words
-        chosen = self.with_section(self.with_list(chosen, pool, q), pool, q)
+        chosen = self.whole_items(chosen, pool)
+        opened = self.with_section(chosen, pool, q)  # a section that answers, else a list
+        chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q)
+        most = ct.patient_most if patient else ct.clinician_most
+        if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
+            # a section's opening (read as the author wrote it) last
+            ranked = sorted(chosen, key=lambda c: (not c.forced, not c.opening, -c.score))
+            keep = {id(c) for c in ranked[:most]} | {id(c) for c in chosen if c.forced}
+            chosen = [c for c in chosen if id(c) in keep]
         chosen = self.with_antecedents(self.ordered(chosen, patient))
         return self.readable(chosen) if patient else chosen
 
-    def select(self, candidates: list[Candidate], limit: int, cut: float) -> list[Candidate]:
+    def select(
+        self, candidates: list[Candidate], limit: int, cut: float, per_doc: int = 0
+    ) -> list[Candidate]:
         """The best candidates: forced facts, then up to ``limit`` scoring at least ``cut`` of
-        the best (``fit_cut`` under a heading that answers), no near-duplicates."""
+        the best (``fit_cut`` under a heading that answers), no near-duplicates; one document
+        gives at most ``per_doc`` of them while another has some to give."""
         ct = self.tuning.compose
         candidates.sort(key=lambda c: (-c.score, c.passage.doc_id, c.sentence.start))
         chosen: list[Candidate] = []
         seen_spans = set()
         best = next((c.score for c in candidates if not c.forced), 0.0)
-        for c in candidates:
-            span = (c.passage.doc_id, c.sentence.start)
-            if span in seen_spans:
-                continue
-            share = min(cut, ct.fit_cut) if c.fits else cut
-            if not c.forced and (len(chosen) >= limit or c.score < share * best):
-                continue
-            if not c.forced and any(
-                jaccard(c.words, o.words) >= ct.duplicate_jaccard for o in chosen
-            ):
-                continue
-            seen_spans.add(span)
-            chosen.append(c)
+        for capped in (bool(per_doc), False):
+            for c in candidates:
+                span = (c.passage.doc_id, c.sentence.start)
+                if span in seen_spans:
+                    continue
+                share = min(cut, ct.fit_cut) if c.fits else cut
+                if not c.forced and (len(chosen) >= limit or c.score < share * best):
+                    continue
+                if not c.forced and any(
+                    jaccard(c.words, o.words) >= ct.duplicate_jaccard for o in chosen
+                ):
+                    continue
+                mine = sum(o.passage.doc_id == c.passage.doc_id and not o.forced for o in chosen)
+                if capped and not c.forced and mine >= per_doc:
+                    continue
+                seen_spans.add(span)
+                chosen.append(c)
         return chosen
+
+    @staticmethod
+    def whole_items(chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
+        """A bullet comes whole: "Nutritional care—Swallowing will eventually be lost." with
+        "Nutrition will need to be delivered through a feeding tube."."""
+        have = {c.span for c in chosen}
+        extra = []
+        for c in chosen:
+            if c.forced or c.passage.kind != "bullet":
+                continue
+            for x in pool:
+                if x.passage.id == c.passage.id and x.span not in have:
+                    have.add(x.span)
+                    x.score = max(x.score, c.score)
+                    extra.append(x)
+        return chosen + extra
 
     def with_list(
         self, chosen: list[Candidate], pool: list[Candidate], q: Question
@@ -155,6 +187,7 @@ class Selector:
             if c.span not in have:
                 have.add(c.span)
                 c.score = max(c.score, best.score * ct.clinician_cut)
+                c.opening = bool(docs)
                 extra.append(c)
         return chosen + extra
 
@@ -197,7 +230,8 @@ class Selector:
     def readable(self, chosen: list[Candidate]) -> list[Candidate]:
         """A patient answer within its reading grade: while its lines (with the patient
         framing) read above ``answer_grade``, the optional sentence that costs the most grade
-        for its score goes, with its antecedent (facts and the best sentence stay)."""
+        for its score goes, with its antecedent (facts, the best sentence and the rest of its
+        section's opening paragraph stay)."""
         pt, plain = self.tuning.patient, self.evidence.plain
         keep = list(chosen)
         best = max((c for c in keep if not c.forced), key=lambda c: c.score, default=None)
@@ -222,6 +256,8 @@ class Selector:
             for c in keep:
                 if c.forced or c is best or c.leads_to is not None:
                     continue
+                if c.opening and best is not None and c.passage is best.passage:
+                    continue  # the best sentence keeps the rest of its section's opening
                 unit = {id(c)} | {id(a) for a in keep if a.leads_to is c}
                 unit |= {id(d) for d in keep if _points_back_to(d, c)}
                 without = grade([k for k in keep if id(k) not in unit])

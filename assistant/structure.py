@@ -24,11 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from .corpus import Corpus, Passage, Sentence
 from .datafile import load_yaml
 from .rules import GlossaryEntry, compile_phrase
-from .text import content_tokens, tokens
+from .text import STOPWORDS, content_tokens, tokens
 
 ASPECTS_FILE = Path(__file__).parent / "rules" / "aspects.yaml"
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
+_CLAUSE = re.compile(r"[\n,;:.•()—–]")
+_SYNONYM_WORDS = 4  # a defined synonym is at most this many words
+_NOT_SYNONYM = {"in", "e.g.", "e.g.,", "such", "including", "see", "or", "and", "with"}
 
 
 class Aspect(BaseModel):
@@ -60,6 +63,7 @@ class Aspects:
     answers: dict[str, tuple[str, ...]]
     fallback: frozenset[str]
     opening: frozenset[str] = frozenset()
+    _saying: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Aspects:
@@ -81,6 +85,23 @@ class Aspects:
             found -= self.fallback
         words = {t for k in found for p in self.asks[k] if p in text for t in p.split()}
         return frozenset(found), frozenset(words)
+
+    def saying(self, structure: Structure, aspect: str) -> list[str]:
+        """The passages with a sentence that names ``aspect`` ("Most patients die within ..."
+        names prognosis), in corpus order; read once per corpus."""
+        key = (id(structure), aspect)
+        if key not in self._saying:
+            self._saying[key] = [
+                p.id
+                for p in structure.passages.values()
+                if any(aspect in self.named(structure.said(p, s)) for s in p.sentences)
+            ]
+        return self._saying[key]
+
+    def cues(self, aspects: frozenset[str]) -> frozenset[str]:
+        """Every word that asks for or answers one of ``aspects`` (not words of a topic)."""
+        phrases = [p for k in aspects for p in (*self.asks[k], *self.answers[k])]
+        return frozenset(w for p in phrases for w in p.split())
 
     def named(self, words: list[str]) -> frozenset[str]:
         """The aspects whose answering wording occurs in ``words`` (tokens, in order)."""
@@ -153,7 +174,14 @@ class Structure:
     df: Counter = field(default_factory=Counter)  # passages using each word
     n_passages: int = 1
     ubiquitous_share: float = 0.2
+    kin: dict[str, frozenset[str]] = field(default_factory=dict)  # "drool" -> {.., "sialorrhea"}
+    multiword: list[frozenset[str]] = field(default_factory=list)  # terms of several words
     _expansions: dict[str, frozenset[str]] = field(default_factory=dict)
+    _aliases: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    _alias_index: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
+    _headers: dict[str, list[str]] = field(default_factory=dict)
+    _said: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    _using: dict[str, set[str]] = field(default_factory=dict)  # word -> passages naming it
 
     @classmethod
     def build(
@@ -176,13 +204,66 @@ class Structure:
             body = [p for p in doc.passages if p.kind != "disclaimer"]
             s._read_blocks(body)
             s.openings.update(p.id for p in body[:1] if p.kind == "paragraph")
+        s._read_glossary(glossary, [d.text for d in corpus.documents.values()])
         notes = sorted(glossary, key=lambda e: -len(e.term))
-        glossed = [(compile_phrase(e.term), e.plain) for e in notes]
+        glossed = [(compile_phrase(e.term), e.plain, _first_word(e.term)) for e in notes]
         for p in passages:
             s.passages[p.id] = p
+            s._headers[p.id] = s.with_concepts(tokens(" ".join([*p.section, s.lead(p) or ""])))
             for sent in p.sentences:
                 s.contexts[(p.id, sent.start)] = s._context(p, sent, glossed)
+                s._said[(p.id, sent.start)] = said = s.with_concepts(tokens(sent.text))
+                for w in said:
+                    s._using.setdefault(w, set()).add(p.id)
         return s
+
+    def _read_definitions(self, text: str, glossary: tuple[GlossaryEntry, ...]) -> None:
+        """Synonyms a document defines for a glossary term, as a short phrase beside it in
+        parentheses: "Pathological crying or laughter (pseudobulbar affect)", "Sialorrhea
+        (excessive drooling)"."""
+        lowered = text.lower()
+        for e in glossary:
+            if e.term.lower() not in lowered:
+                continue
+            term = frozenset(content_tokens(e.term))
+            name = compile_phrase(e.term).pattern
+            said = []
+            for m in re.finditer(rf"\(\s*{name}\s*\)", text, re.IGNORECASE):
+                clause = _CLAUSE.split(text[max(0, m.start() - 80) : m.start()])[-1]
+                if len(clause.split()) <= _SYNONYM_WORDS:  # the phrase is the whole clause
+                    said.append(content_tokens(clause))
+            for m in re.finditer(rf"{name}\s*\(([a-z][^()\d]{{2,40}})\)", text, re.IGNORECASE):
+                words = m.group(1).split()
+                if len(words) <= _SYNONYM_WORDS and words[0].lower() not in _NOT_SYNONYM:
+                    said.append(content_tokens(m.group(1)))
+            for words in said:
+                if words and not set(words) <= term:
+                    self._aliases.append((f" {' '.join(words)} ", term))
+
+    def _read_glossary(self, glossary: tuple[GlossaryEntry, ...], texts: list[str]) -> None:
+        """Lay wording the glossary lists for a term ("drooling", "crying or laughter") says
+        the term; single words that name one term are kin ("drool" ~ "sialorrhea")."""
+        for e in glossary:
+            term = frozenset(content_tokens(e.term))
+            if len(term) > 1:
+                self.multiword.append(term)
+            for alias in (*e.aliases, *([e.plain] if e.keep_term else [])):
+                words = tuple(content_tokens(alias))
+                if words and not set(words) <= term:
+                    self._aliases.append((f" {' '.join(words)} ", term))
+                if len(words) == 1 and len(term) == 1:
+                    group = self.kin.get(words[0], frozenset({words[0]})) | term
+                    for w in group:
+                        self.kin[w] = group
+        for text in texts:
+            self._read_definitions(text, glossary)
+        for phrase, term in self._aliases:  # by first word: a sentence checks only its own
+            self._alias_index.setdefault(phrase.split()[0], []).append((phrase, term))
+        for short, long in self._expansions.items():
+            if len(long) == 1:
+                group = self.kin.get(short, frozenset({short})) | long
+                for w in group:
+                    self.kin[w] = group
 
     def _read_blocks(self, passages: list[Passage]) -> None:
         by_section: dict[tuple[str, ...], list[Passage]] = {}
@@ -229,22 +310,40 @@ class Structure:
                 out = (out - long) | {short}
         return out
 
+    def using(self, word: str) -> set[str]:
+        """The passages whose sentences name ``word`` (in any form the structure knows)."""
+        return self._using.get(word, set())
+
     def lead(self, p: Passage) -> str | None:
         """The passage's lead-in: its own, or the one a continuing paragraph carries."""
         return p.lead or self.lead_of.get(p.id)
 
     def header_tokens(self, p: Passage) -> list[str]:
-        """Words of the passage's section path and lead-in, abbreviations spelled out."""
-        return self.with_abbreviations(tokens(" ".join([*p.section, self.lead(p) or ""])))
+        """Words of the passage's section path and lead-in, with the concepts they name."""
+        if p.id in self._headers:
+            return self._headers[p.id]
+        return self.with_concepts(tokens(" ".join([*p.section, self.lead(p) or ""])))
 
-    def with_abbreviations(self, words: list[str]) -> list[str]:
-        """``words`` and then what the corpus-defined abbreviations among them stand for."""
+    def said(self, p: Passage, s: Sentence) -> list[str]:
+        """Words of a sentence, with the concepts it names (read once, at start-up)."""
+        known = self._said.get((p.id, s.start))
+        return known if known is not None else self.with_concepts(tokens(s.text))
+
+    def with_concepts(self, words: list[str]) -> list[str]:
+        """``words``, then the words of what they name: a defined abbreviation's spelled-out
+        form (and back), a glossary term said in lay words ("crying or laughter")."""
         have, extra = set(words), []
         for short, long in self._expansions.items():
             if short in have:
                 extra += sorted(long - have)
             elif long <= have:
                 extra.append(short)
+        content = [w for w in words if w not in STOPWORDS and len(w) > 1]
+        text = f" {' '.join(content)} "
+        for w in dict.fromkeys(content):
+            for phrase, term in self._alias_index.get(w, ()):
+                if phrase in text:
+                    extra += sorted(term - have - set(extra))
         return [*words, *extra]
 
     def _context(self, p: Passage, sent: Sentence, glossed) -> str:
@@ -259,11 +358,13 @@ class Structure:
     def _spelled(self, text: str, context: str, glossed) -> str:
         seen = (context + " " + text).lower()
         for short, long in self.abbreviations.items():
-            if long.lower() not in seen:
+            if short in text and long.lower() not in seen:
                 text = re.sub(rf"(?<![\w(]){re.escape(short)}(?![\w)])", f"{long} ({short})", text)
         notes, taken = [], []
         lowered = text.lower()
-        for rx, plain in glossed:
+        for rx, plain, first in glossed:
+            if first not in lowered:
+                continue  # cheap test before the regex
             for m in rx.finditer(text):
                 if plain.lower() in lowered or any(a < m.end() and m.start() < b for a, b in taken):
                     continue
@@ -274,6 +375,11 @@ class Structure:
     def keys(self) -> dict[tuple[str, int], str]:
         """Content hash of each sentence's context text: the key of its stored vector."""
         return {k: context_key(text) for k, text in self.contexts.items()}
+
+
+def _first_word(term: str) -> str:
+    """The literal start of a glossary term, lowercase (a cheap test before its regex)."""
+    return term.lower().split()[0].split("*")[0] if term.strip() else ""
 
 
 def context_key(text: str) -> str:

@@ -65,6 +65,21 @@ class ScopeTuning(_Section):
 class ComposeTuning(_Section):
     clinician_sentences: int = Field(7, ge=1, le=30, description="Most sentences, clinician.")
     patient_sentences: int = Field(5, ge=1, le=30, description="Most sentences, patient.")
+    clinician_per_document: int = Field(
+        4,
+        ge=0,
+        le=30,
+        description="One document gives at most this many of a clinician answer's sentences "
+        "while another document has some above the cut (0: no limit).",
+    )
+    patient_per_document: int = Field(3, ge=0, le=30, description="The same, for patients.")
+    clinician_most: int = Field(
+        10,
+        ge=1,
+        le=50,
+        description="Most sentences of a clinician answer once a list or section is completed.",
+    )
+    patient_most: int = Field(8, ge=1, le=50, description="The same, for patients.")
     clinician_cut: float = Field(
         0.35, ge=0, le=1, description="Keep a sentence scoring at least this share of the best."
     )
@@ -103,6 +118,14 @@ class ComposeTuning(_Section):
         le=1,
         description="...and only those at least this far above the question's median similarity.",
     )
+    concept_pool: int = Field(
+        12,
+        ge=0,
+        le=200,
+        description="Passages naming the question's rarest concept (in any wording the corpus "
+        "or glossary gives it) under a heading naming the aspect asked for are candidates "
+        "too: at most this many are looked at.",
+    )
     aspect_weight: float = Field(
         2.0,
         ge=0,
@@ -112,6 +135,14 @@ class ComposeTuning(_Section):
     )
     sentence_aspect_share: float = Field(
         0.5, ge=0, le=1, description="A sentence naming the aspect itself adds this share of it."
+    )
+    topic_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A heading names the question's topic when it names at least this share "
+        "of the topic's concepts, weighed by idf ('Respiratory Management' does not name "
+        "'excess respiratory mucus').",
     )
     list_items: int = Field(
         6,

@@ -1,0 +1,318 @@
+"""Evidence by the document's structure and meaning: a tiny hand-built corpus, a fake embedder.
+
+No real model is loaded. The one test that uses a real (temporary) Chroma folder is marked
+``integration``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.compose import ComposeInput, ExtractiveComposer
+from assistant.conversation import SearchQuery
+from assistant.corpus import Corpus, DocMeta, parse_document
+from assistant.datafile import load_yaml
+from assistant.evidence import Candidate, Evidence
+from assistant.render import Glossary
+from assistant.retrieve import HybridRetriever, KeywordIndex
+from assistant.route import Route
+from assistant.rules import RULES_DIR, GlossaryEntry, Rules
+from assistant.selection import Selector
+from assistant.sentences import SentenceVectors
+from assistant.structure import Aspects, Structure, defined_abbreviations
+from assistant.tuning import Tuning
+
+GUIDE = """Guideline summary of a motor disease
+
+Clinical Presentation
+
+Bulbar onset (one-third of cases):
+
+  • Sialorrhea (excessive drooling) due to impaired swallowing
+  • Nasal regurgitation
+
+Dysphagia Evaluation
+
+All patients with bulbar symptoms need swallow screening.
+
+  • Videofluoroscopy (VFS) should be performed at diagnosis
+  • VFS detects oral stasis, piecemeal swallowing, and silent aspirations
+
+Symptomatic Treatment
+
+Sialorrhea management:
+
+  • First-line: inexpensive oral anticholinergic medication
+  • Second-line: botulinum toxin A injection into salivary glands
+  • Alternative: radiotherapy to salivary glands
+"""
+
+FACTSHEET = """Factsheet on a motor disease
+
+Treatment
+
+There is no cure. Treatment options include:
+
+The drug riluzole has been approved.
+
+Medications may include:
+
+  • Medication to reduce heavy drooling
+  • Muscle relaxants for spasms
+"""
+
+GLOSSARY = (
+    GlossaryEntry(term="sialorrhea", plain="drooling", aliases=["drooling"]),
+    GlossaryEntry(term="botulinum toxin", plain="Botox-type medicine", aliases=["botox"]),
+    GlossaryEntry(term="salivary glands", plain="spit glands", keep_term=False),
+    GlossaryEntry(term="motor neuron disease", plain="a disease of nerve cells"),
+    GlossaryEntry(term="lower motor neuron", plain="nerve-to-muscle"),
+)
+
+
+def fake_embed(texts: list[str]) -> list[list[float]]:
+    """Deterministic unit vectors: a bag of hashed words (no model)."""
+    out = []
+    for text in texts:
+        v = [0.0] * 64
+        for w in re.findall(r"[a-z]+", text.lower()):
+            v[zlib.crc32(w.encode()) % 64] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        out.append([x / norm for x in v])
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    docs = {
+        "guide": parse_document(
+            "guide",
+            GUIDE,
+            DocMeta(
+                title="Guideline summary",
+                publisher="Test board",
+                audience="clinician",
+                doc_type="guideline_summary",
+            ),
+        ),
+        "sheet": parse_document(
+            "sheet",
+            FACTSHEET,
+            DocMeta(
+                title="Factsheet",
+                publisher="Test",
+                audience="patient",
+                doc_type="patient_factsheet",
+            ),
+        ),
+    }
+    return Corpus(folder=Path("."), documents=docs)
+
+
+@pytest.fixture(scope="module")
+def structure(corpus) -> Structure:
+    return Structure.build(corpus, GLOSSARY)
+
+
+@pytest.fixture(scope="module")
+def tuning() -> Tuning:
+    return load_yaml(RULES_DIR / "tuning.yaml", Tuning)
+
+
+def vectors_for(structure: Structure) -> SentenceVectors:
+    keys = sorted(structure.contexts)
+    matrix = np.asarray(fake_embed([structure.contexts[k] for k in keys]), np.float32)
+    return SentenceVectors({k: n for n, k in enumerate(keys)}, matrix)
+
+
+def compose(corpus, structure, tuning, question, audience="clinician", vectors=None):
+    keyword = KeywordIndex(corpus.passages, synonyms={"drool": ["sialorrhea"]})
+    found = HybridRetriever(corpus, None, keyword, mode="keyword").search(question, 4)
+    found = replace(found, query_vector=tuple(fake_embed([question])[0]))
+    route = Route(audience=audience, requested=audience, confidence=1.0, reason="test")
+    composer = ExtractiveComposer(
+        tuning,
+        Glossary(GLOSSARY).plain,
+        structure,
+        vectors if vectors is not None else vectors_for(structure),
+        Aspects.load(),
+    )
+    inp = ComposeInput(question, SearchQuery(question, question), route, found, ())
+    return composer.compose(inp)
+
+
+# --- the structure read from the documents ---------------------------------------------------
+
+
+def test_abbreviations_are_the_ones_the_corpus_defines():
+    text = "Videofluoroscopy (VFS) is done. C-reactive protein (CRP) too. Some words (XYZ)."
+    assert defined_abbreviations(text) == {"VFS": "Videofluoroscopy", "CRP": "C-reactive protein"}
+
+
+def test_an_abbreviation_says_its_spelled_out_form(structure, corpus):
+    vfs = next(p for p in corpus.passages if p.text.startswith("VFS detects"))
+    assert "videofluoroscopy" in structure.said(vfs, vfs.sentences[0])
+
+
+def test_a_lead_in_is_carried_to_the_paragraph_that_continues_it(structure, corpus):
+    drug = next(p for p in corpus.passages if p.text.startswith("The drug riluzole"))
+    assert structure.lead(drug) == "There is no cure. Treatment options include:"
+    medications = next(p for p in corpus.passages if p.text.startswith("Medication to reduce"))
+    assert [p.text for p in structure.list_of[medications.id].passages] == [
+        "Medication to reduce heavy drooling",
+        "Muscle relaxants for spasms",
+    ]
+
+
+def test_sentences_are_embedded_in_their_context_with_terms_explained(structure, corpus):
+    vfs = next(p for p in corpus.passages if p.text.startswith("VFS detects"))
+    text = structure.contexts[(vfs.id, vfs.sentences[0].start)]
+    assert text.splitlines()[:2] == ["Guideline summary", "Dysphagia Evaluation"]
+    assert "Videofluoroscopy (VFS) detects oral stasis" in text
+    first = next(p for p in corpus.passages if p.text.startswith("First-line"))
+    assert "Sialorrhea management: (drooling)" in structure.contexts[(first.id, first.start)]
+
+
+def test_aspects_are_read_from_the_question():
+    aspects = Aspects.load()
+    assert aspects.asked("How do you manage drooling?")[0] == {"management"}
+    assert aspects.asked("What does videofluoroscopy show?")[0] == {"findings"}
+    assert aspects.asked("What is ALS?")[0] == {"definition"}
+    assert aspects.asked("What are the symptoms of ALS?")[0] == {"symptoms"}  # not definition
+    assert aspects.named(["sialorrhea", "management"]) == {"management"}
+
+
+def test_a_bad_aspects_file_is_a_clear_error(tmp_path):
+    (tmp_path / "aspects.yaml").write_text("aspects:\n  dose: {asks: [dose]}\n")
+    with pytest.raises(ValueError, match="answers"):
+        Aspects.load(tmp_path)
+
+
+# --- choosing the evidence -------------------------------------------------------------------
+
+
+def test_a_management_question_gets_the_management_list_as_written(corpus, structure, tuning):
+    draft = compose(corpus, structure, tuning, "How do you manage drooling?")
+    texts = [s.text for s in draft.sentences]
+    items = [t for t in texts if t.startswith(("First-line", "Second-line", "Alternative"))]
+    assert [t.split(":")[0] for t in items] == ["First-line", "Second-line", "Alternative"]
+    leads = {s.lead for s in draft.sentences if s.text in items}
+    assert leads == {"Sialorrhea management:"}
+
+
+def test_an_abbreviation_finds_the_findings_sentence(corpus, structure, tuning):
+    draft = compose(corpus, structure, tuning, "What does videofluoroscopy show?")
+    assert any(s.text.startswith("VFS detects oral stasis") for s in draft.sentences)
+
+
+def test_meaning_finds_a_sentence_that_shares_no_word(corpus, structure, tuning):
+    """The stored vector of a sentence close to the question's brings it in, word or not."""
+    target = next(p for p in corpus.passages if p.text.startswith("Muscle relaxants"))
+    keys = sorted(structure.contexts)
+    rows = {k: n for n, k in enumerate(keys)}
+    matrix = np.zeros((len(keys), 64), np.float32)
+    matrix[:, 1] = 1.0
+    matrix[rows[(target.id, target.start)]] = np.eye(64, dtype=np.float32)[0]
+    question = "Which pills ease cramping?"
+    plain = compose(corpus, structure, tuning, question, vectors=SentenceVectors.empty())
+    assert not any(s.text.startswith("Muscle relaxants") for s in plain.sentences)
+    vectors = SentenceVectors(rows, matrix)
+    keyword = KeywordIndex(corpus.passages)
+    found = HybridRetriever(corpus, None, keyword, mode="keyword").search(question, 4)
+    found = replace(found, query_vector=tuple(np.eye(64)[0]))
+    route = Route(audience="clinician", requested="clinician", confidence=1.0, reason="test")
+    composer = ExtractiveComposer(tuning, None, structure, vectors, Aspects.load())
+    inp = ComposeInput(question, SearchQuery(question, question), route, found, ())
+    draft = composer.compose(inp)
+    assert any(s.text.startswith("Muscle relaxants") for s in draft.sentences)
+
+
+def test_meaning_is_relative_to_the_questions_median():
+    vectors = SentenceVectors({("a", 0): 0, ("b", 0): 1, ("c", 0): 2}, np.eye(3, dtype=np.float32))
+    meaning = vectors.relative((0.9, 0.3, 0.1))
+    assert meaning("a", 0) == pytest.approx(0.6)
+    assert meaning("b", 0) == pytest.approx(0.0)
+    assert meaning("missing", 0) == 0.0
+    assert vectors.relative(None) is None
+    assert vectors.relative((1.0, 0.0)) is None  # another model's vector
+
+
+def test_a_patient_answer_leads_with_the_patient_source(corpus, structure, tuning):
+    draft = compose(corpus, structure, tuning, "What medicine helps with drooling?", "patient")
+    assert draft.sources[draft.sentences[0].cites[0]].meta.audience == "patient"
+
+
+def test_a_patient_answer_keeps_its_reading_grade(corpus, structure, tuning):
+    easy = next(p for p in corpus.passages if p.text.startswith("Medication to reduce"))
+    hard = next(p for p in corpus.passages if p.text.startswith("Second-line"))
+    strict = tuning.model_copy(
+        update={"patient": tuning.patient.model_copy(update={"answer_grade": 6.0})}
+    )
+    evidence = Evidence(strict, structure, Aspects.load(), lambda t: t)
+    chosen = [
+        Candidate(easy, easy.sentences[0], 5.0),
+        Candidate(hard, hard.sentences[0], 4.0),
+    ]
+    kept = Selector(strict, evidence).readable(chosen)
+    assert [c.passage for c in kept] == [easy]
+
+
+# --- patient wording -------------------------------------------------------------------------
+
+
+def test_a_clinical_term_keeps_its_words_with_the_plain_ones_beside_it():
+    plain = Glossary(GLOSSARY).plain(
+        "Second-line: botulinum toxin A injection into salivary glands"
+    )
+    assert (
+        plain == "Second-line: botulinum toxin A (Botox-type medicine) injection into spit glands"
+    )
+
+
+def test_the_glossary_reads_leftmost_longest_and_explains_once():
+    plain = Glossary(GLOSSARY).plain(
+        "Signs of lower motor neuron disease; motor neuron disease is rare; motor neuron disease."
+    )
+    assert plain.startswith("Signs of lower motor neuron (nerve-to-muscle) disease;")
+    assert plain.count("(a disease of nerve cells)") == 1
+
+
+# --- vectors stored at ingest ----------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_sentence_vectors_are_stored_once_and_loaded(tmp_path, corpus, structure):
+    from assistant.config import Settings
+    from assistant.index import VectorIndex
+    from assistant.sentences import sync_sentences
+
+    calls: list[int] = []
+
+    def counting(texts):
+        calls.append(len(texts))
+        return fake_embed(texts)
+
+    index = VectorIndex(Settings(index_dir=tmp_path / "ix"), counting)
+    assert sync_sentences(index, structure) == len(set(structure.keys().values()))
+    assert sync_sentences(index, structure) == 0  # nothing new to embed
+    embedded = sum(calls)
+    vectors = SentenceVectors.load(index, structure)
+    assert len(vectors) == len(structure.contexts)
+    assert sum(calls) == embedded  # loading embeds nothing
+    smaller = Structure.build(
+        Corpus(folder=Path("."), documents={"sheet": corpus.documents["sheet"]}), GLOSSARY
+    )
+    sync_sentences(index, smaller)
+    assert len(SentenceVectors.load(index, structure)) < len(structure.contexts)  # stale gone
+
+
+def test_the_real_rules_load_their_aspects():
+    rules = Rules.load()
+    assert "management" in Aspects.load(rules.folder).asks
