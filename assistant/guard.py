@@ -18,11 +18,21 @@ from .compose import Draft, DraftSentence
 from .corpus import Passage
 from .facts import FactBook, Located
 from .meaning import MeaningCheck
+from .naming import Collocations, requested_thing, unknown_names
 from .retrieve import Retrieval
 from .route import Route
 from .rules import Rules, compile_phrase
 from .safety import Trust
-from .text import QUESTION_WORDS, STOPWORDS, content_tokens, number_words, numbers, stem, tokens
+from .text import (
+    QUESTION_WORDS,
+    STOPWORDS,
+    TASK_VERBS,
+    content_tokens,
+    number_words,
+    numbers,
+    stem,
+    tokens,
+)
 from .vocabulary import Vocabulary
 
 
@@ -74,6 +84,7 @@ class Guard:
         vocabulary: Vocabulary,
         trust: Trust,
         passages: list[Passage] | None = None,
+        terms: tuple[str, ...] = (),
     ):
         self.rules = rules
         self.tuning = rules.tuning.scope
@@ -91,6 +102,9 @@ class Guard:
         for p in passages or ():
             words.setdefault((p.doc_id, p.section), set()).update(tokens(p.stated))
         self.sections = {k: frozenset(v) for k, v in words.items()}
+        self._texts = [p.stated for p in passages or ()]
+        self._collocations: Collocations | None = None
+        self.terms = terms  # the terms the corpus defines by an abbreviation
         self._plain = [
             (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
             for e in rules.glossary
@@ -161,6 +175,19 @@ class Guard:
             rank = self._misspelt_english_rank(word) if rank is None else rank
             if rank is None or rank > tune.rare_word_rank:
                 outside.append(word)
+        outside += [
+            n
+            for n in unknown_names(retrieval.query, retrieval.unknown_terms, self._known_form)
+            if n.lower() not in outside
+        ]
+        thing = requested_thing(retrieval.query, TASK_VERBS, self._missing)
+        if thing and not outside:
+            return ScopeDecision(
+                False, f"this asks for a task ({thing!r}), not for what the guidelines say", True
+            )
+        phrase = None if outside else self.collocations.foreign_phrase(retrieval.query)
+        if phrase:
+            outside.append(phrase)
         if outside:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
@@ -204,6 +231,28 @@ class Guard:
                 named = ", ".join(sorted(topic))
                 return f"{aspect}" + (f" for {named}" if named else "")
         return None
+
+    @property
+    def collocations(self) -> Collocations:
+        """The corpus's fixed phrases, learnt on first use."""
+        if self._collocations is None:
+            tune = self.tuning
+            self._collocations = Collocations(
+                self._texts, self.terms, tune.phrase_min_count, tune.phrase_min_share
+            )
+        return self._collocations
+
+    def _known_form(self, word: str) -> bool:
+        """Another form or a misspelling of a corpus word (not a name the corpus lacks)."""
+        return (
+            stem(word) in self.known_words
+            or self.vocabulary.in_corpus(word)
+            or (self._near_known(word))
+        )
+
+    def _missing(self, word: str) -> bool:
+        """A word the corpus never uses, in any form or spelling."""
+        return len(word) >= 3 and not self._known_form(word)
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _near_known(self, word: str) -> bool:

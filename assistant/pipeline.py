@@ -82,9 +82,10 @@ class Assistant:
                 "documents that address the assistant are never quoted: %s",
                 ", ".join(sorted(self.trust.untrusted_docs)),
             )
-        self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages)
-        self.assembler = Assembler(rules, self.glossary)
         self.structure = Structure.build(corpus, rules.glossary, tuning.retrieval.ubiquitous_share)
+        terms = tuple(self.structure.abbreviations.values())
+        self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages, terms)
+        self.assembler = Assembler(rules, self.glossary)
         self.extractive = ExtractiveComposer(
             tuning,
             self.glossary.plain,

@@ -23,6 +23,10 @@ class LanguageFile(BaseModel):
     stopwords: str = Field(description="space-separated words never used for matching")
     question_words: str = Field(description="words that ask about a thing without naming it")
     number_words: dict[str, str] = Field(description="number word -> the figure it stands for")
+    task_verbs: str = Field(
+        description="space-separated imperatives that ask the assistant to make something other "
+        "than an answer from the guidelines (a poem, code, a translation)"
+    )
 
 
 _LANGUAGE = load_yaml(Path(__file__).parent / "rules" / "language.yaml", LanguageFile)
@@ -30,6 +34,7 @@ STOPWORDS = frozenset(_LANGUAGE.stopwords.split())
 # Words that ask about a thing without naming it: never a reason to accept or decline a question.
 QUESTION_WORDS = frozenset(_LANGUAGE.question_words.split())
 NUMBER_WORDS = dict(_LANGUAGE.number_words)
+TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
 

@@ -53,6 +53,19 @@ class ScopeTuning(_Section):
         ge=1,
         description="Tokenizer ids above this are rare English words ('parkinson').",
     )
+    phrase_min_count: int = Field(
+        4,
+        ge=1,
+        description="A corpus word seen at least this often can be bound to a fixed phrase.",
+    )
+    phrase_min_share: float = Field(
+        0.9,
+        ge=0.5,
+        le=1,
+        description="A word whose neighbour is the same word at least this share of the time is "
+        "bound to that phrase ('sclerosis' in 'lateral sclerosis'); the question using it in "
+        "another phrase ('multiple sclerosis') is about something else.",
+    )
     min_word_support: float = Field(
         0.5,
         ge=0,

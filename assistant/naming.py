@@ -1,0 +1,114 @@
+"""What a question names that the corpus does not: names, other phrases, requested things.
+
+Three readings of the question's own structure, each naming the gap it finds:
+
+- a **name**: a capitalised word inside a sentence ("incidence in Japan", "the Cleveland Clinic")
+  that the corpus never uses in any form. A name is never question framing, however ordinary
+  the word is in English.
+- a **different phrase**: a word of a term the corpus defines by an abbreviation, which the
+  corpus only ever uses inside that term ("sclerosis" in "amyotrophic lateral sclerosis (ALS)"),
+  put by the question after another word ("multiple sclerosis"): the question is about
+  something else.
+- a **requested task**: an imperative asking the assistant to make something other than an answer
+  ("write a poem", "translate this"); the verbs are ``task_verbs`` in ``rules/language.yaml``.
+
+The bound words are learnt from the corpus itself, with the share and the minimum count in
+``rules/tuning.yaml`` (``scope``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from .text import NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, raw_tokens, stem
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_SENTENCE_START = re.compile(r"(^|[.?!:;\n])[\s\"'“”‘’()\[\]*-]*$")
+
+
+def _sequence(text: str) -> list[str]:
+    return [stem(t) for t in raw_tokens(text)]
+
+
+class Collocations:
+    """Words of a term the corpus defines by an abbreviation ("amyotrophic lateral sclerosis
+    (ALS)") that the corpus uses only inside that term: such a word is part of a name."""
+
+    def __init__(
+        self, texts: Iterable[str], terms: Iterable[str], min_count: int, min_share: float
+    ):
+        count: Counter[str] = Counter()
+        left: dict[str, Counter[str]] = {}
+        self.pairs: set[tuple[str, str]] = set()
+        for text in texts:
+            seq = _sequence(text)
+            count.update(seq)
+            for a, b in itertools.pairwise(seq):
+                self.pairs.add((a, b))
+                left.setdefault(b, Counter())[a] += 1
+        self.bound: dict[str, str] = {}  # word -> the word always before it
+        for term in terms:
+            seq = _sequence(term)
+            for before, word in itertools.pairwise(seq):
+                n = count.get(word, 0)
+                if n >= min_count and left.get(word, Counter())[before] / n >= min_share:
+                    self.bound[word] = before
+
+    def foreign_phrase(self, question: str) -> str | None:
+        """A phrase of the question that puts another content word before a bound word, in a
+        pair the corpus never uses ("multiple sclerosis"); None if there is none."""
+        seq = _sequence(question)
+        raw = raw_tokens(question)
+        for i in range(1, len(seq)):
+            expected = self.bound.get(seq[i])
+            other = seq[i - 1]
+            if expected is None or other == expected or not _content(other):
+                continue
+            if (other, seq[i]) not in self.pairs:
+                return f"{raw[i - 1]} {raw[i]}"
+        return None
+
+
+def _content(token: str) -> bool:
+    return (
+        token.isalpha()
+        and token not in STOPWORDS
+        and token not in QUESTION_WORDS
+        and token not in NUMBER_WORDS
+    )
+
+
+def unknown_names(question: str, unknown: Iterable[str], known: Callable[[str], bool]) -> list[str]:
+    """Capitalised words inside a sentence of ``question`` that the corpus never uses.
+
+    ``unknown`` is the retrieval's list of words the corpus lacks; ``known`` says whether a
+    word is the assistant's own vocabulary after all (another form, a misspelling)."""
+    missing = {w.lower() for w in unknown}
+    out: list[str] = []
+    for m in _WORD.finditer(question):
+        word = m.group(0).rstrip("'’-")
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        if len(word) < 2 or not word[0].isupper() or word.lower() not in missing:
+            continue
+        if _SENTENCE_START.search(question[: m.start()]) or known(word.lower()):
+            continue
+        if word not in out:
+            out.append(word)
+    return out
+
+
+def requested_thing(
+    question: str, task_verbs: frozenset[str], missing: Callable[[str], bool]
+) -> str | None:
+    """What an imperative that asks the assistant to make something ("write a short poem",
+    "translate this") asks for, when the corpus never mentions it; None otherwise."""
+    words = raw_tokens(question)
+    while words and words[0] in ("please", "now", "just", "can", "could", "you"):
+        words = words[1:]
+    if not words or words[0] not in task_verbs:
+        return None
+    return next((w for w in words[1:] if _content(w) and missing(w)), words[0])
