@@ -84,6 +84,8 @@ def find_conflicts(rules: Rules, corpus: Corpus) -> tuple[Conflict, ...]:
                 continue
             seen.add((doc_id, s.text))
             fact = _derived(key, q, own, doc_id, k, s.text)
+            if any(c.fact.id == fact.id for c in out):  # two ids that slug alike ("a-b", "a_b")
+                fact = fact.model_copy(update={"id": f"{fact.id}_{len(out)}"})
             stated = tuple(f for f in own if figures(f.text, q.unit))
             out.append(Conflict(fact, p, s, q, stated))
     return tuple(out)
