@@ -2,13 +2,15 @@
 
 This module owns the fact policy: which registered facts a query touches, which more facts of
 the same quantity come along (so a disagreement is always shown whole), how few a patient gets,
-and which of the chosen facts disagree with each other.
+and which of the chosen facts disagree with each other. A figure a document gives that the
+registry does not (:mod:`assistant.conflicts`) joins as a derived fact of its quantity.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .conflicts import Conflict, find_conflicts
 from .corpus import Corpus, Passage, Sentence
 from .rules import Fact, Rules, RulesError
 from .text import numbers, tokens
@@ -39,6 +41,9 @@ class FactBook:
         self.patient_max_facts = patient_max_facts
         self._audience = {d.id: d.meta.audience for d in corpus.documents.values()}
         self.located: dict[str, Located] = {}
+        self.conflicts: tuple[Conflict, ...] = find_conflicts(rules, corpus)
+        self.facts: tuple[Fact, ...] = rules.facts + tuple(c.fact for c in self.conflicts)
+        self._by_id = {f.id: f for f in self.facts}
         for fact in rules.facts:
             doc = corpus.documents.get(fact.doc)
             if doc is None:
@@ -60,8 +65,10 @@ class FactBook:
                     "is quoted inside its sentence, so its text must not span two"
                 )
             self.located[fact.id] = Located(fact, *found)
+        for c in self.conflicts:
+            self.located[c.fact.id] = Located(c.fact, c.passage, c.sentence)
         self._topics = [
-            (fact.id, [frozenset(tokens(t)) for t in fact.topics]) for fact in rules.facts
+            (fact.id, [frozenset(tokens(t)) for t in fact.topics]) for fact in self.facts
         ]
 
     def relevant(self, query: str, limit: int = 4) -> list[Fact]:
@@ -72,7 +79,7 @@ class FactBook:
             best = max((len(t) for t in topics if t and t <= words), default=0)
             if best and fid in self.located:
                 scored.append((-best, order, fid))
-        return [self.rules.fact_by_id[fid] for _, _, fid in sorted(scored)[:limit]]
+        return [self._by_id[fid] for _, _, fid in sorted(scored)[:limit]]
 
     def in_text(self, passage: Passage, text: str) -> list[Fact]:
         """Registered facts of this passage whose exact text occurs in ``text``."""
@@ -83,7 +90,7 @@ class FactBook:
         ]
 
     def of_kind(self, kind: str) -> list[Fact]:
-        return [f for f in self.rules.facts if f.kind == kind and f.id in self.located]
+        return [f for f in self.facts if f.kind == kind and f.id in self.located]
 
     # --- which facts an answer quotes ------------------------------------------------------------
 
@@ -95,7 +102,7 @@ class FactBook:
         """
         facts = self.relevant(query)
         quantities = {f.quantity for f in facts if f.quantity}
-        for f in self.rules.facts:
+        for f in self.facts:
             if f.quantity in quantities and f not in facts and f.id in self.located:
                 facts.append(f)
         if self_treatment:

@@ -53,6 +53,8 @@ class Assistant:
         self.index = index
         tuning = rules.tuning
         self.factbook = FactBook(rules, corpus, tuning.patient.max_facts)
+        for conflict in self.factbook.conflicts:
+            log.warning("conflicting figure: %s", conflict.message())
         self.glossary = Glossary(rules.glossary)
         self.vocabulary = Vocabulary.build(
             rules,

@@ -69,8 +69,47 @@ class Fact(_Strict):
         return _without_numbers(v, "a plain lead-in")
 
 
+class Quantity(_Strict):
+    """What a registered quantity is about, so any document's figure for it can be checked: a
+    sentence naming every ``subject`` word and stating a number in ``unit`` (see
+    :mod:`assistant.conflicts`)."""
+
+    about: str = Field(min_length=3, description="what the figure is, for messages and lead-ins")
+    subject: list[str] = Field(min_length=1, description="words every such sentence names")
+    unit: str = Field(min_length=1, description="the unit its facts write after their number")
+
+    @field_validator("about")
+    @classmethod
+    def _about_has_no_numbers(cls, v: str) -> str:
+        return _without_numbers(v, "a quantity's description")
+
+
 class FactsFile(_Strict):
     facts: list[Fact]
+    quantities: dict[str, Quantity] = Field(default_factory=dict)
+
+
+def _check_quantities(facts: list[Fact], quantities: dict[str, Quantity], where: Path) -> None:
+    """Each described quantity is one the facts use; its subject words are in every one of its
+    facts' topics and its unit follows a number in at least one of its facts."""
+    from .text import figures, tokens
+
+    for key, q in quantities.items():
+        own = [f for f in facts if f.quantity == key]
+        if not own:
+            raise RulesError(f"{where}: quantity {key!r} is described but no fact has it")
+        words = set(tokens(" ".join(q.subject)))
+        for f in own:
+            missing = words - {t for topic in f.topics for t in tokens(topic)}
+            if missing:
+                raise RulesError(
+                    f"{where}: quantity {key!r}: subject words {sorted(missing)} are not in the "
+                    f"topics of fact {f.id!r}"
+                )
+        if not any(figures(f.text, q.unit) for f in own):
+            raise RulesError(
+                f"{where}: quantity {key!r}: no fact of it states a number in {q.unit!r}"
+            )
 
 
 # --- disclaimers -----------------------------------------------------------------------------
@@ -243,11 +282,14 @@ class Rules:
     tuning: Tuning = field(default_factory=Tuning)
     shorthand: dict[str, str] = field(default_factory=dict)
     aspects: tuple[Aspect, ...] = ()
+    quantities: dict[str, Quantity] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> Rules:
         folder = Path(folder) if folder else RULES_DIR
-        facts = _load_yaml(folder / "facts.yaml", FactsFile).facts
+        facts_file = _load_yaml(folder / "facts.yaml", FactsFile)
+        facts = facts_file.facts
+        _check_quantities(facts, facts_file.quantities, folder / "facts.yaml")
         ids = [f.id for f in facts]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -269,6 +311,7 @@ class Rules:
             tuning=_load_yaml(folder / "tuning.yaml", Tuning),
             shorthand=_load_yaml(folder / "shorthand.yaml", ShorthandFile).shorthand,
             aspects=tuple(_load_yaml(folder / "scope_aspects.yaml", AspectsFile).aspects),
+            quantities=dict(facts_file.quantities),
         )
 
     def disclaimer_for(self, audience: str) -> Disclaimer | None:

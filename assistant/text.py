@@ -114,3 +114,11 @@ class Speller:
         pool = self._by_initial.get(token[0], [])
         match = difflib.get_close_matches(token, pool, n=1, cutoff=0.8)
         return match[0] if match else None
+
+
+def figures(text: str, unit: str) -> set[str]:
+    """The numbers ``text`` states in ``unit`` ("50 mg", "3-6 months" -> {"3", "6"} for months)."""
+    base = unit[:-1] if len(unit) > 2 and unit.endswith("s") else unit  # "month(s)"
+    figure = r"\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?"
+    stated = re.compile(rf"(?<![\w.,])({figure})\s*{re.escape(base)}s?(?!\w)", re.IGNORECASE)
+    return {n for m in stated.finditer(text) for n in numbers(m.group(1))}

@@ -14,11 +14,14 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.index import IndexProblem
+
 from .context import contexts_for
 from .export import answer_markdown, conversation_markdown, slim
 from .render import (
     DRAFTING,
     GENERIC_ERROR,
+    INDEX_UNAVAILABLE,
     SEARCHING,
     SOURCES_PLACEHOLDER,
     esc,
@@ -137,6 +140,9 @@ class Handlers:
             return self.assistant.ask(question, audience=audience, history=history).to_dict()
         except ValueError as exc:
             return {"error": str(exc)}
+        except IndexProblem as exc:
+            log.warning("the /ask endpoint: %s", exc)
+            return {"error": INDEX_UNAVAILABLE}
         except Exception:
             log.exception("the /ask endpoint failed")
             return {"error": GENERIC_ERROR}
@@ -165,6 +171,10 @@ class Handlers:
                     final = payload
         except ValueError as exc:
             yield self._failed(shown, text, str(exc))
+            return
+        except IndexProblem as exc:  # a Chroma server outage...: say so; the next ask may work
+            log.warning("answering failed: %s", exc)
+            yield self._failed(shown, text, INDEX_UNAVAILABLE)
             return
         except Exception:
             log.exception("answering failed")

@@ -17,6 +17,8 @@ DRAFTING = "Drafting… (not yet checked)"
 GENERIC_ERROR = (
     "Sorry, something went wrong while answering. Please try again, or rephrase the question."
 )
+# Any index error while answering (a Chroma server outage...): the page keeps working after it.
+INDEX_UNAVAILABLE = "The guideline index is not reachable right now; try again in a moment."
 EMERGENCY_FALLBACK = "If this is an emergency, call your local emergency number now."
 SOURCES_OPEN = '<section class="sources" aria-labelledby="sources-heading">'
 SOURCES_HEADING = '<h2 id="sources-heading">Sources</h2>'
