@@ -18,7 +18,7 @@ from .compose import Draft, DraftSentence
 from .corpus import Passage
 from .facts import FactBook, Located
 from .meaning import MeaningCheck
-from .naming import Collocations, requested_thing, unknown_names
+from .naming import Collocations, framing_by_position, requested_thing, unknown_names
 from .retrieve import Retrieval
 from .route import Route
 from .rules import Rules, compile_phrase
@@ -62,6 +62,14 @@ def _framing(word: str) -> bool:
 
     lemmas = lemminflect.getAllLemmas(word)
     return bool(lemmas) and not ({"NOUN", "PROPN"} & set(lemmas))
+
+
+@lru_cache(maxsize=4096)
+def _verb(word: str) -> bool:
+    """An English word that can be a verb (lemminflect's lexicon)."""
+    import lemminflect
+
+    return "VERB" in lemminflect.getAllLemmas(word)
 
 
 def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
@@ -162,9 +170,12 @@ class Guard:
         for t in dict.fromkeys(retrieval.terms):
             if t not in STOPWORDS and t.isalpha() and retrieval.evidence[t].known:
                 covered.append(t)
+        framing = framing_by_position(retrieval.query, _verb)
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
                 continue
+            if word in framing:
+                continue  # the category a wh-word asks for, or a verb
             if self.vocabulary.in_corpus(word) or _framing(word):
                 continue  # another form of a corpus word; or a verb, adjective, adverb
             rank = self._english_rank(word)

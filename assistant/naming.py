@@ -112,3 +112,24 @@ def requested_thing(
     if not words or words[0] not in task_verbs:
         return None
     return next((w for w in words[1:] if _content(w) and missing(w)), words[0])
+
+
+_AUXILIARY = frozenset(
+    "can could may might must shall should will would do does did don't doesn't didn't to not "
+    "never often always usually sometimes commonly frequently most rarely".split()
+)
+
+
+def framing_by_position(question: str, can_be_verb: Callable[[str], bool]) -> set[str]:
+    """Words the question's grammar makes framing, whatever the corpus lacks: the category a
+    wh-word asks for ("which *subgroup* of patients", "what *medication*") and a word used as
+    a verb after an auxiliary or adverb ("conditions often *masquerade* as ALS")."""
+    words = raw_tokens(question)
+    out: set[str] = set()
+    for i, w in enumerate(words[1:], start=1):
+        before = words[i - 1]
+        if before in ("which", "what") and w.isalpha():
+            out.add(w)
+        elif before in _AUXILIARY and can_be_verb(w):
+            out.add(w)
+    return out

@@ -92,3 +92,12 @@ def test_an_instruction_goes_with_the_words_before_it_and_the_question_stays(
         assert cleaned == left
     else:
         assert "prompt" not in cleaned and cleaned.endswith("when is PEG placed?")
+
+
+def test_the_category_a_wh_word_asks_for_and_a_verb_after_an_adverb_are_framing():
+    from assistant.naming import framing_by_position
+
+    verbs = {"masquerade", "subgroup", "help"}.__contains__
+    assert framing_by_position("Which subgroup of patients benefits?", verbs) == {"subgroup"}
+    assert "masquerade" in framing_by_position("What conditions often masquerade as ALS?", verbs)
+    assert framing_by_position("Does acupuncture help ALS?", verbs) == set()  # a noun here
