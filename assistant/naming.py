@@ -128,8 +128,7 @@ def framing_by_position(question: str, can_be_verb: Callable[[str], bool]) -> se
     out: set[str] = set()
     for i, w in enumerate(words[1:], start=1):
         before = words[i - 1]
-        if before in ("which", "what") and w.isalpha():
-            out.add(w)
-        elif before in _AUXILIARY and can_be_verb(w):
+        asked_category = before in ("which", "what") and w.isalpha()
+        if asked_category or (before in _AUXILIARY and can_be_verb(w)):
             out.add(w)
     return out
