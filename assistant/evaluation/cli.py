@@ -72,8 +72,8 @@ def _gate(args, report: dict, main_mode: str, folders: dict[str, Path]) -> int:
     for name, result in report["sets"].items():
         path = folders[name] / "baseline.json"
         extra = read_baseline(path)
-        if extra is None:
-            print(f"{name}: no baseline at {_shown(path)}; not gated (make baseline writes one)")
+        if extra is None:  # every set is gated: a new set needs its baseline
+            problems.append(f"{name}: no baseline at {_shown(path)} (make baseline writes one)")
             continue
         problems += [f"{name}: {p}" for p in compare_extra(result["metrics"], extra)]
     if not problems:
