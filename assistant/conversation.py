@@ -91,8 +91,12 @@ class FollowUpResolver:
         return [n for _, n in sorted(found)]
 
     def _is_bare_attribute(self, question: str) -> bool:
-        words = [t for t in tokens(question) if t not in STOPWORDS]
-        return bool(words) and all(t in self.attributes or t in QUESTION_WORDS for t in words)
+        """Only an attribute or question words ("how often?", "why?"): it names nothing."""
+        every = tokens(question)
+        words = [t for t in every if t not in STOPWORDS]
+        if not words:  # "why?", "and then?": a question naming nothing ("thanks!" is none)
+            return "?" in question or bool({"why", "how", "when", "where", "which"} & set(every))
+        return all(t in self.attributes or t in QUESTION_WORDS for t in words)
 
     def _reading(self, question: str) -> tuple[list[str], bool, bool, bool]:
         """(own subjects, ellipsis, bare attribute, leans on the history at all)."""
@@ -140,10 +144,19 @@ class FollowUpResolver:
                 sections=sections,
             )
         why = "ellipsis" if ellipsis else "bare attribute" if bare else "pronoun"
-        text = f"{question} {' '.join(carried)}"
+        words = self._asked_words(history) if bare else ()
+        text = f"{question} {' '.join(carried)}" + "".join(
+            f" {w}" for w in words if w.lower() not in " ".join(carried).lower()
+        )
         return SearchQuery(
             text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}"
         )
+
+    def _asked_words(self, history: list[Message]) -> tuple[str, ...]:
+        """The content words of the latest user turn: what the conversation is about, in the
+        user's words (a subject's name alone may be broader: "nutrition" -> weight loss)."""
+        last = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
+        return _content_words(last)
 
     def _recent_sections(self, history: list[Message]) -> tuple[Section, ...]:
         """The sections the latest answer quoted (a declined turn quotes none)."""
@@ -180,7 +193,21 @@ class FollowUpResolver:
                     if self.kind.get(n) in asked
                 ]
                 found = answer[:1]
+            if not found and named and answered:
+                # Only the disease itself is named: the turn's own words say what it was about
+                # ("Is enteral or parenteral nutrition preferred in ALS?" -> "why?").
+                return _content_words(m["content"])
             found = found or named
             if found:
                 return tuple(found[:2])
         return ()
+
+
+def _content_words(text: str, most: int = 6) -> tuple[str, ...]:
+    """The first few words of ``text`` that are neither stopwords nor question framing."""
+    own = [
+        w
+        for w in re.findall(r"[\w-]+", text)
+        if w.lower() not in STOPWORDS and w.lower() not in QUESTION_WORDS
+    ]
+    return tuple(dict.fromkeys(own))[:most]

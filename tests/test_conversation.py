@@ -97,6 +97,17 @@ def test_a_declined_turn_gives_no_subject(resolver, rules):
     assert resolver.resolve("What is its dose?", history).carried == ()
 
 
+def test_a_question_naming_nothing_carries_what_the_last_turn_asked_about(resolver):
+    history = [
+        {"role": "user", "content": "Is enteral or parenteral nutrition preferred in ALS?"},
+        {"role": "assistant", "content": "..."},
+    ]
+    q = resolver.resolve("why?", history)
+    assert q.original == "why?" and "enteral" in q.text and "parenteral" in q.text
+    for pleasantry in ("thanks!", "ok"):
+        assert resolver.resolve(pleasantry, history).text == pleasantry
+
+
 def test_the_latest_subject_wins(resolver):
     history = _turns(("What is riluzole?", "…"), ("What is botulinum toxin used for?", "…"))
     assert resolver.resolve("side effects?", history).carried == ("botulinum toxin",)
