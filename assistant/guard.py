@@ -30,6 +30,7 @@ from .text import (
     content_tokens,
     number_words,
     numbers,
+    raw_tokens,
     stem,
     tokens,
 )
@@ -239,7 +240,9 @@ class Guard:
                 and (not topic or topic & self.sections.get((p.doc_id, p.section), frozenset()))
                 for p in evidence
             ):
-                named = ", ".join(sorted(topic))
+                named = ", ".join(
+                    dict.fromkeys(w for w in raw_tokens(question) if stem(w) in topic)
+                ) or ", ".join(sorted(topic))
                 return f"{aspect}" + (f" for {named}" if named else "")
         return None
 
