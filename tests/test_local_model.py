@@ -56,7 +56,7 @@ def local_settings() -> Settings:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    return Settings(composer="local", llm_timeout=120, local_threads=1)
+    return Settings(composer="local", llm_timeout=120, local_threads=2)  # both CI cores
 
 
 @pytest.fixture(scope="session")
