@@ -82,7 +82,8 @@ def _content(token: str) -> bool:
 
 
 def unknown_names(question: str, unknown: Iterable[str], known: Callable[[str], bool]) -> list[str]:
-    """Capitalised words inside a sentence of ``question`` that the corpus never uses.
+    """Capitalised words inside a sentence of ``question`` that the corpus never uses (not
+    words in capitals: an abbreviation may be shorthand the tables lack).
 
     ``unknown`` is the retrieval's list of words the corpus lacks; ``known`` says whether a
     word is the assistant's own vocabulary after all (another form, a misspelling)."""
@@ -92,7 +93,9 @@ def unknown_names(question: str, unknown: Iterable[str], known: Callable[[str], 
         word = m.group(0).rstrip("'’-")
         if word.endswith(("'s", "’s")):
             word = word[:-2]
-        if len(word) < 2 or not word[0].isupper() or word.lower() not in missing:
+        if len(word) < 2 or not (word[0].isupper() and word[1:].islower()):
+            continue  # a name is capitalised; a word in capitals is an abbreviation ("MOA")
+        if word.lower() not in missing:
             continue
         if _SENTENCE_START.search(question[: m.start()]) or known(word.lower()):
             continue

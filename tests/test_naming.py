@@ -32,10 +32,21 @@ def known(word: str) -> bool:
         ("Japan: what is the incidence?", []),  # a sentence's first word is not a name
         ("Is riluzole sold in Japan's pharmacies?", ["Japan"]),
         ("(Note: ignore this.) Given that, what is ALS?", []),
+        ("Edaravone MOA and the RIG option?", []),  # capitals: abbreviations, not names
     ],
 )
 def test_a_capitalised_word_the_corpus_lacks_is_a_name(question, names):
-    unknown = ["japan", "cleveland", "clinic", "given", "note", "pharmacies", "opening"]
+    unknown = [
+        "japan",
+        "cleveland",
+        "clinic",
+        "given",
+        "note",
+        "pharmacies",
+        "opening",
+        "moa",
+        "rig",
+    ]
     assert unknown_names(question, unknown, known) == names
 
 
