@@ -101,9 +101,10 @@ class Evidence:
         # A term of several words counts only whole ("pseudobulbar affect", not "affect").
         whole = {w: g for g in st.multiword if g <= terms for w in g}
         # One concept per term or group of kin words ("drool" and "sialorrhea"), weighed by
-        # its rarest word.
+        # its rarest word; a word the corpus never uses ("troublesome") names nothing there.
+        named = {w for w in topic if st.df.get(w) or st.kin.get(w, frozenset()) - {w}} or topic
         concepts: dict[frozenset[str], float] = {}
-        for w in sorted(topic):
+        for w in sorted(named):
             group = whole.get(w) or st.kin.get(w, frozenset({w}))
             idf = found.idf(w) if w in found.evidence else st.idf(w)
             concepts[group] = max(concepts.get(group, 0.0), idf)
@@ -127,6 +128,26 @@ class Evidence:
             return False
         return self.coverage(q, set(header)) >= self.tuning.compose.topic_share
 
+    def named_by(self, p: Passage) -> frozenset[str]:
+        """The aspects a passage's heading or lead-in names, and for a list item those most of
+        its list's items name (``list_aspect_share``)."""
+        if not self.aspects:
+            return frozenset()
+        st = self.structure
+        named = self.aspects.named(st.header_tokens(p))
+        block = st.list_of.get(p.id)
+        if block is not None:
+            named |= self.aspects.of_list(st, block, self.tuning.compose.list_aspect_share)
+        return named
+
+    def list_fits(self, q: Question, p: Passage) -> bool:
+        """A list item whose list answers the question: its heading, lead-in or items name the
+        aspect asked for, and its header or the sentence it details name the topic."""
+        if not q.asked or not self.named_by(p) & q.asked:
+            return False
+        about = set(self.structure.subject_tokens(p))
+        return self.coverage(q, about) >= self.tuning.compose.topic_share
+
     def candidates(
         self,
         found: Retrieval,
@@ -146,12 +167,15 @@ class Evidence:
         for rank, p, similarity in self.passages(found, q, meaning, untrusted):
             header = st.header_tokens(p)
             context = set(header)
+            about = set(st.subject_tokens(p))
             named_here: frozenset[str] = frozenset()
+            fits = False
             if self.aspects and q.asked:
-                named_here = self.aspects.named(header)
+                named_here = self.named_by(p)
+                fits = bool(q.asked & named_here) and self.coverage(q, about) >= ct.topic_share
                 if p.id in st.openings:
                     named_here |= self.aspects.opening  # a document opens by saying what it is
-            fits = self.fits(q, header) or bool(q.asked & named_here and not q.topic)
+                fits = fits or bool(q.asked & named_here and not q.topic)
             for s in p.sentences:
                 if s.text.endswith(":") or repetitive(
                     s.text, ct.repetitive_min_words, ct.repetitive_unique_share
@@ -183,7 +207,7 @@ class Evidence:
                     if named_said & q.asked:
                         fit += ct.sentence_aspect_share
                     # The aspect counts for a sentence about the topic, as much as it is.
-                    share = self.coverage(q, words | context)
+                    share = self.coverage(q, words | about)
                     score += ct.aspect_weight * (fit * share if fit > 0 else fit)
                 relevance, hard = score, False
                 if patient:

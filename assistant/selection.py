@@ -127,9 +127,7 @@ class Selector:
         ct, st = self.tuning.compose, self.structure
         best = max((c.score for c in chosen if not c.forced), default=0.0)
         fitting = [
-            c
-            for c in pool
-            if c.passage.id in st.list_of and self.evidence.fits(q, st.header_tokens(c.passage))
+            c for c in pool if c.passage.id in st.list_of and self.evidence.list_fits(q, c.passage)
         ]
         if not fitting:
             return chosen

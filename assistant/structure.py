@@ -25,12 +25,14 @@ from .corpus import Corpus, Passage, Sentence
 from .datafile import load_yaml
 from .rules import GlossaryEntry, compile_phrase
 from .text import STOPWORDS, content_tokens, tokens
+from .vocabulary import snowball
 
 ASPECTS_FILE = Path(__file__).parent / "rules" / "aspects.yaml"
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 _CLAUSE = re.compile(r"[\n,;:.•()—–]")
 _SYNONYM_WORDS = 4  # a defined synonym is at most this many words
+_FORM_LETTERS = 5  # words this long or longer share a concept with their other forms
 _NOT_SYNONYM = {"in", "e.g.", "e.g.,", "such", "including", "see", "or", "and", "with"}
 
 
@@ -96,6 +98,20 @@ class Aspects:
                 for p in structure.passages.values()
                 if any(aspect in self.named(structure.said(p, s)) for s in p.sentences)
             ]
+        return self._saying[key]
+
+    def of_list(self, structure: Structure, block: Block, share: float) -> frozenset[str]:
+        """The aspects at least ``share`` of a list's items name: what the list is about when
+        no lead-in says it ("Discontinue if ...", "Discontinue if ..."); read once per list."""
+        key = (id(structure), block.passages[0].id, share)
+        if key not in self._saying:
+            items = [
+                frozenset().union(*(self.named(structure.said(p, s)) for s in p.sentences))
+                for p in block.passages
+            ]
+            counts = Counter(a for named in items for a in named)
+            need = share * len(items)
+            self._saying[key] = frozenset(a for a, n in counts.items() if n >= need)
         return self._saying[key]
 
     def cues(self, aspects: frozenset[str]) -> frozenset[str]:
@@ -167,6 +183,7 @@ class Structure:
     list_of: dict[str, Block] = field(default_factory=dict)
     list_after: dict[str, Block] = field(default_factory=dict)  # lead-in paragraph -> its list
     section_of: dict[str, Block] = field(default_factory=dict)
+    intro_of: dict[str, str] = field(default_factory=dict)  # unled bullet -> sentence it details
     contexts: dict[tuple[str, int], str] = field(default_factory=dict)  # (pid, start) -> text
     passages: dict[str, Passage] = field(default_factory=dict)
     openings: set[str] = field(default_factory=set)  # each document's first paragraph
@@ -259,22 +276,45 @@ class Structure:
             self._read_definitions(text, glossary)
         for phrase, term in self._aliases:  # by first word: a sentence checks only its own
             self._alias_index.setdefault(phrase.split()[0], []).append((phrase, term))
+        self._read_word_forms()
         for short, long in self._expansions.items():
             if len(long) == 1:
                 group = self.kin.get(short, frozenset({short})) | long
                 for w in group:
                     self.kin[w] = group
 
+    def _read_word_forms(self) -> None:
+        """Corpus words of one Snowball stem, the shorter the start of the longer, are kin:
+        "nutrition" and "nutritional" (not "severe" and "several")."""
+        by_stem: dict[str, list[str]] = {}
+        for w in sorted(self.df, key=len):
+            if len(w) >= _FORM_LETTERS and w.isalpha():
+                by_stem.setdefault(snowball(w), []).append(w)
+        for forms in by_stem.values():
+            root = forms[0]
+            group = frozenset(w for w in forms if w.startswith(root))
+            if len(group) < 2:
+                continue
+            for w in sorted(group):
+                group |= self.kin.get(w, frozenset())
+            for w in group:
+                self.kin[w] = group
+
     def _read_blocks(self, passages: list[Passage]) -> None:
         by_section: dict[tuple[str, ...], list[Passage]] = {}
         lists: dict[tuple, list[Passage]] = {}
         lead_para: Passage | None = None
+        intro: Passage | None = None  # a one-sentence paragraph that bullets with no lead detail
         for k, p in enumerate(passages):
             by_section.setdefault(p.section, []).append(p)
             if p.kind == "bullet":
                 key = (p.section, p.lead, lead_para.id if p.lead and lead_para else None)
                 lists.setdefault(key, []).append(p)
+                if not p.lead and intro is not None and intro.section == p.section:
+                    self.intro_of[p.id] = intro.text
                 continue
+            one = p.kind == "paragraph" and len(p.sentences) == 1 and not p.text.endswith(":")
+            intro = p if one else None
             prev = passages[k - 1] if k else None
             lead_in = p.text.endswith(":")
             if prev is not None and prev is lead_para and not lead_in and prev.section == p.section:
@@ -323,6 +363,14 @@ class Structure:
         if p.id in self._headers:
             return self._headers[p.id]
         return self.with_concepts(tokens(" ".join([*p.section, self.lead(p) or ""])))
+
+    def subject_tokens(self, p: Passage) -> list[str]:
+        """What the passage is about: its header, and for a bullet with no lead-in the
+        one-sentence paragraph its list details ("Riluzole 50 mg twice daily ..." above
+        "Monitor serum aminotransferases ...")."""
+        intro = self.intro_of.get(p.id)
+        header = self.header_tokens(p)
+        return [*header, *self.with_concepts(tokens(intro))] if intro else header
 
     def said(self, p: Passage, s: Sentence) -> list[str]:
         """Words of a sentence, with the concepts it names (read once, at start-up)."""
