@@ -47,7 +47,7 @@ class Candidate:
     words: set[str] = field(default_factory=set)
     relevance: float = 0.0  # the score before a patient answer's plain-words adjustments
     hard: bool = False  # too hard to read for a patient answer
-    fits: bool = False  # under a heading that names the question's topic and aspect
+    fits: bool = False  # it, or its heading, names the question's topic and aspect
     leads_to: Candidate | None = None  # the sentence this one is the antecedent of
     facts: tuple[Fact, ...] = ()  # the threshold facts a forced sentence quotes
     opening: bool = False  # added as part of a section's opening, as the author wrote it
@@ -128,26 +128,6 @@ class Evidence:
             return False
         return self.coverage(q, set(header)) >= self.tuning.compose.topic_share
 
-    def named_by(self, p: Passage) -> frozenset[str]:
-        """The aspects a passage's heading or lead-in names, and for a list item those most of
-        its list's items name (``list_aspect_share``)."""
-        if not self.aspects:
-            return frozenset()
-        st = self.structure
-        named = self.aspects.named(st.header_tokens(p))
-        block = st.list_of.get(p.id)
-        if block is not None:
-            named |= self.aspects.of_list(st, block, self.tuning.compose.list_aspect_share)
-        return named
-
-    def list_fits(self, q: Question, p: Passage) -> bool:
-        """A list item whose list answers the question: its heading, lead-in or items name the
-        aspect asked for, and its header or the sentence it details name the topic."""
-        if not q.asked or not self.named_by(p) & q.asked:
-            return False
-        about = set(self.structure.subject_tokens(p))
-        return self.coverage(q, about) >= self.tuning.compose.topic_share
-
     def candidates(
         self,
         found: Retrieval,
@@ -171,7 +151,7 @@ class Evidence:
             named_here: frozenset[str] = frozenset()
             fits = False
             if self.aspects and q.asked:
-                named_here = self.named_by(p)
+                named_here = self.aspects.named(header)
                 fits = bool(q.asked & named_here) and self.coverage(q, about) >= ct.topic_share
                 if p.id in st.openings:
                     named_here |= self.aspects.opening  # a document opens by saying what it is
@@ -198,6 +178,7 @@ class Evidence:
                 score += ct.context_weight * sum(weight(w) for w in sorted(shared - words))
                 score += ct.rank_weight / (rank + 1) + ct.similarity_weight * similarity
                 score += ct.meaning_weight * close
+                share = self.coverage(q, words | about) if q.asked else 0.0
                 if q.asked:
                     fit = 0.0
                     if named_here & q.asked:
@@ -207,7 +188,6 @@ class Evidence:
                     if named_said & q.asked:
                         fit += ct.sentence_aspect_share
                     # The aspect counts for a sentence about the topic, as much as it is.
-                    share = self.coverage(q, words | about)
                     score += ct.aspect_weight * (fit * share if fit > 0 else fit)
                 relevance, hard = score, False
                 if patient:
@@ -218,8 +198,11 @@ class Evidence:
                     score /= 1.0 + pt.grade_penalty * max(0.0, grade - pt.grade_target)
                     if p.meta.audience == "patient":
                         score *= pt.patient_source_boost
+                # A sentence that names the aspect asked for and the topic answers as a heading
+                # that names them does ("... every 3 months" under "Nutritional Management").
+                says = bool(named_said & q.asked) and share >= ct.topic_share
                 words = set(content_tokens(s.text))
-                out.append(Candidate(p, s, score, False, words, relevance, hard, fits))
+                out.append(Candidate(p, s, score, False, words, relevance, hard, fits or says))
         return out
 
     def passages(

@@ -100,20 +100,6 @@ class Aspects:
             ]
         return self._saying[key]
 
-    def of_list(self, structure: Structure, block: Block, share: float) -> frozenset[str]:
-        """The aspects at least ``share`` of a list's items name: what the list is about when
-        no lead-in says it ("Discontinue if ...", "Discontinue if ..."); read once per list."""
-        key = (id(structure), block.passages[0].id, share)
-        if key not in self._saying:
-            items = [
-                frozenset().union(*(self.named(structure.said(p, s)) for s in p.sentences))
-                for p in block.passages
-            ]
-            counts = Counter(a for named in items for a in named)
-            need = share * len(items)
-            self._saying[key] = frozenset(a for a, n in counts.items() if n >= need)
-        return self._saying[key]
-
     def cues(self, aspects: frozenset[str]) -> frozenset[str]:
         """Every word that asks for or answers one of ``aspects`` (not words of a topic)."""
         phrases = [p for k in aspects for p in (*self.asks[k], *self.answers[k])]

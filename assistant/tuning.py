@@ -171,13 +171,6 @@ class ComposeTuning(_Section):
         description="A sentence under a heading that names the question's topic and aspect is "
         "kept at this share of the best (instead of the audience's cut).",
     )
-    list_aspect_share: float = Field(
-        0.5,
-        gt=0,
-        le=1,
-        description="A list with no lead-in naming an aspect is about it when at least this "
-        "share of its items name it.",
-    )
     list_cut: float = Field(
         0.3,
         ge=0,
