@@ -29,6 +29,7 @@ from .vocabulary import snowball
 
 ASPECTS_FILE = Path(__file__).parent / "rules" / "aspects.yaml"
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
+_OTHER_NAME = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\) or ((?:[A-Z][\w'’-]* ){1,3}[a-z]+)")
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 _CLAUSE = re.compile(r"[\n,;:.•()—–]")
 _SYNONYM_WORDS = 4  # a defined synonym is at most this many words
@@ -127,6 +128,12 @@ def defined_abbreviations(text: str) -> dict[str, str]:
     return out
 
 
+def other_names(text: str) -> list[tuple[str, str]]:
+    """Names a text gives beside a defined abbreviation: "Amyotrophic lateral sclerosis (ALS)
+    or Lou Gehrig disease" -> ``("ALS", "Lou Gehrig disease")``."""
+    return [(m.group(1), m.group(2)) for m in _OTHER_NAME.finditer(text)]
+
+
 def _long_form(letters: list[str], words: list[str]) -> str | None:
     """The shortest tail of ``words`` whose characters contain ``letters`` in order, the first
     letter starting a word."""
@@ -203,6 +210,10 @@ class Structure:
             s.concepts.append((words, key))
             if s.is_specific(key):  # "ALS" names no topic
                 s._expansions[key] = words  # "vfs" -> {"videofluoroscopy"}
+        for doc in corpus.documents.values():
+            for short, name in other_names(doc.text):
+                if short in s.abbreviations:  # "Lou Gehrig disease" is "ALS"
+                    s.concepts.append((frozenset(content_tokens(name)), short.lower()))
         for doc in corpus.documents.values():
             body = [p for p in doc.passages if p.kind != "disclaimer"]
             s._read_blocks(body)
