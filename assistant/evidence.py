@@ -47,7 +47,7 @@ class Candidate:
     words: set[str] = field(default_factory=set)
     relevance: float = 0.0  # the score before a patient answer's plain-words adjustments
     hard: bool = False  # too hard to read for a patient answer
-    fits: bool = False  # under a heading that names the question's topic and aspect
+    fits: bool = False  # it, or its heading, names the question's topic and aspect
     leads_to: Candidate | None = None  # the sentence this one is the antecedent of
     facts: tuple[Fact, ...] = ()  # the threshold facts a forced sentence quotes
     opening: bool = False  # added as part of a section's opening, as the author wrote it
@@ -101,9 +101,10 @@ class Evidence:
         # A term of several words counts only whole ("pseudobulbar affect", not "affect").
         whole = {w: g for g in st.multiword if g <= terms for w in g}
         # One concept per term or group of kin words ("drool" and "sialorrhea"), weighed by
-        # its rarest word.
+        # its rarest word; a word the corpus never uses ("troublesome") names nothing there.
+        named = {w for w in topic if st.df.get(w) or st.kin.get(w, frozenset()) - {w}} or topic
         concepts: dict[frozenset[str], float] = {}
-        for w in sorted(topic):
+        for w in sorted(named):
             group = whole.get(w) or st.kin.get(w, frozenset({w}))
             idf = found.idf(w) if w in found.evidence else st.idf(w)
             concepts[group] = max(concepts.get(group, 0.0), idf)
@@ -146,12 +147,15 @@ class Evidence:
         for rank, p, similarity in self.passages(found, q, meaning, untrusted):
             header = st.header_tokens(p)
             context = set(header)
+            about = set(st.subject_tokens(p))
             named_here: frozenset[str] = frozenset()
+            fits = False
             if self.aspects and q.asked:
                 named_here = self.aspects.named(header)
+                fits = bool(q.asked & named_here) and self.coverage(q, about) >= ct.topic_share
                 if p.id in st.openings:
                     named_here |= self.aspects.opening  # a document opens by saying what it is
-            fits = self.fits(q, header) or bool(q.asked & named_here and not q.topic)
+                fits = fits or bool(q.asked & named_here and not q.topic)
             for s in p.sentences:
                 if s.text.endswith(":") or repetitive(
                     s.text, ct.repetitive_min_words, ct.repetitive_unique_share
@@ -174,6 +178,7 @@ class Evidence:
                 score += ct.context_weight * sum(weight(w) for w in sorted(shared - words))
                 score += ct.rank_weight / (rank + 1) + ct.similarity_weight * similarity
                 score += ct.meaning_weight * close
+                share = self.coverage(q, words | about) if q.asked else 0.0
                 if q.asked:
                     fit = 0.0
                     if named_here & q.asked:
@@ -183,7 +188,6 @@ class Evidence:
                     if named_said & q.asked:
                         fit += ct.sentence_aspect_share
                     # The aspect counts for a sentence about the topic, as much as it is.
-                    share = self.coverage(q, words | context)
                     score += ct.aspect_weight * (fit * share if fit > 0 else fit)
                 relevance, hard = score, False
                 if patient:
@@ -194,8 +198,11 @@ class Evidence:
                     score /= 1.0 + pt.grade_penalty * max(0.0, grade - pt.grade_target)
                     if p.meta.audience == "patient":
                         score *= pt.patient_source_boost
+                # A sentence that names the aspect asked for and the topic answers as a heading
+                # that names them does ("... every 3 months" under "Nutritional Management").
+                says = bool(named_said & q.asked) and share >= ct.topic_share
                 words = set(content_tokens(s.text))
-                out.append(Candidate(p, s, score, False, words, relevance, hard, fits))
+                out.append(Candidate(p, s, score, False, words, relevance, hard, fits or says))
         return out
 
     def passages(

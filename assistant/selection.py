@@ -121,16 +121,12 @@ class Selector:
     def with_list(
         self, chosen: list[Candidate], pool: list[Candidate], q: Question
     ) -> list[Candidate]:
-        """A list whose heading names the question's topic and aspect comes whole (its best
-        ``list_items`` items, in the author's order) when its best item scores at least
-        ``list_cut`` of the best sentence."""
+        """A list that answers comes whole (its best ``list_items`` items, in the author's
+        order) when its best answering item scores at least ``list_cut`` of the best sentence:
+        an item answers when it, or its heading, names the question's topic and aspect."""
         ct, st = self.tuning.compose, self.structure
         best = max((c.score for c in chosen if not c.forced), default=0.0)
-        fitting = [
-            c
-            for c in pool
-            if c.passage.id in st.list_of and self.evidence.fits(q, st.header_tokens(c.passage))
-        ]
+        fitting = [c for c in pool if c.passage.id in st.list_of and c.fits]
         if not fitting:
             return chosen
         top = max(fitting, key=lambda c: c.score)

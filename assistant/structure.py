@@ -25,12 +25,15 @@ from .corpus import Corpus, Passage, Sentence
 from .datafile import load_yaml
 from .rules import GlossaryEntry, compile_phrase
 from .text import STOPWORDS, content_tokens, tokens
+from .vocabulary import snowball
 
 ASPECTS_FILE = Path(__file__).parent / "rules" / "aspects.yaml"
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
+_OTHER_NAME = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\) or ((?:[A-Z][\w'’-]* ){1,3}[a-z]+)")
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 _CLAUSE = re.compile(r"[\n,;:.•()—–]")
 _SYNONYM_WORDS = 4  # a defined synonym is at most this many words
+_FORM_LETTERS = 5  # words this long or longer share a concept with their other forms
 _NOT_SYNONYM = {"in", "e.g.", "e.g.,", "such", "including", "see", "or", "and", "with"}
 
 
@@ -125,6 +128,12 @@ def defined_abbreviations(text: str) -> dict[str, str]:
     return out
 
 
+def other_names(text: str) -> list[tuple[str, str]]:
+    """Names a text gives beside a defined abbreviation: "Amyotrophic lateral sclerosis (ALS)
+    or Lou Gehrig disease" -> ``("ALS", "Lou Gehrig disease")``."""
+    return [(m.group(1), m.group(2)) for m in _OTHER_NAME.finditer(text)]
+
+
 def _long_form(letters: list[str], words: list[str]) -> str | None:
     """The shortest tail of ``words`` whose characters contain ``letters`` in order, the first
     letter starting a word."""
@@ -167,6 +176,7 @@ class Structure:
     list_of: dict[str, Block] = field(default_factory=dict)
     list_after: dict[str, Block] = field(default_factory=dict)  # lead-in paragraph -> its list
     section_of: dict[str, Block] = field(default_factory=dict)
+    intro_of: dict[str, str] = field(default_factory=dict)  # unled bullet -> sentence it details
     contexts: dict[tuple[str, int], str] = field(default_factory=dict)  # (pid, start) -> text
     passages: dict[str, Passage] = field(default_factory=dict)
     openings: set[str] = field(default_factory=set)  # each document's first paragraph
@@ -200,6 +210,10 @@ class Structure:
             s.concepts.append((words, key))
             if s.is_specific(key):  # "ALS" names no topic
                 s._expansions[key] = words  # "vfs" -> {"videofluoroscopy"}
+        for doc in corpus.documents.values():
+            for short, name in other_names(doc.text):
+                if short in s.abbreviations:  # "Lou Gehrig disease" is "ALS"
+                    s.concepts.append((frozenset(content_tokens(name)), short.lower()))
         for doc in corpus.documents.values():
             body = [p for p in doc.passages if p.kind != "disclaimer"]
             s._read_blocks(body)
@@ -259,22 +273,45 @@ class Structure:
             self._read_definitions(text, glossary)
         for phrase, term in self._aliases:  # by first word: a sentence checks only its own
             self._alias_index.setdefault(phrase.split()[0], []).append((phrase, term))
+        self._read_word_forms()
         for short, long in self._expansions.items():
             if len(long) == 1:
                 group = self.kin.get(short, frozenset({short})) | long
                 for w in group:
                     self.kin[w] = group
 
+    def _read_word_forms(self) -> None:
+        """Corpus words of one Snowball stem, the shorter the start of the longer, are kin:
+        "nutrition" and "nutritional" (not "severe" and "several")."""
+        by_stem: dict[str, list[str]] = {}
+        for w in sorted(self.df, key=len):
+            if len(w) >= _FORM_LETTERS and w.isalpha():
+                by_stem.setdefault(snowball(w), []).append(w)
+        for forms in by_stem.values():
+            root = forms[0]
+            group = frozenset(w for w in forms if w.startswith(root))
+            if len(group) < 2:
+                continue
+            for w in sorted(group):
+                group |= self.kin.get(w, frozenset())
+            for w in group:
+                self.kin[w] = group
+
     def _read_blocks(self, passages: list[Passage]) -> None:
         by_section: dict[tuple[str, ...], list[Passage]] = {}
         lists: dict[tuple, list[Passage]] = {}
         lead_para: Passage | None = None
+        intro: Passage | None = None  # a one-sentence paragraph that bullets with no lead detail
         for k, p in enumerate(passages):
             by_section.setdefault(p.section, []).append(p)
             if p.kind == "bullet":
                 key = (p.section, p.lead, lead_para.id if p.lead and lead_para else None)
                 lists.setdefault(key, []).append(p)
+                if not p.lead and intro is not None and intro.section == p.section:
+                    self.intro_of[p.id] = intro.text
                 continue
+            one = p.kind == "paragraph" and len(p.sentences) == 1 and not p.text.endswith(":")
+            intro = p if one else None
             prev = passages[k - 1] if k else None
             lead_in = p.text.endswith(":")
             if prev is not None and prev is lead_para and not lead_in and prev.section == p.section:
@@ -323,6 +360,14 @@ class Structure:
         if p.id in self._headers:
             return self._headers[p.id]
         return self.with_concepts(tokens(" ".join([*p.section, self.lead(p) or ""])))
+
+    def subject_tokens(self, p: Passage) -> list[str]:
+        """What the passage is about: its header, and for a bullet with no lead-in the
+        one-sentence paragraph its list details ("Riluzole 50 mg twice daily ..." above
+        "Monitor serum aminotransferases ...")."""
+        intro = self.intro_of.get(p.id)
+        header = self.header_tokens(p)
+        return [*header, *self.with_concepts(tokens(intro))] if intro else header
 
     def said(self, p: Passage, s: Sentence) -> list[str]:
         """Words of a sentence, with the concepts it names (read once, at start-up)."""

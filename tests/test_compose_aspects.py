@@ -1,0 +1,194 @@
+"""What a question asks for, answered from the document's structure: a tiny hand-built corpus.
+
+No model is loaded (keyword retrieval, hashed bag-of-words vectors).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.compose import ComposeInput, ExtractiveComposer
+from assistant.conversation import SearchQuery
+from assistant.corpus import Corpus, DocMeta, parse_document
+from assistant.datafile import load_yaml
+from assistant.evidence import Evidence
+from assistant.retrieve import HybridRetriever, KeywordIndex
+from assistant.route import Route
+from assistant.rules import RULES_DIR, GlossaryEntry, Rules
+from assistant.sentences import SentenceVectors
+from assistant.structure import Aspects, Structure, other_names
+from assistant.tuning import Tuning
+from assistant.vocabulary import Vocabulary
+
+GUIDE = """Guideline summary of a motor disease
+
+Amyotrophic lateral sclerosis (ALS) or Lou Gehrig disease is a condition of motor nerves.
+
+Disease-Modifying Medication
+
+Riluzole 50 mg twice daily is the approved treatment that extends survival.
+
+  • Monitor serum aminotransferases before and during treatment
+  • Discontinue if liver dysfunction develops
+  • Advise patients to report febrile illness due to neutropenia risk
+  • Discontinue if interstitial lung disease develops
+
+Symptomatic Treatment
+
+Sialorrhea management:
+
+  • First-line: inexpensive oral anticholinergic medication
+  • Second-line: botulinum toxin A injection into salivary glands
+  • Alternative: radiotherapy to salivary glands
+
+Nutritional Management
+
+Conduct nutritional status assessment every 3 months to detect early malnutrition.
+
+Severe dysphagia needs several changes to nutrition.
+
+Causes
+
+The cause of ALS is unknown.
+
+Survival
+
+Riluzole has been shown to prolong survival by some months in ALS.
+"""
+
+GLOSSARY = (GlossaryEntry(term="sialorrhea", plain="drooling", aliases=["drooling"]),)
+
+
+def fake_embed(texts: list[str]) -> list[list[float]]:
+    """Deterministic unit vectors: a bag of hashed words (no model)."""
+    out = []
+    for text in texts:
+        v = [0.0] * 64
+        for w in re.findall(r"[a-z]+", text.lower()):
+            v[zlib.crc32(w.encode()) % 64] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        out.append([x / norm for x in v])
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    meta = DocMeta(
+        title="Guideline summary",
+        publisher="Test board",
+        audience="clinician",
+        doc_type="guideline_summary",
+    )
+    return Corpus(folder=Path("."), documents={"guide": parse_document("guide", GUIDE, meta)})
+
+
+@pytest.fixture(scope="module")
+def structure(corpus) -> Structure:
+    return Structure.build(corpus, GLOSSARY)
+
+
+@pytest.fixture(scope="module")
+def tuning() -> Tuning:
+    return load_yaml(RULES_DIR / "tuning.yaml", Tuning)
+
+
+def retrieve(corpus, question: str):
+    keyword = KeywordIndex(corpus.passages, synonyms={"drool": ["sialorrhea"]})
+    found = HybridRetriever(corpus, None, keyword, mode="keyword").search(question, 4)
+    return replace(found, query_vector=tuple(fake_embed([question])[0]))
+
+
+def answer(corpus, structure, tuning, question: str) -> list[str]:
+    keys = sorted(structure.contexts)
+    matrix = np.asarray(fake_embed([structure.contexts[k] for k in keys]), np.float32)
+    vectors = SentenceVectors({k: n for n, k in enumerate(keys)}, matrix)
+    composer = ExtractiveComposer(tuning, None, structure, vectors, Aspects.load())
+    route = Route(audience="clinician", requested="clinician", confidence=1.0, reason="test")
+    found = retrieve(corpus, question)
+    draft = composer.compose(
+        ComposeInput(question, SearchQuery(question, question), route, found, ())
+    )
+    return [s.text for s in draft.sentences]
+
+
+def bullet(corpus, start: str):
+    return next(p for p in corpus.passages if p.text.startswith(start))
+
+
+# --- what the structure says ------------------------------------------------------------------
+
+
+def test_a_list_with_no_lead_in_is_about_the_sentence_it_details(structure, corpus):
+    stop = bullet(corpus, "Discontinue if liver")
+    assert "riluzole" in structure.subject_tokens(stop)
+    assert "riluzole" not in structure.header_tokens(stop)  # shown and scored as before
+    first = bullet(corpus, "First-line")  # a list under its own lead-in details nothing else
+    assert structure.subject_tokens(first) == structure.header_tokens(first)
+
+
+def test_a_name_beside_an_abbreviation_is_that_concept(structure):
+    assert other_names("Amyotrophic lateral sclerosis (ALS) or Lou Gehrig disease is ...") == [
+        ("ALS", "Lou Gehrig disease")
+    ]
+    assert other_names("percutaneous gastrostomy (PEG) or radiological gastrostomy") == []
+    assert structure.as_concepts({"lou", "gehrig", "disease", "cause"}) == {"als", "cause"}
+
+
+def test_forms_of_one_word_are_kin_and_lookalikes_are_not(structure):
+    assert {"nutrition", "nutritional"} <= structure.kin["nutrition"]
+    assert "several" not in structure.kin.get("severe", frozenset())
+
+
+def test_a_word_the_corpus_never_uses_is_no_part_of_the_topic(corpus, structure, tuning):
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    question = "How do I manage troublesome drooling?"
+    q = evidence.question(question, retrieve(corpus, question), None)
+    assert "troublesome" in q.topic
+    assert all("troublesome" not in group for group, _ in q.concepts)
+
+
+def test_aspects_of_monitoring_stopping_and_slowing_are_read():
+    aspects = Aspects.load()
+    assert "discontinuation" in aspects.asked("riluzole discontinue criteria?")[0]
+    assert "discontinuation" in aspects.asked("When should I stop taking it?")[0]
+    assert "discontinuation" not in aspects.asked("Will it stop it from getting worse?")[0]
+    assert "monitoring" in aspects.asked("What should be monitored while on it?")[0]
+    assert "management" in aspects.asked("Is there any medicine that can slow it down?")[0]
+
+
+def test_discontinue_is_clinical_shorthand():
+    vocabulary = Vocabulary.build(Rules.load())
+    assert vocabulary.expand("riluzole d/c criteria?") == "riluzole discontinue criteria?"
+
+
+# --- what the answer quotes -------------------------------------------------------------------
+
+
+def test_a_troublesome_symptom_gets_its_management_list_whole(corpus, structure, tuning):
+    texts = answer(corpus, structure, tuning, "How should I manage troublesome drooling?")
+    assert any(t.startswith("First-line") for t in texts)
+    assert any(t.startswith("Second-line") for t in texts)
+
+
+def test_stopping_criteria_are_the_discontinue_lines(corpus, structure, tuning):
+    texts = answer(corpus, structure, tuning, "When should riluzole be discontinued?")
+    assert "Discontinue if liver dysfunction develops" in texts
+    assert "Discontinue if interstitial lung disease develops" in texts
+
+
+def test_monitoring_brings_the_list_that_says_it(corpus, structure, tuning):
+    texts = answer(corpus, structure, tuning, "What should be monitored on riluzole?")
+    assert "Monitor serum aminotransferases before and during treatment" in texts
+    assert "Advise patients to report febrile illness due to neutropenia risk" in texts
+
+
+def test_a_cause_question_under_another_name_gets_the_cause(corpus, structure, tuning):
+    texts = answer(corpus, structure, tuning, "What causes Lou Gehrig disease?")
+    assert "The cause of ALS is unknown." in texts
