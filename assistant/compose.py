@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .aspects import Aspects
 from .conversation import SearchQuery
 from .corpus import Passage
 from .evidence import Candidate, Evidence
@@ -18,7 +19,7 @@ from .route import Route
 from .rules import Fact
 from .selection import Selector
 from .sentences import SentenceVectors
-from .structure import Aspects, Structure
+from .structure import Structure
 from .text import content_tokens
 from .tuning import Tuning
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .aspects import Aspects
 from .corpus import Passage, Sentence
 from .retrieve import Retrieval
 from .rules import Fact
 from .sentences import Meaning
-from .structure import Aspects, Structure
+from .structure import Structure
 from .text import QUESTION_WORDS, STOPWORDS, content_tokens, tokens
 from .tuning import Tuning
 

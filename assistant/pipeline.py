@@ -6,6 +6,7 @@ import functools
 import logging
 
 from .answer import Answer, Assembler, DraftStats, Turn
+from .aspects import Aspects
 from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery
@@ -23,7 +24,7 @@ from .rules import Rules
 from .safety import InstructionDetector, Trust
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
-from .structure import Aspects, Structure
+from .structure import Structure
 from .suggest import Suggestions
 from .vocabulary import Vocabulary, english_words
 

@@ -6,8 +6,8 @@
   counts as saying "videofluoroscopy".
 - Each sentence in its context (title, section path, lead-in), with defined abbreviations and
   glossary terms spelled out: the text the embedding model sees for it.
-- Aspects (``rules/aspects.yaml``): what a question asks about its topic (management, dose,
-  findings, ...) and how a heading, lead-in or sentence that answers it is worded.
+
+Aspects (what a question asks about its topic) live in :mod:`assistant.aspects`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,12 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from .corpus import Corpus, Passage, Sentence
-from .datafile import load_yaml
 from .rules import GlossaryEntry, compile_phrase
 from .text import STOPWORDS, content_tokens, tokens
 from .vocabulary import snowball
 
-ASPECTS_FILE = Path(__file__).parent / "rules" / "aspects.yaml"
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
 _OTHER_NAME = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\) or ((?:[A-Z][\w'’-]* ){1,3}[a-z]+)")
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
@@ -35,81 +30,6 @@ _CLAUSE = re.compile(r"[\n,;:.•()—–]")
 _SYNONYM_WORDS = 4  # a defined synonym is at most this many words
 _FORM_LETTERS = 5  # words this long or longer share a concept with their other forms
 _NOT_SYNONYM = {"in", "e.g.", "e.g.,", "such", "including", "see", "or", "and", "with"}
-
-
-class Aspect(BaseModel):
-    """One thing a question can ask about its topic."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    asks: list[str] = Field(min_length=1, description="question wording that asks for it")
-    answers: list[str] = Field(min_length=1, description="heading or sentence words answering it")
-    fallback: bool = Field(False, description="asked only when the question asks nothing else")
-    opening: bool = Field(False, description="a document's opening paragraph answers it")
-
-
-class AspectsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    aspects: dict[str, Aspect]
-
-
-def _phrase(text: str) -> str:
-    return f" {' '.join(tokens(text))} "
-
-
-@dataclass(frozen=True)
-class Aspects:
-    """Aspects with their wording normalised to the keyword tokens."""
-
-    asks: dict[str, tuple[str, ...]]
-    answers: dict[str, tuple[str, ...]]
-    fallback: frozenset[str]
-    opening: frozenset[str] = frozenset()
-    _saying: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def load(cls, folder: Path | None = None) -> Aspects:
-        """``aspects.yaml`` of a rules folder (the packaged file when the folder has none)."""
-        path = folder / "aspects.yaml" if folder and (folder / "aspects.yaml").exists() else None
-        data = load_yaml(path or ASPECTS_FILE, AspectsFile).aspects
-        return cls(
-            {k: tuple(_phrase(a) for a in v.asks) for k, v in data.items()},
-            {k: tuple(_phrase(a) for a in v.answers) for k, v in data.items()},
-            frozenset(k for k, v in data.items() if v.fallback),
-            frozenset(k for k, v in data.items() if v.opening),
-        )
-
-    def asked(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
-        """The aspects ``question`` asks for, and the question's words that ask for them."""
-        text = _phrase(question)
-        found = {k for k, phrases in self.asks.items() if any(p in text for p in phrases)}
-        if found - self.fallback:
-            found -= self.fallback
-        words = {t for k in found for p in self.asks[k] if p in text for t in p.split()}
-        return frozenset(found), frozenset(words)
-
-    def saying(self, structure: Structure, aspect: str) -> list[str]:
-        """The passages with a sentence that names ``aspect`` ("Most patients die within ..."
-        names prognosis), in corpus order; read once per corpus."""
-        key = (id(structure), aspect)
-        if key not in self._saying:
-            self._saying[key] = [
-                p.id
-                for p in structure.passages.values()
-                if any(aspect in self.named(structure.said(p, s)) for s in p.sentences)
-            ]
-        return self._saying[key]
-
-    def cues(self, aspects: frozenset[str]) -> frozenset[str]:
-        """Every word that asks for or answers one of ``aspects`` (not words of a topic)."""
-        phrases = [p for k in aspects for p in (*self.asks[k], *self.answers[k])]
-        return frozenset(w for p in phrases for w in p.split())
-
-    def named(self, words: list[str]) -> frozenset[str]:
-        """The aspects whose answering wording occurs in ``words`` (tokens, in order)."""
-        text = f" {' '.join(words)} "
-        return frozenset(k for k, cues in self.answers.items() if any(c in text for c in cues))
 
 
 def defined_abbreviations(text: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.aspects import Aspects
 from assistant.compose import ComposeInput, ExtractiveComposer
 from assistant.conversation import SearchQuery
 from assistant.corpus import Corpus, DocMeta, parse_document
@@ -23,7 +24,7 @@ from assistant.retrieve import HybridRetriever, KeywordIndex
 from assistant.route import Route
 from assistant.rules import RULES_DIR, GlossaryEntry, Rules
 from assistant.sentences import SentenceVectors
-from assistant.structure import Aspects, Structure, other_names
+from assistant.structure import Structure, other_names
 from assistant.tuning import Tuning
 from assistant.vocabulary import Vocabulary
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.aspects import Aspects
 from assistant.compose import ComposeInput, ExtractiveComposer
 from assistant.conversation import SearchQuery
 from assistant.corpus import Corpus, DocMeta, parse_document
@@ -26,7 +27,7 @@ from assistant.route import Route
 from assistant.rules import RULES_DIR, GlossaryEntry, Rules
 from assistant.selection import Selector
 from assistant.sentences import SentenceVectors
-from assistant.structure import Aspects, Structure, defined_abbreviations
+from assistant.structure import Structure, defined_abbreviations
 from assistant.tuning import Tuning
 
 GUIDE = """Guideline summary of a motor disease
