@@ -117,21 +117,22 @@ def requested_thing(
     return next((w for w in words[1:] if _content(w) and missing(w)), words[0])
 
 
-_AUXILIARY = frozenset(
+_BEFORE_VERB = frozenset(
     "can could may might must shall should will would do does did don't doesn't didn't to not "
-    "never often always usually sometimes commonly frequently most rarely".split()
-)
+    "never often always usually sometimes commonly frequently most rarely "
+    "i you we they he she it that who".split()
+)  # auxiliaries, adverbs of frequency, subject and relative pronouns
 
 
 def framing_by_position(question: str, can_be_verb: Callable[[str], bool]) -> set[str]:
     """Words the question's grammar makes framing, whatever the corpus lacks: the category a
     wh-word asks for ("which *subgroup* of patients", "what *medication*") and a word used as
-    a verb after an auxiliary or adverb ("conditions often *masquerade* as ALS")."""
+    a verb after an auxiliary, an adverb or a pronoun ("conditions that *masquerade* as ALS")."""
     words = raw_tokens(question)
     out: set[str] = set()
     for i, w in enumerate(words[1:], start=1):
         before = words[i - 1]
         asked_category = before in ("which", "what") and w.isalpha()
-        if asked_category or (before in _AUXILIARY and can_be_verb(w)):
+        if asked_category or (before in _BEFORE_VERB and can_be_verb(w)):
             out.add(w)
     return out

@@ -57,8 +57,12 @@ class Router:
 
     def __post_init__(self) -> None:
         r = self.rules.routing
-        self._patient = [(compile_phrase(s.pattern), s.pattern, s.weight) for s in r.patient]
-        self._clinician = [(compile_phrase(s.pattern), s.pattern, s.weight) for s in r.clinician]
+        self._patient = [(_phrase(s), s.pattern, s.weight) for s in r.patient]
+        self._clinician = [(_phrase(s), s.pattern, s.weight) for s in r.clinician]
+        self._roles = {
+            who: [(_phrase(s), s.pattern) for s in signals if s.role]
+            for who, signals in (("patient", r.patient), ("clinician", r.clinician))
+        }
         s = self.rules.safety
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
@@ -94,6 +98,12 @@ class Router:
         common = dict(signals=tuple(found), intent=intent, injections=injections, cleaned=cleaned)
         if audience in ("clinician", "patient"):
             return Route(audience, audience, 1.0, "chosen explicitly", **common)
+        roles = {
+            who: [p for rx, p in table if rx.search(cleaned)] for who, table in self._roles.items()
+        }
+        if bool(roles["patient"]) != bool(roles["clinician"]):
+            who = "patient" if roles["patient"] else "clinician"
+            return Route(who, "auto", 1.0, f"the asker's role: {', '.join(roles[who])}", **common)
         reading = self.register.read(cleaned) if self.register else None
         register = reading.score if reading else 0.0
         min_margin = self.rules.routing.min_margin
@@ -145,3 +155,14 @@ class Router:
             weak=False,
             by_register=False,
         )
+
+
+def _phrase(signal) -> re.Pattern[str]:
+    """A signal's regex; a role phrase lets up to two words stand after its first word."""
+    if not signal.role or " " not in signal.pattern.strip():
+        return compile_phrase(signal.pattern)
+    first, rest = signal.pattern.strip().split(" ", 1)
+    inner = compile_phrase(rest).pattern.removeprefix(r"(?<![\w-])")
+    return re.compile(
+        rf"(?<![\w-]){re.escape(first)}(?:\s+[\w'’-]+){{0,2}}?\s+{inner}", re.IGNORECASE
+    )

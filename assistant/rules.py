@@ -134,6 +134,12 @@ class Signal(_Strict):
 
     pattern: str = Field(min_length=1)
     weight: float = 1.0
+    role: bool = Field(
+        False,
+        description="the phrase says who the asker is (a family member, their own doctor; a "
+        "clinician's patient): one side's role decides the audience over vocabulary, and up to "
+        "two words may stand inside it ('my ALS patients', 'my late husband')",
+    )
 
 
 class FormWords(_Strict):

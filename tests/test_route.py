@@ -69,7 +69,7 @@ def test_the_margin_and_the_weak_default_are_data(rules_copy):
     text = path.read_text().replace("weak_default: patient", "weak_default: clinician")
     path.write_text(text.replace("min_margin: 1.0", "min_margin: 1000"))
     changed = Router(Rules.load(rules_copy))
-    r = changed.route("My husband has trouble swallowing, what can we do?", "auto")
+    r = changed.route("We have trouble swallowing, what can we do?", "auto")  # no role named
     assert r.weak and r.audience == "clinician"
 
 
@@ -255,3 +255,12 @@ def test_the_real_glossary_is_applied_to_patient_answers_only(fake_bot):
 
     assert glossed(fake_bot.ask(q, audience="patient").answer)
     assert not glossed(fake_bot.ask(q, audience="clinician").answer)
+
+
+def test_the_askers_role_decides_over_vocabulary(router):
+    family = router.route("My mom's pulmonologist said her FVC is 45% and talked about NIV.")
+    assert family.audience == "patient" and "my mom" in family.reason
+    doctor = router.route("When should I bring up end-of-life talks with my ALS patients?")
+    assert doctor.audience == "clinician" and "my patients" in doctor.reason
+    both = router.route("My husband is a doctor: how do I tell my patients about NIV?")
+    assert "role" not in both.reason  # both roles named: the words decide
