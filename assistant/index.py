@@ -78,8 +78,7 @@ class VectorIndex:
     def sync(self, corpus: Corpus, batch: int = 256) -> SyncReport:
         """Make the index hold exactly the corpus's passages, embedding only new ones."""
         wanted = {p.id: p for p in corpus.passages}
-        existing = self.collection.get(include=["metadatas"])
-        have = dict(zip(existing["ids"], existing["metadatas"] or [], strict=False))
+        have = self._existing()
         stale = [i for i in have if i not in wanted]
         new = [p for i, p in wanted.items() if i not in have]
         moved = [p for i, p in wanted.items() if i in have and have[i] != _metadata(p)]
@@ -101,6 +100,16 @@ class VectorIndex:
         self._size = len(wanted)
         log.info("index sync: %s", report)
         return report
+
+    def _existing(self, page: int = 5000) -> dict[str, dict]:
+        """Every stored id with its metadata, read a page at a time (one ``get`` of a large
+        collection exceeds SQLite's limit on query variables)."""
+        have: dict[str, dict] = {}
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=page, offset=len(have))
+            have.update(zip(got["ids"], got["metadatas"] or [], strict=False))
+            if len(got["ids"]) < page:
+                return have
 
     def query(self, embedding: list[float], k: int) -> list[tuple[str, float]]:
         """Nearest passages (not disclaimers) as ``(id, cosine similarity)``, best first."""
