@@ -43,6 +43,9 @@ def main() -> int:
     parser.add_argument("--no-server", action="store_true", help="skip the Chroma server run")
     parser.add_argument("--scale-cold-runs", type=int, default=3)
     parser.add_argument("--raw-sample", type=int, default=2048)
+    parser.add_argument(
+        "--real", type=int, default=1000, help="scale passages embedded by the real model"
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument(
         "--compare-with",

@@ -116,17 +116,21 @@ def test_a_second_start_skips_the_sync_and_answers_the_same(
             corpus_dir=corpus_copy, index_dir=tmp_path / "ix", embedder=fake_embedder
         )
 
-    question = "What is the recommended riluzole dose?"
-    first = load().ask(question).to_dict()
+    def answer(bot):
+        got = bot.ask("What is the recommended riluzole dose?").to_dict()
+        return {k: v for k, v in got.items() if k != "timings"}
+
+    first = answer(load())
     calls = []
     real_sync = VectorIndex.sync
     monkeypatch.setattr(
         VectorIndex, "sync", lambda self, *a, **k: calls.append(1) or real_sync(self, *a, **k)
     )
-    assert load().ask(question).to_dict() == first
+    assert answer(load()) == first
     assert calls == []  # nothing changed: no sync
     (tmp_path / "ix" / "prepared" / "corpus.pickle").write_bytes(b"damaged")
-    assert load().ask(question).to_dict() == first  # rebuilt, same answer
+    assert answer(load()) == first  # rebuilt, same answer
+    calls.clear()
     doc = sorted(corpus_copy.glob("*.txt"))[0]
     doc.write_text(doc.read_text("utf-8") + "\n\nZebrafish tolerate riluzole poorly.\n", "utf-8")
     bot = load()
