@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 
@@ -15,6 +16,7 @@ from .facts import FactBook, disagreements
 from .guard import Guard
 from .index import SyncReport, VectorIndex
 from .inputs import MAX_QUESTION_CHARS, validate_history, validate_question  # noqa: F401
+from .prepared import Prepared, PreparedStore
 from .register import Register
 from .render import Glossary
 from .repair import repair
@@ -47,7 +49,10 @@ class Assistant:
         rules: Rules,
         index: VectorIndex | None,
         composer=None,
+        prepared: Prepared | None = None,
     ):
+        """``prepared``: the corpus's structure and trust (and, if in sync, its sentence
+        vectors) saved by an earlier start; what is missing is built."""
         self.settings = settings
         self.corpus = corpus
         self.rules = rules
@@ -76,24 +81,33 @@ class Assistant:
         )
         self.router = Router(rules, Register.build(corpus.passages, rules, v.english))
         self.followups = FollowUpResolver(rules, corpus)
-        self.trust = Trust(
-            InstructionDetector(rules.safety.injection_patterns),
-            ((d.id, d.text) for d in corpus.documents.values()),
+        self.trust = (
+            prepared.trust
+            if prepared
+            else Trust(
+                InstructionDetector(rules.safety.injection_patterns),
+                ((d.id, d.text) for d in corpus.documents.values()),
+            )
         )
         if self.trust.untrusted_docs:
             log.warning(
                 "documents that address the assistant are never quoted: %s",
                 ", ".join(sorted(self.trust.untrusted_docs)),
             )
-        self.structure = Structure.build(corpus, rules.glossary, tuning.retrieval.ubiquitous_share)
+        self.structure = (
+            prepared.structure
+            if prepared
+            else Structure.build(corpus, rules.glossary, tuning.retrieval.ubiquitous_share)
+        )
         terms = tuple(self.structure.abbreviations.values())
         self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages, terms)
         self.assembler = Assembler(rules, self.glossary)
+        vectors = prepared.vectors if prepared and prepared.vectors is not None else None
         self.extractive = ExtractiveComposer(
             tuning,
             self.glossary.plain,
             self.structure,
-            SentenceVectors.load(index, self.structure),
+            vectors if vectors is not None else SentenceVectors.load(index, self.structure),
             Aspects.load(rules.folder),
             (rules.safety.patient_lead, rules.safety.care_team_line),
         )
@@ -162,19 +176,33 @@ class Assistant:
             settings = Settings.from_env(**overrides)
         elif overrides:
             settings = Settings.model_validate({**settings.model_dump(), **overrides})
-        corpus = Corpus.load(settings.corpus_dir)
+        store = None
+        if not settings.chroma_host:
+            store = PreparedStore(settings.index_dir, settings.corpus_dir, settings.rules_dir)
+        prepared = store.read() if store else None
+        corpus = prepared.corpus if prepared else Corpus.load(settings.corpus_dir)
         rules = Rules.load(settings.rules_dir)
         rules.check_against(corpus.texts())
         index = VectorIndex(settings, embedder)
-        if ingest:
-            index.sync(corpus)
+        in_sync = prepared is not None and store.in_sync()
+        if in_sync:
+            prepared.vectors = store.vectors()
         if composer is None and settings.composer != "extractive":
             from .llm import LLMComposer
 
             composer = LLMComposer.from_settings(settings, rules)
-        bot = cls(settings, corpus, rules, index, composer)
-        if ingest:
-            bot.sync_sentences()
+        sync = ingest and not in_sync
+        # A sync, the sentence vectors and the record that they match are one write.
+        with index.writing() if sync else contextlib.nullcontext():
+            if sync:
+                index.sync(corpus)
+            bot = cls(settings, corpus, rules, index, composer, prepared)
+            if store and prepared is None:
+                store.save(Prepared(corpus, bot.structure, bot.trust))
+            if sync:
+                bot.sync_sentences()
+                if store:
+                    store.record_sync(bot.extractive.vectors)
         return bot
 
     def sync_sentences(self) -> int:

@@ -19,6 +19,8 @@ from .structure import Structure
 
 log = logging.getLogger(__name__)
 
+PAGE = 5000  # ids read in one get
+
 
 def _collection(index: VectorIndex):
     return index.client.get_or_create_collection(
@@ -34,7 +36,9 @@ def sync_sentences(index: VectorIndex, structure: Structure, batch: int = 256) -
     col = _collection(index)
     keys = structure.keys()
     texts = {key: structure.contexts[k] for k, key in keys.items()}
-    have = set(col.get(include=[])["ids"])
+    have: set[str] = set()
+    while len(got := col.get(include=[], limit=PAGE, offset=len(have))["ids"]):
+        have.update(got)
     new = sorted(k for k in texts if k not in have)
     stale = sorted(have - texts.keys())
     for k in range(0, len(stale), batch):
@@ -66,11 +70,15 @@ class SentenceVectors:
             return cls.empty()
         keys = structure.keys()
         wanted = sorted(set(keys.values()))
-        got = _collection(index).get(ids=wanted, include=["embeddings"])
-        found = got.get("embeddings")
-        if found is None or not len(got["ids"]):
+        col, ids, found = _collection(index), [], []
+        for k in range(0, len(wanted), PAGE):  # a page at a time: SQLite limits a query's ids
+            got = col.get(ids=wanted[k : k + PAGE], include=["embeddings"])
+            if got.get("embeddings") is not None:
+                ids += got["ids"]
+                found += list(got["embeddings"])
+        if not ids:
             return cls.empty()
-        at = {key: k for k, key in enumerate(got["ids"])}
+        at = {key: k for k, key in enumerate(ids)}
         rows = {s: at[key] for s, key in keys.items() if key in at}
         return cls(rows, np.asarray(found, np.float32))
 

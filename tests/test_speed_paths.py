@@ -142,3 +142,22 @@ def test_numpy_query_embeddings_match_sentence_transformers_on_every_passage(pas
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     one = np.asarray(embed.query([QUERIES[0]]))[0]  # alone (no padding) as in a batch
     assert float(one @ reference[len(passages)]) >= 0.999
+
+
+def test_the_index_reads_its_ids_a_page_at_a_time():
+    from assistant.index import VectorIndex
+
+    class Collection:  # a large collection's get() must be paged (SQLite's variable limit)
+        ids = tuple(f"p{i}" for i in range(12))
+        calls = 0
+
+        def get(self, include, limit, offset):
+            Collection.calls += 1
+            ids = self.ids[offset : offset + limit]
+            return {"ids": ids, "metadatas": [{"id": i} for i in ids]}
+
+    index = VectorIndex.__new__(VectorIndex)
+    index.collection = Collection()
+    have = index._existing(page=5)
+    assert tuple(have) == Collection.ids and have["p7"] == {"id": "p7"}
+    assert Collection.calls == 3
