@@ -2,9 +2,10 @@
 
 It decides whether the evidence covers the question at all, then checks every drafted sentence,
 whatever composed it: citations must point at real, trusted sources, every number must occur in
-a cited source, a reworded sentence must be supported by what it cites, and a threshold fact may
-not be paraphrased. It reports what it dropped and why; restoring facts verbatim is the compose
-stage's job (:func:`assistant.compose.repair`).
+a cited source, a reworded sentence must be supported by what it cites and may not repeat the
+prompt (a passage header, "the passage says"), and a threshold fact may not be paraphrased. It
+reports what it dropped and why; restoring facts verbatim is the compose stage's job
+(:func:`assistant.compose.repair`).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class Guard:
         self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
         self.trust = trust
         self.meaning = MeaningCheck.from_rules(rules)
+        self._leaks = [compile_phrase(p) for p in rules.safety.prompt_leak_phrases]
         # The words of each section: an aspect shown in one passage is about the topic its
         # section names ("The recommended dosage is ..." under the riluzole label).
         words: dict[tuple[str, tuple[str, ...]], set[str]] = {}
@@ -142,6 +144,21 @@ class Guard:
         for loc in self.factbook.located.values():
             if loc.passage in cited and loc.fact.text not in text and numbers(loc.fact.text) & have:
                 return loc
+        return None
+
+    def prompt_leak(self, text: str, cited: list[Passage], sources: list[Passage]) -> str | None:
+        """The words of the prompt, not of the cited passages, that ``text`` repeats: a phrase
+        of ``safety.prompt_leak_phrases`` or a source's title (the passage header); None when
+        it repeats none."""
+        stated = " ".join(" ".join(p.stated for p in cited).lower().split())
+        for rx in self._leaks:
+            m = rx.search(text)
+            if m and not rx.search(stated):
+                return m[0]
+        flat = " ".join(text.lower().split())
+        for title in dict.fromkeys(" ".join(p.meta.title.lower().split()) for p in sources):
+            if title and title in flat and title not in stated:
+                return title
         return None
 
     def word_support(self, text: str, cited: list[Passage]) -> float:
@@ -355,6 +372,12 @@ class Guard:
                 violations.append(
                     f"sentence changes the meaning of its cited passage ({changed}), dropped: "
                     f"{s.text!r}"
+                )
+                continue
+            leak = None if verbatim else self.prompt_leak(s.text, cited, sources)
+            if leak:
+                violations.append(
+                    f"sentence repeats the prompt ({leak!r}), not its sources, dropped: {s.text!r}"
                 )
                 continue
             if s.lead and ungrounded_numbers(s.lead, cited):

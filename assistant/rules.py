@@ -191,6 +191,7 @@ class SafetyFile(_Strict):
     self_treatment_patterns: list[str]
     self_treatment_message: str
     injection_patterns: list[str]
+    prompt_leak_phrases: list[str] = Field(default_factory=list)  # the prompt's own words
     refusal_message: str
     refusal_examples: list[str] = Field(min_length=2)
     care_team_line: str

@@ -19,6 +19,7 @@ from assistant.evaluation import (
     Record,
     compare,
     compare_extra,
+    drafts_line,
     evaluate,
     extra_sets,
     kind_table,
@@ -101,6 +102,45 @@ def test_number_grounding_metric_counts_numbers_missing_from_citations():
     values, failures = m.number_grounding([bad])
     assert values["number_grounding_violations"] == 1
     assert "100" in failures["x"][0]
+
+
+def test_citations_are_real_spans_and_every_marker_names_one():
+    doc = "Riluzole 50 mg twice daily. Other text."
+    real = {"n": 1, "doc": "d", "start": 0, "end": 27, "quote": doc[:27]}
+    forged = {**real, "n": 2, "quote": "Riluzole 100 mg twice daily."}
+    ok = _record("Riluzole [1]", cid="ok", got={"citations": [real]})
+    fake = _record("Riluzole [1] [2]", cid="fake", got={"citations": [real, forged]})
+    dangling = _record("Riluzole [1] [3]", cid="dangling", got={"citations": [real]})
+    metrics, failures = m.citations_real([ok, fake, dangling], {"d": doc})
+    assert metrics["citations_real_rate"] == 3 / 5  # forged quote and marker [3] fail
+    assert set(failures) == {"fake", "dangling"}
+    assert "[2]" in failures["fake"][0] and "[3]" in failures["dangling"][0]
+
+
+def test_draft_outcomes_tell_accepted_repaired_replaced_and_model_failures():
+    drafts = [
+        {"accepted": 2, "dropped": 0, "restored_facts": 0, "replaced": False},
+        {"accepted": 1, "dropped": 1, "restored_facts": 1, "replaced": False},
+        {"accepted": 0, "dropped": 3, "restored_facts": 0, "replaced": True},
+        {"accepted": 0, "dropped": 0, "restored_facts": 0, "replaced": True},
+    ]
+    records = [_record(cid=str(k), got={"draft": d}) for k, d in enumerate(drafts)]
+    metrics, _ = m.draft_outcomes([*records, _record(got={"draft": None})])
+    assert metrics["drafts"] == 4
+    assert metrics["drafts_accepted_share"] == metrics["drafts_repaired_share"] == 0.25
+    assert metrics["drafts_replaced_share"] == 0.5 and metrics["drafts_model_failed"] == 1
+    assert (metrics["draft_sentences_dropped"], metrics["draft_facts_restored"]) == (4, 1)
+    line = drafts_line({**metrics, **_scored_guarantees()})
+    assert "accepted 0.25, repaired 0.25, replaced 0.50 (1 with no draft to check)" in line
+    assert "disclaimers 1.00" in line and "citations real" not in line
+
+
+def _scored_guarantees() -> dict:
+    metrics, _ = score([_record("yes")], DISCLAIMERS)
+    return {
+        k: metrics[k]
+        for k in ("number_grounding_violations", "verbatim_fact_accuracy", "disclaimer_rate")
+    }
 
 
 def test_a_metric_returns_failures_without_mutating_its_records():

@@ -210,3 +210,14 @@ def test_accept_rewrite_with_a_conversation_allows_only_its_words():
     assert accept_rewrite(FOLLOW_UP, "And what's the dose of riluzole?", context)
     assert not accept_rewrite(FOLLOW_UP, "And what's the dose of tofersen?", context)
     assert not accept_rewrite(FOLLOW_UP, "What is riluzole?", context)  # "dose" lost
+
+
+@integration
+def test_local_model_streams_the_reply_it_gives(local_composer):
+    from langchain_core.messages import HumanMessage
+
+    model = local.LocalChatModel(max_new_tokens=24, threads=1)  # the session's loaded weights
+    messages = [HumanMessage(content="What is ALS? Answer in one sentence.")]
+    whole = model.invoke(messages).content
+    chunks = [c.content for c in model.stream(messages)]
+    assert len(chunks) > 1 and "".join(chunks).strip() == whole

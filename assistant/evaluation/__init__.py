@@ -14,7 +14,7 @@ from .cases import (
 from .cli import main
 from .gate import EXTRA_GATED, compare, compare_extra
 from .metrics import Record, answer_body, reading_grade
-from .report import kind_table, markdown, side_by_side, summary_line
+from .report import drafts_line, kind_table, markdown, side_by_side, summary_line
 from .runner import evaluate, evaluate_set, run_cases, score
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "answer_body",
     "compare",
     "compare_extra",
+    "drafts_line",
     "evaluate",
     "evaluate_set",
     "extra_sets",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .cases import EVALS_DIR, TUNING, extra_sets, load_cases
 from .gate import EXTRA_GATED, compare, compare_extra, read_baseline, write_baseline
-from .report import kind_table, markdown, side_by_side, summary_line, write_report
+from .report import drafts_line, kind_table, markdown, side_by_side, summary_line, write_report
 from .runner import evaluate, evaluate_set
 
 EXIT_BAD_INPUT = 2
@@ -54,6 +54,7 @@ def _print_results(report: dict, main_mode: str) -> None:
     tuning = report["modes"][main_mode]
     print(markdown(report))
     print("\n" + summary_line(tuning["metrics"]))
+    print(drafts_line(tuning["metrics"]))
     for name, result in report["sets"].items():
         print(summary_line(result["metrics"], name))
         print(side_by_side(tuning["metrics"], name, result["metrics"]))

@@ -19,12 +19,14 @@ NOT_GATED |= {
     "drafts_accepted_share",
     "drafts_repaired_share",
     "drafts_replaced_share",
+    "drafts_model_failed",
     "draft_sentences_accepted",
     "draft_sentences_dropped",
     "draft_facts_restored",
 }
 TARGETS = {
     "number_grounding_violations": ("<=", 0),
+    "citations_real_rate": (">=", 1.0),
     "routing_accuracy": (">=", 0.95),
     "patient_grade_median": ("<=", 8.0),
     "patient_grade_max": ("<=", 10.0),

@@ -170,6 +170,29 @@ def number_grounding(records: list[Record]) -> Scored:
     return {"number_grounding_violations": violations}, failures
 
 
+def citations_real(records: list[Record], documents: dict[str, str]) -> Scored:
+    """Citations that are real: each listed citation quotes its document exactly
+    (``text[start:end]``) and every ``[n]`` marker of the answer names a listed citation."""
+    failures: Failures = {}
+    total = real = 0
+    for r in records:
+        if r.answer["status"] == "refused":
+            continue
+        listed = {c["n"] for c in r.answer["citations"]}
+        bad = sorted({int(m[1:-1]) for m in _MARKER.findall(r.answer["answer"])} - listed)
+        if bad:
+            failures[r.id] = [f"citation markers {bad} name no listed citation"]
+        total += len(bad)
+        for c in r.answer["citations"]:
+            total += 1
+            text = documents.get(c["doc"])
+            if text is not None and text[c["start"] : c["end"]] == c["quote"]:
+                real += 1
+            else:
+                failures.setdefault(r.id, []).append(f"citation [{c['n']}] is not a real span")
+    return {"citations_real_rate": _ratio(real, total)}, failures
+
+
 def forbidden_text(records: list[Record]) -> Scored:
     """Share of answers containing a string their case forbids."""
     failures: Failures = {}
@@ -238,7 +261,9 @@ def readability(records: list[Record]) -> Scored:
 def draft_outcomes(records: list[Record]) -> Scored:
     """What became of the composer's drafts (``Answer.to_dict()["draft"]``), over the answers
     that had one: the share accepted as written, repaired (sentences dropped or facts restored)
-    or replaced by the extractive answer, and the sentences kept, dropped and restored."""
+    or replaced by the extractive answer (of those, how many because the model failed, timed out
+    or wrote nothing, not because the guard rejected it), and the sentences kept, dropped and
+    restored."""
     drafts = [r.answer["draft"] for r in records if r.answer.get("draft")]
     replaced = [d for d in drafts if d["replaced"]]
     repaired = [d for d in drafts if not d["replaced"] and (d["dropped"] or d["restored_facts"])]
@@ -248,6 +273,8 @@ def draft_outcomes(records: list[Record]) -> Scored:
         "drafts_accepted_share": _ratio(accepted, len(drafts), 0.0),
         "drafts_repaired_share": _ratio(len(repaired), len(drafts), 0.0),
         "drafts_replaced_share": _ratio(len(replaced), len(drafts), 0.0),
+        # replaced with no sentence to check: the model failed, timed out or wrote nothing
+        "drafts_model_failed": sum(1 for d in replaced if not d["dropped"]),
         "draft_sentences_accepted": sum(d["accepted"] for d in drafts),
         "draft_sentences_dropped": sum(d["dropped"] for d in drafts),
         "draft_facts_restored": sum(d["restored_facts"] for d in drafts),

@@ -55,6 +55,22 @@ def summary_line(metrics: dict, name: str | None = None) -> str:
     )
 
 
+def drafts_line(metrics: dict) -> str:
+    """What became of the drafts, and the guarantees a model must not weaken, on one line."""
+    real = metrics.get("citations_real_rate")
+    return (
+        f"drafts: {metrics['drafts']}; accepted {metrics['drafts_accepted_share']:.2f}, "
+        f"repaired {metrics['drafts_repaired_share']:.2f}, "
+        f"replaced {metrics['drafts_replaced_share']:.2f} "
+        f"({metrics['drafts_model_failed']} with no draft to check); sentences kept "
+        f"{metrics['draft_sentences_accepted']}, dropped {metrics['draft_sentences_dropped']}, "
+        f"facts restored {metrics['draft_facts_restored']}; number-grounding violations "
+        f"{metrics['number_grounding_violations']}, verbatim facts "
+        f"{metrics['verbatim_fact_accuracy']:.2f}, disclaimers {metrics['disclaimer_rate']:.2f}"
+        + (f", citations real {real:.2f}" if real is not None else "")
+    )
+
+
 def _rate(metrics: dict) -> str:
     return f"{metrics['passed']}/{metrics['cases']} ({100 * metrics['case_pass_rate']:.1f}%)"
 

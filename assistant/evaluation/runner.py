@@ -46,8 +46,15 @@ def _merge(into: Failures, found: Failures) -> None:
         into.setdefault(cid, []).extend(reasons)
 
 
-def score(records: list[Record], expected_disclaimers: dict[str, str]) -> tuple[dict, Failures]:
-    """All metrics of the records and each failing case's reasons, in the case order."""
+def score(
+    records: list[Record],
+    expected_disclaimers: dict[str, str],
+    documents: dict[str, str] | None = None,
+) -> tuple[dict, Failures]:
+    """All metrics of the records and each failing case's reasons, in the case order.
+
+    ``documents`` (id to text) lets citations be checked as real spans (``citations_real``).
+    """
     checks = (
         m.status_accuracy,
         m.retrieval_rank,
@@ -57,6 +64,7 @@ def score(records: list[Record], expected_disclaimers: dict[str, str]) -> tuple[
         m.number_grounding,
         m.forbidden_text,
         partial(m.disclaimers, expected=expected_disclaimers),
+        *([partial(m.citations_real, documents=documents)] if documents is not None else []),
         m.audience,
         m.follow_ups,
     )
@@ -82,10 +90,14 @@ def disclaimer_texts(bot) -> dict[str, str]:
     return {d.audience: d.text for d in bot.rules.disclaimers}
 
 
+def document_texts(bot) -> dict[str, str]:
+    return {doc_id: doc.text for doc_id, doc in bot.corpus.documents.items()}
+
+
 def run_set(bot, cases: list[Case], mode: str) -> dict:
     """One set in one mode: its metrics, failing cases and per-sample records."""
     records = run_cases(bot, cases, mode)
-    metrics, failures = score(records, disclaimer_texts(bot))
+    metrics, failures = score(records, disclaimer_texts(bot), document_texts(bot))
     return {
         "metrics": metrics,
         "failures": failures,

@@ -18,13 +18,19 @@ from __future__ import annotations
 import functools
 import importlib.util
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
 from .parsing import message_text
@@ -121,8 +127,8 @@ class LocalChatModel(BaseChatModel):
         """The model and tokenizer, loaded on first use (then shared by the process)."""
         return load(self.path or str(gguf_path()))
 
-    def reply(self, messages: Sequence[BaseMessage], stop: Sequence[str] | None = None) -> str:
-        """The model's reply to ``messages`` (greedy, so the same prompt gives the same reply)."""
+    def _run(self, messages: Sequence[BaseMessage], stop: Sequence[str] | None, streamer=None):
+        """Greedy generation for ``messages``: ``(output ids, prompt length, tokenizer)``."""
         import torch
 
         model, tokenizer = self.loaded()
@@ -134,6 +140,7 @@ class LocalChatModel(BaseChatModel):
             "max_new_tokens": self.max_new_tokens,
             "do_sample": False,
             "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id,
+            "streamer": streamer,
         }
         if self.max_time:
             options["max_time"] = self.max_time
@@ -147,9 +154,42 @@ class LocalChatModel(BaseChatModel):
                 out = model.generate(**inputs, **options)
             finally:
                 torch.set_num_threads(before)
-        start = inputs["input_ids"].shape[1]
+        return out, inputs["input_ids"].shape[1], tokenizer
+
+    def reply(self, messages: Sequence[BaseMessage], stop: Sequence[str] | None = None) -> str:
+        """The model's reply to ``messages`` (greedy, so the same prompt gives the same reply)."""
+        out, start, tokenizer = self._run(messages, stop)
         text = tokenizer.decode(out[0, start:], skip_special_tokens=True)
         return _cut_at_stop(text, stop).strip()
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """The reply as it is written (for a "drafting..." preview); the same text as
+        :meth:`reply` up to surrounding whitespace."""
+        from transformers import TextIteratorStreamer
+
+        _, tokenizer = self.loaded()
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        failed: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self._run(messages, stop, streamer)
+            except BaseException as exc:  # re-raised below
+                failed.append(exc)
+                streamer.end()
+
+        threading.Thread(target=work, name="local-generate", daemon=True).start()
+        for text in streamer:
+            if text:
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        if failed:
+            raise failed[0]
 
     def _generate(
         self,
