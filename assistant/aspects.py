@@ -75,10 +75,18 @@ class Aspects:
         names prognosis), in corpus order; read once per corpus."""
         key = (id(structure), aspect)
         if key not in self._saying:
+            # Only passages using a first word of the aspect's wording can name it.
+            firsts = [c.split()[:1] for c in self.answers[aspect]]
+            maybe = (
+                {pid for w in firsts for pid in structure.using(w[0])}
+                if all(firsts)
+                else set(structure.passages)
+            )
             self._saying[key] = [
                 p.id
-                for p in structure.passages.values()
-                if any(aspect in self.named(structure.said(p, s)) for s in p.sentences)
+                for pid, p in structure.passages.items()
+                if pid in maybe
+                and any(aspect in self.named(structure.said(p, s)) for s in p.sentences)
             ]
         return self._saying[key]
 

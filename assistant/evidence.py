@@ -228,20 +228,17 @@ class Evidence:
             # Passages naming the question's rarest concept under a heading that names the
             # aspect asked for, however the sentence words it ("crying or laughter").
             group = max(q.concepts, key=lambda t: t[1])[0]
-            named = sorted({pid for w in group for pid in st.using(w)})
-            for pid in named[: ct.concept_pool]:
+            for pid in st.first_using(group, ct.concept_pool):
                 p = st.passages[pid]
                 if self.aspects.named(st.header_tokens(p)) & q.asked and p.doc_id not in untrusted:
                     more.append(p)
         elif self.aspects and q.asked and meaning is not None:
             # A question about the whole subject ("What is the outlook for ALS?"): the
             # sentences that name the aspect, closest in meaning first.
-            saying = {pid for a in sorted(q.asked) for pid in self.aspects.saying(st, a)}
-            closest = sorted(
-                saying,
-                key=lambda pid: -max(meaning(pid, x.start) for x in st.passages[pid].sentences),
-            )
-            more += [st.passages[pid] for pid in closest[: ct.concept_pool]]
+            asked = tuple(sorted(q.asked))
+            saying = dict.fromkeys(pid for a in asked for pid in self.aspects.saying(st, a))
+            passages = [st.passages[pid] for pid in saying]
+            more += meaning.closest(("saying", id(st), asked), passages, ct.concept_pool)
         if meaning is not None:
             close = (
                 st.passages.get(pid) for pid, _ in meaning.best(ct.meaning_pool, ct.meaning_floor)

@@ -9,7 +9,7 @@ similarity to the question minus the question's median similarity over all sente
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -58,6 +58,8 @@ class SentenceVectors:
 
     rows: dict[tuple[str, int], int]  # (passage id, sentence start) -> row
     matrix: np.ndarray  # rows x dimensions, unit length
+    _keys: list = field(default_factory=list, compare=False, repr=False)  # row -> (pid, start)
+    _groups: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def empty(cls) -> SentenceVectors:
@@ -93,7 +95,27 @@ class SentenceVectors:
         if q.shape[0] != self.matrix.shape[1]:
             return None  # vectors of another model: ingest again to refresh them
         sims = self.matrix @ q
-        return Meaning(self.rows, sims - float(np.median(sims)))
+        return Meaning(self.rows, sims - float(np.median(sims)), self)
+
+    def keys(self) -> list:
+        """``(passage id, start)`` of each row (None for a row no sentence has); read once."""
+        if not self._keys:
+            at: list = [None] * len(self.matrix)
+            for key, row in self.rows.items():
+                at[row] = key
+            self._keys.extend(at)
+        return self._keys
+
+    def grouped(self, key, passages) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``passages``' sentences in one array (-1: a sentence with no vector) and
+        where each passage's start, cached under ``key`` (the passages must not change)."""
+        if key not in self._groups:
+            rows, starts = [], []
+            for p in passages:
+                starts.append(len(rows))
+                rows += [self.rows.get((p.id, s.start), -1) for s in p.sentences]
+            self._groups[key] = (np.asarray(rows, np.int64), np.asarray(starts, np.int64))
+        return self._groups[key]
 
 
 @dataclass(frozen=True)
@@ -102,6 +124,7 @@ class Meaning:
 
     rows: dict[tuple[str, int], int]
     values: np.ndarray
+    vectors: SentenceVectors | None = None  # what they were computed from (its row index)
 
     def __call__(self, passage_id: str, start: int) -> float:
         row = self.rows.get((passage_id, start))
@@ -112,6 +135,28 @@ class Meaning:
         median, as ``(passage id, start)``."""
         if n <= 0 or not len(self.values):
             return []
-        at = {row: key for key, row in self.rows.items()}
-        order = np.argsort(-self.values, kind="stable")[:n]
-        return [at[int(r)] for r in order if self.values[r] >= floor and int(r) in at]
+        if self.vectors is not None:
+            at = self.vectors.keys()
+        else:
+            at = [None] * len(self.values)
+            for key, row in self.rows.items():
+                at[row] = key
+        top = np.flatnonzero(self.values >= floor)
+        if len(top) > n:  # the n best (and any tied with the last), without sorting them all
+            nth = np.partition(self.values[top], len(top) - n)[len(top) - n]
+            top = top[self.values[top] >= nth]
+        order = top[np.argsort(-self.values[top], kind="stable")][:n]
+        return [at[int(r)] for r in order if at[int(r)] is not None]
+
+    def closest(self, key, passages: list, n: int) -> list:
+        """The ``n`` of ``passages`` whose best sentence is closest in meaning (a sentence with no
+        vector counts 0), in that order, ties in the given order; ``key`` names the list."""
+        if n <= 0 or not passages:
+            return []
+        if self.vectors is None:
+            best = [max(self(p.id, s.start) for s in p.sentences) for p in passages]
+            return [passages[k] for k in sorted(range(len(best)), key=lambda k: -best[k])[:n]]
+        rows, starts = self.vectors.grouped(key, passages)
+        values = np.where(rows >= 0, self.values[np.maximum(rows, 0)], np.float32(0.0))
+        best = np.maximum.reduceat(values, starts)
+        return [passages[int(k)] for k in np.argsort(-best, kind="stable")[:n]]

@@ -13,10 +13,12 @@ Aspects (what a question asks about its topic) live in :mod:`assistant.aspects`.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import groupby, islice
 
 from .corpus import Corpus, Passage, Sentence
 from .rules import GlossaryEntry, compile_phrase
@@ -112,6 +114,7 @@ class Structure:
     _headers: dict[str, list[str]] = field(default_factory=dict)
     _said: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _using: dict[str, set[str]] = field(default_factory=dict)  # word -> passages naming it
+    _using_sorted: dict[str, list[str]] = field(default_factory=dict)  # the same, sorted
 
     @classmethod
     def build(
@@ -270,6 +273,16 @@ class Structure:
     def using(self, word: str) -> set[str]:
         """The passages whose sentences name ``word`` (in any form the structure knows)."""
         return self._using.get(word, set())
+
+    def first_using(self, words, n: int) -> list[str]:
+        """The first ``n`` passage ids (sorted) whose sentences name any of ``words``: merged
+        from each word's sorted list (sorted once), not sorted again per question."""
+        lists = []
+        for w in sorted(words):
+            if w not in self._using_sorted:
+                self._using_sorted[w] = sorted(self._using.get(w, ()))
+            lists.append(self._using_sorted[w])
+        return list(islice((pid for pid, _ in groupby(heapq.merge(*lists))), max(n, 0)))
 
     def lead(self, p: Passage) -> str | None:
         """The passage's lead-in: its own, or the one a continuing paragraph carries."""
