@@ -157,8 +157,8 @@ class Guard:
                 return m[0]
         flat = " ".join(text.lower().split())
         for title in dict.fromkeys(" ".join(p.meta.title.lower().split()) for p in sources):
-            if title and title in flat and title not in stated:
-                return title
+            if title and title in flat and (title not in stated or f"{title} —" in flat):
+                return title  # "(title — section)" is the prompt's header, never a source's
         return None
 
     def word_support(self, text: str, cited: list[Passage]) -> float:

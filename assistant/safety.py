@@ -46,7 +46,11 @@ class InstructionDetector:
             return re.sub(r"\s+", " ", text).strip()
         keep = [True] * len(text)
         for start, end in spans:
-            for i in range(_sentence_start(text, start), end):
+            if _BOUNDARY.match(text, start):  # the match begins at a sentence's boundary
+                start += 1
+            else:
+                start = _sentence_start(text, start)
+            for i in range(start, end):
                 keep[i] = False
         kept = "".join(c if k else " " for c, k in zip(text, keep, strict=True))
         return re.sub(r"\s+", " ", kept).strip(" ,;:-")

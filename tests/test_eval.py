@@ -245,8 +245,8 @@ def test_cli_gate_fails_on_an_extra_set_and_reports_a_missing_one(tmp_path, caps
     args = Namespace(baseline=str(tmp_path / "base.json"), report=None)
     blind = {"case_pass_rate": 0.4, "number_grounding_violations": 0}
     folders = {"blind": tmp_path / "blind"}
-    assert eval_cli._gate(args, _report(tuning, blind), "hybrid", folders) == 0
-    assert "blind: no baseline" in capsys.readouterr().out
+    assert eval_cli._gate(args, _report(tuning, blind), "hybrid", folders) == 1  # every set gated
+    assert "blind: no baseline" in capsys.readouterr().err
     folders["blind"].mkdir()
     (folders["blind"] / "baseline.json").write_text(
         json.dumps({"metrics": {"case_pass_rate": 0.5}})

@@ -31,6 +31,14 @@ def test_a_passage_header_echoed_with_its_citation_is_dropped(fake_bot):
     assert checked.sentences == [] and LEAK in checked.violations[0], checked.violations
 
 
+def test_a_header_is_dropped_even_when_the_passage_itself_repeats_its_title(fake_bot):
+    p = passage("ALS is a relentlessly progressive neurodegenerative")
+    assert p.meta.title.lower() in p.stated.lower()  # the page's own heading is in the passage
+    echoed = f"{_header(p)} {p.sentences[-1].text} [1]"
+    checked = verify(fake_bot, echoed, "ALS is a relentlessly progressive neurodegenerative")
+    assert checked.sentences == [] and LEAK in checked.violations[0], checked.violations
+
+
 def test_talk_of_the_passages_is_dropped_and_the_source_sentence_kept(fake_bot):
     sentence = passage(ONSET).sentences[0].text
     text = f"- The passage [1] says: {sentence} [1]\n- {sentence} [1]"

@@ -41,7 +41,8 @@ def test_a_three_turn_conversation_lists_each_answer_with_its_sources(turns):
         for c in d["citations"]:
             assert f"\\[{c['n']}\\] **" in section
             assert c["section"].split(" › ")[-1] in section
-            assert str(c["last_updated"]) in section
+            if c["last_updated"]:  # the factsheet's sidecar gives no date
+                assert str(c["last_updated"]) in section
         assert d["answer"].splitlines()[0].strip("*- ") in section
     assert turns[0]["citations"] and turns[1]["citations"]
     assert "No sources: this reply does not quote the guidelines." in sections[2]
