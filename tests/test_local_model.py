@@ -99,6 +99,8 @@ def test_local_model_answers_through_the_guard(local_bot, bot):
         facts = [f.text for f in bot.rules.facts]
         for line in d["answer"].splitlines():
             core = re.sub(r"\[\d+\]|[*“”>]|^\s*-\s*", "", line).strip().rstrip(".")
+            if any(f in core for f in facts):
+                continue  # a fact quoted whole (as a difference lists it, under its source)
             for fact in facts:
                 if numbers(fact) and numbers(fact) <= numbers(core) and fact not in core:
                     assert any(core in q for q in quotes), (r.id, line, fact)
