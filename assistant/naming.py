@@ -40,21 +40,22 @@ class Collocations:
     def __init__(
         self, texts: Iterable[str], terms: Iterable[str], min_count: int, min_share: float
     ):
+        term_seqs = [_sequence(t) for t in terms]
+        words = {w for seq in term_seqs for w in seq[1:]}  # only these can be bound
         count: Counter[str] = Counter()
-        left: dict[str, Counter[str]] = {}
-        self.pairs: set[tuple[str, str]] = set()
+        self.left: dict[str, Counter[str]] = {w: Counter() for w in words}
         for text in texts:
             seq = _sequence(text)
-            count.update(seq)
-            for a, b in itertools.pairwise(seq):
-                self.pairs.add((a, b))
-                left.setdefault(b, Counter())[a] += 1
+            for i, w in enumerate(seq):
+                if w in words:
+                    count[w] += 1
+                    if i:
+                        self.left[w][seq[i - 1]] += 1
         self.bound: dict[str, str] = {}  # word -> the word always before it
-        for term in terms:
-            seq = _sequence(term)
+        for seq in term_seqs:
             for before, word in itertools.pairwise(seq):
-                n = count.get(word, 0)
-                if n >= min_count and left.get(word, Counter())[before] / n >= min_share:
+                n = count[word]
+                if n >= min_count and self.left[word][before] / n >= min_share:
                     self.bound[word] = before
 
     def foreign_phrase(self, question: str) -> str | None:
@@ -67,7 +68,7 @@ class Collocations:
             other = seq[i - 1]
             if expected is None or other == expected or not _content(other):
                 continue
-            if (other, seq[i]) not in self.pairs:
+            if not self.left[seq[i]][other]:  # the corpus never puts them together
                 return f"{raw[i - 1]} {raw[i]}"
         return None
 
