@@ -132,7 +132,7 @@ class FollowUpResolver:
             return SearchQuery(text, question, carried, reason)
         if not leans:
             return SearchQuery(question, question)
-        carried = self._recent_subjects(history)
+        carried = self._recent_subjects(history, words_too=bare or not _content_words(question))
         carried = tuple(s for s in carried if s not in own)
         if not carried:
             sections = self._recent_sections(history)
@@ -170,9 +170,12 @@ class FollowUpResolver:
         last = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
         return tuple(a for a, rx in self.attribute_patterns if rx.search(last))
 
-    def _recent_subjects(self, history: list[Message]) -> tuple[str, ...]:
+    def _recent_subjects(self, history: list[Message], words_too: bool = True) -> tuple[str, ...]:
         """The subject of the latest turn that has one: what the user named, else the main
-        subject of the answer they got; the disease itself only when nothing narrower is named."""
+        subject of the answer they got; the disease itself only when nothing narrower is named.
+        ``words_too``: a follow-up that asks nothing of its own ("why?") takes that turn's own
+        words when only the disease is named; one that asks something ("and how do they find
+        out?") takes the disease alone, not what the earlier turn asked about it."""
         turns = history  # already bounded by the pipeline (Settings.max_history_turns)
         for k in range(len(turns) - 1, -1, -1):
             m = turns[k]
@@ -193,7 +196,7 @@ class FollowUpResolver:
                     if self.kind.get(n) in asked
                 ]
                 found = answer[:1]
-            if not found and named and answered:
+            if not found and named and answered and words_too:
                 # Only the disease itself is named: the turn's own words say what it was about
                 # ("Is enteral or parenteral nutrition preferred in ALS?" -> "why?").
                 return _content_words(m["content"])
