@@ -196,6 +196,8 @@ class Guard:
                 continue  # the category a wh-word asks for, or a verb
             if self.vocabulary.in_corpus(word) or _framing(word):
                 continue  # another form of a corpus word; or a verb, adjective, adverb
+            if self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share):
+                continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
             rank = self._english_rank(word)
             if rank is not None and rank <= tune.rare_word_rank:
                 continue  # an ordinary English word the corpus happens not to use

@@ -53,6 +53,21 @@ class ScopeTuning(_Section):
         ge=1,
         description="Tokenizer ids above this are rare English words ('parkinson').",
     )
+    derived_min_prefix: int = Field(
+        7,
+        ge=4,
+        le=20,
+        description="A word sharing at least this many first letters with a corpus word, or "
+        "ending in a corpus word this long, is a derived form of it ('prognostic' ~ 'prognosis', "
+        "'electrodiagnostic' ~ 'diagnostic'), not a name the corpus lacks.",
+    )
+    derived_min_share: float = Field(
+        0.7,
+        ge=0.5,
+        le=1,
+        description="The shared first letters must also cover this share of the shorter word "
+        "('corticobasal' is not a form of 'corticospinal').",
+    )
     phrase_min_count: int = Field(
         4,
         ge=1,

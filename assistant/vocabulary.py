@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -52,9 +53,34 @@ class Vocabulary:
     stems: frozenset[str] = frozenset()
     shorthand: tuple[tuple[re.Pattern[str], str], ...] = ()
 
+    words: tuple[str, ...] = ()  # the corpus's own words (4+ letters), sorted
+
     def in_corpus(self, word: str) -> bool:
         """The corpus uses ``word`` in some form (same Snowball stem)."""
         return snowball(word.lower()) in self.stems
+
+    def derived(self, word: str, min_prefix: int, min_share: float) -> str | None:
+        """The corpus word ``word`` is derived from, if any: one sharing its first
+        ``min_prefix`` letters (and ``min_share`` of the shorter word: "prognostic" ~
+        "prognosis"), or one it ends in ("electrodiagnostic" ~ "diagnostic")."""
+        w = word.lower()
+        if len(w) < min_prefix:
+            return None
+        k = bisect.bisect_left(self.words, w[:min_prefix])
+        for other in self.words[k : k + 50]:
+            if not other.startswith(w[:min_prefix]):
+                break
+            shorter = min(len(w), len(other))
+            pairs = zip(w, other, strict=False)
+            shared = next((i for i, (a, b) in enumerate(pairs) if a != b), shorter)
+            if shared >= min_share * shorter:
+                return other
+        for cut in range(1, len(w) - min_prefix + 1):
+            tail = w[cut:]
+            k = bisect.bisect_left(self.words, tail)
+            if k < len(self.words) and self.words[k] == tail:
+                return tail
+        return None
 
     def expand(self, text: str) -> str:
         """``text`` with clinical shorthand spelled out ("NIV in pts w/ bulbar sx")."""
@@ -88,4 +114,5 @@ class Vocabulary:
             for short, words in sorted(rules.shorthand.items(), key=lambda kv: -len(kv[0]))
             if short not in corpus_words
         )
-        return cls(english or {}, synonyms, hints, frozenset(known), stems, shorthand)
+        words = tuple(sorted(w for w in corpus_words if w.isalpha() and len(w) >= 4))
+        return cls(english or {}, synonyms, hints, frozenset(known), stems, shorthand, words)

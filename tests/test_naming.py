@@ -112,3 +112,16 @@ def test_the_category_a_wh_word_asks_for_and_a_verb_after_an_adverb_are_framing(
     assert framing_by_position("Which subgroup of patients benefits?", verbs) == {"subgroup"}
     assert "masquerade" in framing_by_position("What conditions often masquerade as ALS?", verbs)
     assert framing_by_position("Does acupuncture help ALS?", verbs) == set()  # a noun here
+
+
+def test_a_word_derived_from_a_corpus_word_is_a_form_of_it_not_a_gap():
+    from assistant.vocabulary import Vocabulary
+
+    corpus = "Prognosis is poor. Pathological findings. Corticospinal tract signs. Ventilation."
+    v = Vocabulary.build(Rules.load(), corpus_text=corpus)
+    assert v.derived("prognostic", 7, 0.7) == "prognosis"  # shared root
+    assert v.derived("ventilator", 7, 0.7) == "ventilation"
+    assert v.derived("histopathological", 7, 0.7) == "pathological"  # a prefixed compound
+    assert v.derived("corticobasal", 7, 0.7) is None  # a shared start, another word
+    assert v.derived("tofersen", 7, 0.7) is None
+    assert v.derived("prognostic", 8, 0.7) is None  # the bound is data
