@@ -102,6 +102,7 @@ class ComposeInput:
     untrusted: frozenset[str] = frozenset()  # documents that address the assistant
     own_terms: frozenset[str] | None = None  # a follow-up's own words (None: all are its own)
     disagreements: tuple[Disagreement, ...] = ()  # facts above that disagree, by quantity
+    asked_terms: frozenset[str] | None = None  # words of the sentences that ask (None: all ask)
 
 
 def differences_in(
@@ -151,7 +152,7 @@ class ExtractiveComposer:
         patient = inp.route.audience == "patient"
         found = inp.retrieval
         evidence = Evidence(self.tuning, self.structure, self.aspects, self.plain)
-        q = evidence.question(inp.question, found, inp.own_terms)
+        q = evidence.question(inp.question, found, inp.own_terms, inp.asked_terms)
         meaning = self.vectors.relative(found.query_vector)
         candidates = evidence.candidates(found, q, meaning, patient, inp.untrusted)
         if patient and candidates:

@@ -80,8 +80,10 @@ class Evidence:
         self.aspects = aspects
         self.plain = plain
 
-    def question(self, text: str, found: Retrieval, own_terms) -> Question:
-        """The question's terms, topic and aspects; ``own_terms``: a follow-up's own words."""
+    def question(self, text: str, found: Retrieval, own_terms, asked_terms=None) -> Question:
+        """The question's terms, topic and aspects; ``own_terms``: a follow-up's own words;
+        ``asked_terms``: the words of the sentences that ask, when others tell a story (the
+        topic is what they name; "I keep dropping things ... What are the first signs?")."""
         st = self.structure
         terms = {
             t
@@ -98,6 +100,8 @@ class Evidence:
         cues = self.aspects.cues(asked) if self.aspects else frozenset()
         typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
         topic = {w for w in terms & typed if specific(w) and w not in asking | cues}
+        if asked_terms is not None:
+            topic &= st.as_concepts(set(asked_terms))
         terms = {w for w in terms if w not in asking} or terms  # the aspect is matched as such
         # A term of several words counts only whole ("pseudobulbar affect", not "affect").
         whole = {w: g for g in st.multiword if g <= terms for w in g}

@@ -28,6 +28,7 @@ from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .structure import Structure
 from .suggest import Suggestions
+from .text import asked_part
 from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)
@@ -346,6 +347,7 @@ class Assistant:
             self.trust.untrusted_docs,
             self.retriever.terms_of(query.original) if query.carried else None,
             disagreements(facts),
+            self._asked_terms(query),
         )
         draft = Draft((), ()) if refusal else self._compose(inp)
         verified = self._check(draft, facts, clock)
@@ -375,6 +377,11 @@ class Assistant:
         )
         answer.draft = stats
         return answer
+
+    def _asked_terms(self, query: SearchQuery) -> frozenset[str] | None:
+        """The words of the sentences that ask, when others only tell a story."""
+        asked = asked_part(query.original)
+        return self.retriever.terms_of(asked) if asked else None
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
         """Guard, then repair, the draft (the time until now was composing)."""

@@ -122,3 +122,25 @@ def figures(text: str, unit: str) -> set[str]:
     figure = r"\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?"
     stated = re.compile(rf"(?<![\w.,])({figure})\s*{re.escape(base)}s?(?!\w)", re.IGNORECASE)
     return {n for m in stated.finditer(text) for n in numbers(m.group(1))}
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_ASKING = re.compile(
+    r"^(what|what's|how|why|when|which|who|where|is|are|am|can|could|should|will|would|do|does|"
+    r"did|has|have|any|please)\b",
+    re.IGNORECASE,
+)
+
+
+_POINTS_BACK = re.compile(r"\b(it|its|this|that|these|those|he|him|his|she|her)\b", re.IGNORECASE)
+
+
+def asked_part(text: str) -> str | None:
+    """The sentences of ``text`` that ask (a "?" or a question's first word), when others only
+    tell ("I keep dropping things ... What are the first signs?"); None when every sentence
+    asks, none does, or one points back into the story ("What does that mean?")."""
+    parts = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    asking = [s for s in parts if s.rstrip().endswith("?") or _ASKING.match(s.strip())]
+    if not asking or len(asking) == len(parts) or any(_POINTS_BACK.search(s) for s in asking):
+        return None
+    return " ".join(asking)
