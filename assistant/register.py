@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .corpus import Passage
 from .rules import FormWords, Rules
+from .structure import defined_abbreviations
 from .text import NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, Speller, raw_tokens, stem
 from .tuning import RoutingTuning
 
@@ -62,6 +63,7 @@ class Register:
         ubiquitous: Iterable[str] = (),
         english: Iterable[str] = (),
         framing: Iterable[str] = (),
+        defined: dict[str, str] | None = None,
     ):
         """Args:
         counts: audience ("clinician", "patient") -> stemmed word counts of its documents.
@@ -70,6 +72,8 @@ class Register:
         ubiquitous: words of nearly every passage (the disease's name); they never lean.
         english: ordinary English words, never respelled into a corpus word.
         framing: words that say what is asked ("side effects"), besides the question words.
+        defined: abbreviation -> the long form the corpus defines it by ("ALS" ->
+            "Amyotrophic lateral sclerosis"): a name, not a sign of how hard a question reads.
         """
         self.tuning = t = tuning or RoutingTuning()
         clinician, patient = counts.get("clinician", Counter()), counts.get("patient", Counter())
@@ -88,12 +92,18 @@ class Register:
         self.openers = frozenset(form.openers.lower().split())
         self.framing = QUESTION_WORDS | NUMBER_WORDS.keys() | frozenset(framing)
         self.speller = Speller(self.known, frozenset(english))
+        longs = sorted((defined or {}).items(), key=lambda kv: -len(kv[1]))
+        self._long_forms = [
+            (re.compile(rf"(?<![\w-]){re.escape(long)}(?![\w-])", re.IGNORECASE), short)
+            for short, long in longs
+        ]
 
     @classmethod
     def build(
         cls, passages: Iterable[Passage], rules: Rules, english: Iterable[str] = ()
     ) -> Register:
         """Count each audience's words: passage text, and each section heading once."""
+        passages = list(passages)
         counts: dict[str, Counter] = {"clinician": Counter(), "patient": Counter()}
         df: Counter = Counter()
         headings: set[tuple[str, str]] = set()
@@ -113,7 +123,22 @@ class Register:
         ubiquitous = [w for w, k in df.items() if k / max(n, 1) > share]
         # The attributes a question asks about ("side effects", "dose") are framing too.
         framing = {w for a in rules.subjects.attributes for w in _words(a)}
-        return cls(counts, rules.routing.form, rules.tuning.routing, ubiquitous, english, framing)
+        defined: dict[str, str] = {}
+        for text in dict.fromkeys(p.text for p in passages if "(" in p.text):
+            for short, long in defined_abbreviations(text).items():
+                defined.setdefault(short, long)
+        return cls(
+            counts, rules.routing.form, rules.tuning.routing, ubiquitous, english, framing, defined
+        )
+
+    def grade(self, question: str) -> float:
+        """The question's Flesch-Kincaid grade (textstat), a defined name counted as its
+        abbreviation ("Amyotrophic lateral sclerosis" reads as "ALS")."""
+        import textstat
+
+        for rx, short in self._long_forms:
+            question = rx.sub(short, question)
+        return float(textstat.flesch_kincaid_grade(question))
 
     def lean(self, word: str) -> float | None:
         """The stemmed word's lean (> 0: clinician), through a known form of a long word

@@ -114,6 +114,17 @@ class Router:
         if abs(margin) < min_margin:
             weak = self.rules.routing.weak_default
             read = f"; {reading.describe()}" if reading and reading.describe() else ""
+            grade = self.register.grade(cleaned) if reading and not score["patient"] else None
+            if grade is not None and grade >= self.register.tuning.clinician_grade:
+                return Route(
+                    "clinician",
+                    "auto",
+                    confidence,
+                    f"no patient words, written at reading grade {grade:.1f}{read}",
+                    weak=True,
+                    by_register=True,
+                    **common,
+                )
             return Route(
                 weak,
                 "auto",
@@ -166,3 +177,4 @@ def _phrase(signal) -> re.Pattern[str]:
     return re.compile(
         rf"(?<![\w-]){re.escape(first)}(?:\s+[\w'’-]+){{0,2}}?\s+{inner}", re.IGNORECASE
     )
+

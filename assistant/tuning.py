@@ -310,6 +310,15 @@ class RoutingTuning(_Section):
         description="The register adds at most this, so a caregiver ('my husband') quoting the "
         "clinic's words stays a patient unless clinician phrasing says otherwise.",
     )
+    clinician_grade: float = Field(
+        8.5,
+        ge=0,
+        le=30,
+        description="A question with no patient words, too weak to decide, written at this "
+        "Flesch-Kincaid grade or above reads as a clinician's ('Which look-alike conditions "
+        "are most often behind the long lag before the diagnosis is made?'); below it the weak "
+        "default holds ('is als curable').",
+    )
 
 
 class LLMTuning(_Section):

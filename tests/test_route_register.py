@@ -160,3 +160,28 @@ def test_the_corpus_register_keeps_the_labelled_routing_set(rules):
         router = Router(dataclasses.replace(rules, routing=routing), register)
         right = sum(router.route(i.question, "auto").audience == i.audience for i in items)
         assert right / len(items) >= least  # the second: the register alone, no clinician list
+
+
+def test_a_weak_question_written_above_the_clinician_grade_routes_clinician(router):
+    hard = "Which look-alike conditions are most often behind the long lag before diagnosis?"
+    r = router.route(hard, "auto")
+    assert r.audience == "clinician" and "reading grade" in r.reason
+    easy = router.route("Is it curable?", "auto")
+    assert easy.audience == "patient" and easy.weak
+    # The same hard sentence from someone who says who they are stays with the patient side.
+    assert router.route(f"My mum asks: {hard}", "auto").audience == "patient"
+
+
+def test_a_name_the_corpus_defines_reads_as_its_abbreviation(rules):
+    text = "Riluzole in amyotrophic lateral sclerosis (ALS) is used. Trouble eating with ALS."
+    passages = parse_document(
+        "doc",
+        text,
+        DocMeta(
+            title="doc title", publisher="Test", audience="clinician", doc_type="guideline_summary"
+        ),
+    ).passages
+    register = Register.build(passages, rules)
+    assert register.grade("What are the symptoms of amyotrophic lateral sclerosis?") == (
+        register.grade("What are the symptoms of ALS?")
+    )
