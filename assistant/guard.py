@@ -28,6 +28,7 @@ from .text import (
     QUESTION_WORDS,
     STOPWORDS,
     TASK_VERBS,
+    asked_part,
     content_tokens,
     number_words,
     numbers,
@@ -211,6 +212,10 @@ class Guard:
             for n in unknown_names(retrieval.query, retrieval.unknown_terms, self._known_form)
             if n.lower() not in outside
         ]
+        asked = asked_part(retrieval.query)
+        if asked:  # what the story around the question names is context, not what is asked
+            said = {t.lower() for t in raw_tokens(asked)}
+            outside = [w for w in outside if w.lower() in said]
         thing = requested_thing(retrieval.query, TASK_VERBS, self._missing)
         if thing and not outside:
             return ScopeDecision(

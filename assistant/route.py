@@ -177,4 +177,3 @@ def _phrase(signal) -> re.Pattern[str]:
     return re.compile(
         rf"(?<![\w-]){re.escape(first)}(?:\s+[\w'’-]+){{0,2}}?\s+{inner}", re.IGNORECASE
     )
-

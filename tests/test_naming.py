@@ -125,3 +125,12 @@ def test_a_word_derived_from_a_corpus_word_is_a_form_of_it_not_a_gap():
     assert v.derived("corticobasal", 7, 0.7) is None  # a shared start, another word
     assert v.derived("tofersen", 7, 0.7) is None
     assert v.derived("prognostic", 8, 0.7) is None  # the bound is data
+
+
+@pytest.mark.integration
+def test_a_word_only_the_story_names_is_context_not_a_gap(bot):
+    story = "My patient keeps soaking the zorblatt with saliva. What do I try first for drooling?"
+    assert bot.ask(story).status == "answered"
+    asked = "What is the zorblatt dose for drooling?"  # the same word, asked about
+    d = bot.ask(asked).to_dict()
+    assert d["status"] == "refused" and "zorblatt" in d["reason"]
