@@ -379,9 +379,14 @@ class Assistant:
         return answer
 
     def _asked_terms(self, query: SearchQuery) -> frozenset[str] | None:
-        """The words of the sentences that ask, when others only tell a story."""
+        """The words of the sentences that ask, when others only tell a story and the asking
+        sentences ask for an aspect themselves ("What are the first signs?", not "What do I try
+        first?", which needs the story's topic)."""
         asked = asked_part(query.original)
-        return self.retriever.terms_of(asked) if asked else None
+        aspects = self.extractive.aspects
+        if not asked or not (aspects and aspects.asked(asked)[0]):
+            return None
+        return self.retriever.terms_of(asked)
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
         """Guard, then repair, the draft (the time until now was composing)."""
