@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 
 from .answer import Answer, Assembler, DraftStats, Turn
@@ -27,7 +26,7 @@ from .safety import InstructionDetector, Trust
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .structure import Structure
-from .suggest import Suggestions
+from .suggest import Suggestions, prepare_suggestions
 from .text import asked_part
 from .vocabulary import Vocabulary, english_words
 
@@ -123,29 +122,14 @@ class Assistant:
 
     def _suggestions(self) -> Suggestions:
         """Follow-up questions prepared once (kept beside an embedded index)."""
-
-        @functools.cache  # many documents share a heading, so a question: search it once
-        def hits_for(question: str):
-            return self.retriever.search(question, 3).hits
-
-        def answerable(question: str, doc_id: str, heading: str) -> bool:
-            hits = hits_for(question)
-            return any(h.passage.doc_id == doc_id and heading in h.passage.section for h in hits)
-
-        path = self._beside_index("suggestions.json")
-        rules_text = [
-            f.name + f.read_text(encoding="utf-8") for f in sorted(self.rules.folder.glob("*.yaml"))
-        ]
-        fingerprint = Suggestions.fingerprint(
-            *(f"{d.id}:{d.sha}:{d.meta.model_dump_json()}" for d in self.corpus.documents.values()),
-            *rules_text,
+        return prepare_suggestions(
+            self.corpus,
+            self.rules.folder,
+            self.retriever.search,
+            self.glossary.plain,
+            self._beside_index("suggestions.json"),
             self.settings.retrieval,
-            str(self.index is not None),
-        )
-        return Suggestions.cached(
-            path,
-            fingerprint,
-            lambda: Suggestions.build(self.corpus, answerable, self.glossary.plain),
+            self.index is not None,
         )
 
     # --- construction --------------------------------------------------------------------------

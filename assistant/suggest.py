@@ -10,6 +10,7 @@ its section.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -142,3 +143,37 @@ class Suggestions:
             except OSError as exc:
                 log.warning("could not save suggestions to %s: %s", path, exc)
         return fresh
+
+
+def prepare_suggestions(
+    corpus: Corpus,
+    rules_folder: Path,
+    search: Callable,
+    plain: Callable[[str], str],
+    path: Path | None,
+    retrieval: str,
+    indexed: bool,
+) -> Suggestions:
+    """The corpus's follow-up questions, each one a search can answer from its own section;
+    kept at ``path`` (when given) under a fingerprint of the corpus, rules and settings."""
+
+    @functools.cache  # many documents share a heading, so a question: search it once
+    def hits_for(question: str):
+        return search(question, 3).hits
+
+    def answerable(question: str, doc_id: str, heading: str) -> bool:
+        hits = hits_for(question)
+        return any(h.passage.doc_id == doc_id and heading in h.passage.section for h in hits)
+
+    rules_text = [
+        f.name + f.read_text(encoding="utf-8") for f in sorted(rules_folder.glob("*.yaml"))
+    ]
+    fingerprint = Suggestions.fingerprint(
+        *(f"{d.id}:{d.sha}:{d.meta.model_dump_json()}" for d in corpus.documents.values()),
+        *rules_text,
+        retrieval,
+        str(indexed),
+    )
+    return Suggestions.cached(
+        path, fingerprint, lambda: Suggestions.build(corpus, answerable, plain)
+    )
