@@ -6,6 +6,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +39,7 @@ TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus has a few thousand distinct words, met millions of times
 def stem(token: str) -> str:
     """A light, predictable stemmer: plurals and "-ing" only."""
     if len(token) > 6 and token.endswith("ing"):
