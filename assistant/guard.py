@@ -30,6 +30,7 @@ from .text import (
     TASK_VERBS,
     asked_part,
     content_tokens,
+    descriptive,
     number_words,
     numbers,
     raw_tokens,
@@ -199,6 +200,8 @@ class Guard:
                 continue  # another form of a corpus word; or a verb, adjective, adverb
             if self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share):
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
+            if descriptive(word):
+                continue  # an adjective describes what is asked ("refractory")
             rank = self._english_rank(word)
             if rank is not None and rank <= tune.rare_word_rank:
                 continue  # an ordinary English word the corpus happens not to use

