@@ -79,7 +79,6 @@ class Assistant:
         self.retriever = HybridRetriever(
             corpus, index, keyword, settings.retrieval, tuning.retrieval
         )
-        self.router = Router(rules, Register.build(corpus.passages, rules, v.english))
         self.followups = FollowUpResolver(rules, corpus)
         self.trust = (
             prepared.trust
@@ -99,7 +98,9 @@ class Assistant:
             if prepared
             else Structure.build(corpus, rules.glossary, tuning.retrieval.ubiquitous_share)
         )
-        terms = tuple(self.structure.abbreviations.values())
+        defined = self.structure.abbreviations
+        self.router = Router(rules, Register.build(corpus.passages, rules, v.english, defined))
+        terms = tuple(defined.values())
         self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages, terms)
         self.assembler = Assembler(rules, self.glossary)
         vectors = prepared.vectors if prepared and prepared.vectors is not None else None

@@ -100,9 +100,15 @@ class Register:
 
     @classmethod
     def build(
-        cls, passages: Iterable[Passage], rules: Rules, english: Iterable[str] = ()
+        cls,
+        passages: Iterable[Passage],
+        rules: Rules,
+        english: Iterable[str] = (),
+        defined: dict[str, str] | None = None,
     ) -> Register:
-        """Count each audience's words: passage text, and each section heading once."""
+        """Count each audience's words: passage text, and each section heading once.
+        ``defined``: the corpus's abbreviations (``Structure.abbreviations``); read from the
+        passages when not given."""
         passages = list(passages)
         counts: dict[str, Counter] = {"clinician": Counter(), "patient": Counter()}
         df: Counter = Counter()
@@ -123,10 +129,11 @@ class Register:
         ubiquitous = [w for w, k in df.items() if k / max(n, 1) > share]
         # The attributes a question asks about ("side effects", "dose") are framing too.
         framing = {w for a in rules.subjects.attributes for w in _words(a)}
-        defined: dict[str, str] = {}
-        for text in dict.fromkeys(p.text for p in passages if "(" in p.text):
-            for short, long in defined_abbreviations(text).items():
-                defined.setdefault(short, long)
+        if defined is None:
+            defined = {}
+            for text in dict.fromkeys(p.text for p in passages if "(" in p.text):
+                for short, long in defined_abbreviations(text).items():
+                    defined.setdefault(short, long)
         return cls(
             counts, rules.routing.form, rules.tuning.routing, ubiquitous, english, framing, defined
         )

@@ -66,10 +66,11 @@ class Vocabulary:
         w = word.lower()
         if len(w) < min_prefix:
             return None
-        k = bisect.bisect_left(self.words, w[:min_prefix])
-        for other in self.words[k : k + 50]:
+        start = bisect.bisect_left(self.words, w[:min_prefix])
+        for i in range(start, len(self.words)):
+            other = self.words[i]
             if not other.startswith(w[:min_prefix]):
-                break
+                break  # sorted: no later word shares the start
             shorter = min(len(w), len(other))
             pairs = zip(w, other, strict=False)
             shared = next((i for i, (a, b) in enumerate(pairs) if a != b), shorter)
