@@ -11,6 +11,8 @@ from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery
 from .corpus import Corpus
+from .embeddings import query_embedder
+from .exemplars import Exemplars
 from .facts import FactBook, disagreements
 from .guard import Guard
 from .index import SyncReport, VectorIndex
@@ -99,7 +101,14 @@ class Assistant:
             else Structure.build(corpus, rules.glossary, tuning.retrieval.ubiquitous_share)
         )
         defined = self.structure.abbreviations
-        self.router = Router(rules, Register.build(corpus.passages, rules, v.english, defined))
+        examples = Exemplars.load(
+            rules.folder,
+            query_embedder(index.embed) if index is not None else None,
+            tuning.routing.example_k,
+            self._beside_index("prepared"),
+        )
+        register = Register.build(corpus.passages, rules, v.english, defined)
+        self.router = Router(rules, register, examples)
         terms = tuple(defined.values())
         self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages, terms)
         self.assembler = Assembler(rules, self.glossary)

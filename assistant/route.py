@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from .exemplars import Exemplars
 from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
@@ -47,11 +48,13 @@ class Router:
     """Scores a question against the routing vocabulary, its register and the safety patterns.
 
     ``register`` (built once from the corpus) adds the question's clinical density and form to
-    the clinician side; without it only the vocabulary counts.
+    the clinician side; without it only the vocabulary counts. ``examples``: labelled questions
+    whose nearest neighbours decide a question its words leave undecided.
     """
 
     rules: Rules
     register: Register | None = None
+    examples: Exemplars | None = None
     _patient: list = field(init=False)
     _clinician: list = field(init=False)
 
@@ -121,6 +124,25 @@ class Router:
                     "auto",
                     confidence,
                     f"no patient words, written at reading grade {grade:.1f}{read}",
+                    weak=True,
+                    by_register=True,
+                    **common,
+                )
+            # The nearest labelled questions break a tie or confirm a lean, never overturn it.
+            vote = self.examples.vote(cleaned) if self.examples else None
+            tune = self.rules.tuning.routing
+            if (
+                vote is not None
+                and vote.share >= tune.example_share
+                and vote.similarity >= tune.example_min_similarity
+                and (margin == 0 or (margin > 0) == (vote.audience == "clinician"))
+            ):
+                return Route(
+                    vote.audience,
+                    "auto",
+                    confidence,
+                    f"weak signal (clinician {score['clinician']:.3g} vs patient "
+                    f"{score['patient']:.3g}{read}); {vote.describe()}",
                     weak=True,
                     by_register=True,
                     **common,

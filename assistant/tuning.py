@@ -319,6 +319,27 @@ class RoutingTuning(_Section):
         "are most often behind the long lag before the diagnosis is made?'); below it the weak "
         "default holds ('is als curable').",
     )
+    example_k: int = Field(
+        5,
+        ge=1,
+        le=50,
+        description="A question too weak to decide is compared with this many nearest labelled "
+        "questions (rules/routing_examples.yaml), by the embedding model.",
+    )
+    example_share: float = Field(
+        0.6,
+        ge=0.5,
+        le=1.0,
+        description="Those nearest examples decide when at least this share of them "
+        "(weighted by similarity) is of one audience; below it the weak default holds.",
+    )
+    example_min_similarity: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="The examples say nothing unless the nearest is at least this similar "
+        "(cosine): a greeting or an off-topic task is like none of them.",
+    )
 
 
 class LLMTuning(_Section):
