@@ -393,8 +393,10 @@ class Assistant:
 
     def _facts(self, query: SearchQuery, found: Retrieval, route: Route) -> tuple:
         """The trusted threshold facts the answer must quote, matched on the query with its
-        spelling corrected ("rilzole dose")."""
-        fact_query = " ".join([query.text, *(fixed for _, fixed in found.corrected)])
+        spelling corrected ("rilzole dose"); on the asking sentences alone when they ask an
+        aspect themselves (the story's "thirty years" wants no survival figure)."""
+        text = asked_part(query.original) if self._asked_terms(query) else query.text
+        fact_query = " ".join([text, *(fixed for _, fixed in found.corrected)])
         wanted = self.factbook.wanted(
             fact_query, route.audience, self_treatment=route.intent == "self_treatment"
         )
