@@ -61,6 +61,7 @@ class Router:
     def __post_init__(self) -> None:
         r = self.rules.routing
         self._patient = [(_phrase(s), s.pattern, s.weight) for s in r.patient]
+        self._bare = {s.pattern for s in r.patient if s.bare}
         self._clinician = [(_phrase(s), s.pattern, s.weight) for s in r.clinician]
         self._roles = {
             who: [(_phrase(s), s.pattern) for s in signals if s.role]
@@ -114,6 +115,21 @@ class Router:
         score["clinician"] += register
         margin = score["clinician"] - score["patient"]
         confidence = abs(margin) / (score["clinician"] + score["patient"] + 1.0)
+        bare = all(w in self._bare for a, w in found if a == "patient")
+        if score["patient"] > 0 and bare and margin < 0:
+            # Only a bare first person on the patient side: it says someone asks, not who.
+            vote = self._vote(cleaned, score["clinician"])
+            if vote is not None:
+                return Route(
+                    vote.audience,
+                    "auto",
+                    confidence,
+                    f"only a bare first person ({', '.join(w for a, w in found if a == 'patient')})"
+                    f"; {vote.describe()}",
+                    weak=True,
+                    by_register=True,
+                    **common,
+                )
         if abs(margin) < min_margin:
             weak = self.rules.routing.weak_default
             read = f"; {reading.describe()}" if reading and reading.describe() else ""
@@ -128,15 +144,8 @@ class Router:
                     by_register=True,
                     **common,
                 )
-            # The nearest labelled questions break a tie or confirm a lean, never overturn it.
-            vote = self.examples.vote(cleaned) if self.examples else None
-            tune = self.rules.tuning.routing
-            if (
-                vote is not None
-                and vote.share >= tune.example_share
-                and vote.similarity >= tune.example_min_similarity
-                and (margin == 0 or (margin > 0) == (vote.audience == "clinician"))
-            ):
+            vote = self._vote(cleaned, margin)
+            if vote is not None:
                 return Route(
                     vote.audience,
                     "auto",
@@ -172,6 +181,20 @@ class Router:
             by_register=by_register,
             **common,
         )
+
+    def _vote(self, question: str, margin: float):
+        """The nearest labelled questions' audience, when they are near and decisive; they
+        break a tie or confirm the words' lean (``margin`` > 0: clinician), never overturn it."""
+        vote = self.examples.vote(question) if self.examples else None
+        tune = self.rules.tuning.routing
+        if (
+            vote is not None
+            and vote.share >= tune.example_share
+            and vote.similarity >= tune.example_min_similarity
+            and (margin == 0 or (margin > 0) == (vote.audience == "clinician"))
+        ):
+            return vote
+        return None
 
     def follow_conversation(self, route: Route, earlier_questions: list[str]) -> Route:
         """A follow-up with no signal of its own keeps the audience the conversation showed."""

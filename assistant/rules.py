@@ -140,6 +140,12 @@ class Signal(_Strict):
         "clinician's patient): one side's role decides the audience over vocabulary, and up to "
         "two words may stand inside it ('my ALS patients', 'my late husband')",
     )
+    bare: bool = Field(
+        False,
+        description="a bare first person ('should I', 'do I', 'me'): says someone asks, not "
+        "who; when a question's patient words are only these, its nearest labelled examples "
+        "may decide",
+    )
 
 
 class FormWords(_Strict):

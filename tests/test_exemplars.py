@@ -90,3 +90,11 @@ def test_the_packaged_examples_load_and_cover_both_audiences(rules):
     ex = Exemplars.load(rules.folder, None, 5)
     sides = {e.audience for e in ex.examples}
     assert sides == {"clinician", "patient"} and len(ex.examples) >= 100
+
+
+def test_a_bare_first_person_says_someone_asks_not_who(rules):
+    router = _router(rules, FakeEmbedder())
+    r = router.route("should i glial axonal inclusions?", "auto")  # "should i" is bare
+    assert r.audience == "clinician" and "only a bare first person" in r.reason
+    r = router.route("my glial axonal inclusions?", "auto")  # "my" is the asker's own
+    assert r.audience == "patient" and "nearest" not in r.reason
