@@ -10,6 +10,7 @@ verbatim beside the registered figures, as a difference, never as agreement.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -61,14 +62,19 @@ def _derived(key: str, q: Quantity, own: list[Fact], doc_id: str, k: int, text: 
     )
 
 
-def find_conflicts(rules: Rules, corpus: Corpus) -> tuple[Conflict, ...]:
-    """Every conflicting figure in ``corpus`` for the quantities ``rules`` describes."""
+# Where a conflicting figure is: (quantity, document id, the sentence's position in the document).
+Site = tuple[str, str, int]
+
+
+def conflict_sites(rules: Rules, corpus: Corpus) -> tuple[Site, ...]:
+    """Where ``corpus`` gives a conflicting figure for a quantity ``rules`` describes: the scan
+    of every sentence, kept in the prepared state (:mod:`assistant.derived`)."""
     sentences = [
-        (doc.id, k, p, s, set(tokens(s.text)))
+        (doc.id, k, s, set(tokens(s.text)))
         for doc in corpus.documents.values()
-        for k, (p, s) in enumerate((p, s) for p in doc.passages for s in p.sentences)
+        for k, s in enumerate(s for p in doc.passages for s in p.sentences)
     ]
-    out: list[Conflict] = []
+    out: list[Site] = []
     for key, q in rules.quantities.items():
         own = [f for f in rules.facts if f.quantity == key and f.doc in corpus.documents]
         known = {n for f in own for n in figures(f.text, q.unit)}
@@ -76,16 +82,31 @@ def find_conflicts(rules: Rules, corpus: Corpus) -> tuple[Conflict, ...]:
         if not known:
             continue
         seen: set[tuple[str, str]] = set()
-        for doc_id, k, p, s, words in sentences:
+        for doc_id, k, s, words in sentences:
             if not subject <= words or any(f.doc == doc_id and f.text in s.text for f in own):
                 continue
             given = figures(s.text, q.unit)
             if not given or given & known or (doc_id, s.text) in seen:
                 continue
             seen.add((doc_id, s.text))
-            fact = _derived(key, q, own, doc_id, k, s.text)
-            if any(c.fact.id == fact.id for c in out):  # two ids that slug alike ("a-b", "a_b")
-                fact = fact.model_copy(update={"id": f"{fact.id}_{len(out)}"})
-            stated = tuple(f for f in own if figures(f.text, q.unit))
-            out.append(Conflict(fact, p, s, q, stated))
+            out.append((key, doc_id, k))
+    return tuple(out)
+
+
+def find_conflicts(
+    rules: Rules, corpus: Corpus, sites: tuple[Site, ...] | None = None
+) -> tuple[Conflict, ...]:
+    """Every conflicting figure in ``corpus`` for the quantities ``rules`` describes, at
+    ``sites`` (:func:`conflict_sites`; found when None)."""
+    out: list[Conflict] = []
+    for key, doc_id, k in conflict_sites(rules, corpus) if sites is None else sites:
+        q = rules.quantities[key]
+        own = [f for f in rules.facts if f.quantity == key and f.doc in corpus.documents]
+        doc = corpus.documents[doc_id]
+        p, s = next(itertools.islice(((p, s) for p in doc.passages for s in p.sentences), k, None))
+        fact = _derived(key, q, own, doc_id, k, s.text)
+        if any(c.fact.id == fact.id for c in out):  # two ids that slug alike ("a-b", "a_b")
+            fact = fact.model_copy(update={"id": f"{fact.id}_{len(out)}"})
+        stated = tuple(f for f in own if figures(f.text, q.unit))
+        out.append(Conflict(fact, p, s, q, stated))
     return tuple(out)

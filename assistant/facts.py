@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .conflicts import Conflict, find_conflicts
+from .conflicts import Conflict, Site, find_conflicts
 from .corpus import Corpus, Passage, Sentence
 from .rules import Fact, Rules, RulesError
 from .text import numbers, tokens
@@ -36,12 +36,20 @@ class Disagreement:
 class FactBook:
     """The fact registry joined to the corpus."""
 
-    def __init__(self, rules: Rules, corpus: Corpus, patient_max_facts: int = 3):
+    def __init__(
+        self,
+        rules: Rules,
+        corpus: Corpus,
+        patient_max_facts: int = 3,
+        sites: tuple[Site, ...] | None = None,
+    ):
+        """``sites``: where the corpus's conflicting figures are (:func:`conflict_sites`),
+        when already known; found when None."""
         self.rules = rules
         self.patient_max_facts = patient_max_facts
         self._audience = {d.id: d.meta.audience for d in corpus.documents.values()}
         self.located: dict[str, Located] = {}
-        self.conflicts: tuple[Conflict, ...] = find_conflicts(rules, corpus)
+        self.conflicts: tuple[Conflict, ...] = find_conflicts(rules, corpus, sites)
         self.facts: tuple[Fact, ...] = rules.facts + tuple(c.fact for c in self.conflicts)
         self._by_id = {f.id: f for f in self.facts}
         for fact in rules.facts:

@@ -86,6 +86,16 @@ def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
     return missing
 
 
+def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]:
+    """The words of each section, by (document id, section path): an aspect shown in one
+    passage is about the topic its section names ("The recommended dosage is ..." under the
+    riluzole label)."""
+    words: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+    for p in passages:
+        words.setdefault((p.doc_id, p.section), set()).update(tokens(p.stated))
+    return {k: frozenset(v) for k, v in words.items()}
+
+
 class Guard:
     """Scope, grounding, verbatim facts and citations."""
 
@@ -97,7 +107,9 @@ class Guard:
         trust: Trust,
         passages: list[Passage] | None = None,
         terms: tuple[str, ...] = (),
+        sections: dict[tuple[str, tuple[str, ...]], frozenset[str]] | None = None,
     ):
+        """``sections``: :func:`section_words` of ``passages``, when already known."""
         self.rules = rules
         self.tuning = rules.tuning.scope
         self.factbook = factbook
@@ -109,13 +121,8 @@ class Guard:
         self.trust = trust
         self.meaning = MeaningCheck.from_rules(rules)
         self._leaks = [compile_phrase(p) for p in rules.safety.prompt_leak_phrases]
-        # The words of each section: an aspect shown in one passage is about the topic its
-        # section names ("The recommended dosage is ..." under the riluzole label).
-        words: dict[tuple[str, tuple[str, ...]], set[str]] = {}
-        for p in passages or ():
-            words.setdefault((p.doc_id, p.section), set()).update(tokens(p.stated))
-        self.sections = {k: frozenset(v) for k, v in words.items()}
-        self._texts = [p.stated for p in passages or ()]
+        self.sections = section_words(passages or ()) if sections is None else sections
+        self._passages = passages or ()
         self._collocations: Collocations | None = None
         self.terms = terms  # the terms the corpus defines by an abbreviation
         self._plain = [
@@ -279,7 +286,10 @@ class Guard:
         if self._collocations is None:
             tune = self.tuning
             self._collocations = Collocations(
-                self._texts, self.terms, tune.phrase_min_count, tune.phrase_min_share
+                (p.stated for p in self._passages),
+                self.terms,
+                tune.phrase_min_count,
+                tune.phrase_min_share,
             )
         return self._collocations
 

@@ -11,6 +11,7 @@ from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery
 from .corpus import Corpus
+from .derived import derive
 from .embeddings import query_embedder
 from .exemplars import Exemplars
 from .facts import FactBook, disagreements
@@ -24,10 +25,8 @@ from .repair import repair
 from .retrieve import HybridRetriever, KeywordIndex, Retrieval
 from .route import Route, Router
 from .rules import Rules
-from .safety import InstructionDetector, Trust
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
-from .structure import Structure
 from .suggest import Suggestions, prepare_suggestions
 from .text import asked_part
 from .vocabulary import Vocabulary, english_words
@@ -53,23 +52,22 @@ class Assistant:
         composer=None,
         prepared: Prepared | None = None,
     ):
-        """``prepared``: the corpus's structure and trust (and, if in sync, its sentence
-        vectors) saved by an earlier start; what is missing is built."""
+        """``prepared``: what an earlier start derived from this corpus (and, if in sync, its
+        sentence vectors); what is missing is built."""
         self.settings = settings
         self.corpus = corpus
         self.rules = rules
         self.index = index
         tuning = rules.tuning
-        self.factbook = FactBook(rules, corpus, tuning.patient.max_facts)
+        self.derived = derive(corpus, rules, prepared.derived if prepared else None)
+        self.trust, self.structure = self.derived.trust, self.derived.structure
+        tables = self.derived.tables
+        self.factbook = FactBook(rules, corpus, tuning.patient.max_facts, tables.conflict_sites)
         for conflict in self.factbook.conflicts:
             log.warning("conflicting figure: %s", conflict.message())
         self.glossary = Glossary(rules.glossary)
-        self.vocabulary = Vocabulary.build(
-            rules,
-            english_words() if index is not None else {},
-            " ".join(p.stated for p in corpus.passages),
-        )
-        v = self.vocabulary
+        english = english_words() if index is not None else {}
+        self.vocabulary = v = Vocabulary.build(rules, english, corpus_words=tables.corpus_words)
         keyword = KeywordIndex(
             corpus.passages,
             v.synonyms,
@@ -77,29 +75,17 @@ class Assistant:
             v.hints,
             tuning.retrieval.ubiquitous_share,
             saved=self._beside_index("keyword"),
+            stamp=tables.keyword_stamp,
         )
         self.retriever = HybridRetriever(
             corpus, index, keyword, settings.retrieval, tuning.retrieval
         )
         self.followups = FollowUpResolver(rules, corpus)
-        self.trust = (
-            prepared.trust
-            if prepared
-            else Trust(
-                InstructionDetector(rules.safety.injection_patterns),
-                ((d.id, d.text) for d in corpus.documents.values()),
-            )
-        )
         if self.trust.untrusted_docs:
             log.warning(
                 "documents that address the assistant are never quoted: %s",
                 ", ".join(sorted(self.trust.untrusted_docs)),
             )
-        self.structure = (
-            prepared.structure
-            if prepared
-            else Structure.build(corpus, rules.glossary, tuning.retrieval.ubiquitous_share)
-        )
         defined = self.structure.abbreviations
         examples = Exemplars.load(
             rules.folder,
@@ -107,10 +93,12 @@ class Assistant:
             tuning.routing.example_k,
             self._beside_index("prepared"),
         )
-        register = Register.build(corpus.passages, rules, v.english, defined)
+        register = Register.build(corpus.passages, rules, v.english, defined, tables.register)
         self.router = Router(rules, register, examples)
         terms = tuple(defined.values())
-        self.guard = Guard(rules, self.factbook, v, self.trust, corpus.passages, terms)
+        self.guard = Guard(
+            rules, self.factbook, v, self.trust, corpus.passages, terms, tables.sections
+        )
         self.assembler = Assembler(rules, self.glossary)
         vectors = prepared.vectors if prepared and prepared.vectors is not None else None
         self.extractive = ExtractiveComposer(
@@ -193,7 +181,7 @@ class Assistant:
                 index.sync(corpus)
             bot = cls(settings, corpus, rules, index, composer, prepared)
             if store and prepared is None:
-                store.save(Prepared(corpus, bot.structure, bot.trust))
+                store.save(Prepared(corpus, bot.derived))
             if sync:
                 bot.sync_sentences()
                 if store:

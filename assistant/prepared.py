@@ -2,9 +2,10 @@
 
 Beside an embedded index, ``prepared/`` keeps:
 
-- ``corpus.pickle`` with ``corpus.json``: the parsed corpus, its document structure and which
-  documents are trusted, and the manifest they were made from (every corpus and rules file's
-  name, size and SHA-256, and the package's code), with the pickle's own SHA-256;
+- ``corpus.pickle`` with ``corpus.json``: the parsed corpus and what a start derives from it
+  (:class:`assistant.derived.Derived`: its document structure, which documents are trusted, and
+  the stages' corpus tables), and the manifest they were made from (every corpus and rules
+  file's name, size and SHA-256, and the package's code), with the pickle's own SHA-256;
 - ``synced.json`` (with ``sentences.npy`` and ``sentences.pickle``): written after a sync left
   the index holding exactly the corpus's passages and sentence vectors: the manifest then,
   Chroma's state then (:func:`chroma_state`), and the sentence vectors as one matrix.
@@ -34,18 +35,18 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: the derived tables beside the structure and trust
 PACKAGE = Path(__file__).resolve().parent
 OWN = {"prepared", "keyword", "suggestions.json", "writer.lock"}  # not Chroma's files
 
 
 @dataclass
 class Prepared:
-    """The corpus-derived objects a start needs; ``vectors`` only when the index is in sync."""
+    """The corpus and what is derived from it (:class:`assistant.derived.Derived`);
+    ``vectors`` only when the index is in sync."""
 
     corpus: object
-    structure: object
-    trust: object
+    derived: object
     vectors: object | None = None
 
 
@@ -130,13 +131,13 @@ class PreparedStore:
         if meta is None:
             return None
         try:
-            corpus, structure, trust = self._unpickle("corpus.pickle", meta)
+            corpus, derived = self._unpickle("corpus.pickle", meta)
         except Exception as exc:  # damaged or from another version: build again
             log.warning("prepared corpus not used (%s); building it again", exc)
             return None
         for w in corpus.warnings:
             log.warning("%s", w)
-        return Prepared(corpus, structure, trust)
+        return Prepared(corpus, derived)
 
     def in_sync(self) -> bool:
         """The index holds this corpus exactly, as recorded after the last sync."""
@@ -173,9 +174,7 @@ class PreparedStore:
             (self.folder / "corpus.json").unlink()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            data = pickle.dumps(
-                (prepared.corpus, prepared.structure, prepared.trust), pickle.HIGHEST_PROTOCOL
-            )
+            data = pickle.dumps((prepared.corpus, prepared.derived), pickle.HIGHEST_PROTOCOL)
             self._write("corpus.pickle", data)
             meta = {"manifest": self.digest, "corpus.pickle": _sha(data)}
             self._write("corpus.json", json.dumps(meta).encode("utf-8"))

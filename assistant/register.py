@@ -98,18 +98,10 @@ class Register:
             for short, long in longs
         ]
 
-    @classmethod
-    def build(
-        cls,
-        passages: Iterable[Passage],
-        rules: Rules,
-        english: Iterable[str] = (),
-        defined: dict[str, str] | None = None,
-    ) -> Register:
-        """Count each audience's words: passage text, and each section heading once.
-        ``defined``: the corpus's abbreviations (``Structure.abbreviations``); read from the
-        passages when not given."""
-        passages = list(passages)
+    @staticmethod
+    def count(passages: Iterable[Passage], share: float) -> tuple[dict[str, Counter], list[str]]:
+        """Each audience's word counts (passage text, and each section heading once), and the
+        ubiquitous words: those of more than ``share`` of the passages."""
         counts: dict[str, Counter] = {"clinician": Counter(), "patient": Counter()}
         df: Counter = Counter()
         headings: set[tuple[str, str]] = set()
@@ -125,8 +117,24 @@ class Register:
                 if (p.doc_id, heading) not in headings:
                     headings.add((p.doc_id, heading))
                     counts[p.meta.audience].update(_words(heading))
-        share = rules.tuning.retrieval.ubiquitous_share
-        ubiquitous = [w for w, k in df.items() if k / max(n, 1) > share]
+        return counts, [w for w, k in df.items() if k / max(n, 1) > share]
+
+    @classmethod
+    def build(
+        cls,
+        passages: Iterable[Passage],
+        rules: Rules,
+        english: Iterable[str] = (),
+        defined: dict[str, str] | None = None,
+        counted: tuple[dict[str, Counter], list[str]] | None = None,
+    ) -> Register:
+        """The register of ``passages`` (:meth:`count`, or ``counted`` when already counted).
+        ``defined``: the corpus's abbreviations (``Structure.abbreviations``); read from the
+        passages when not given."""
+        passages = list(passages)
+        if counted is None:
+            counted = cls.count(passages, rules.tuning.retrieval.ubiquitous_share)
+        counts, ubiquitous = counted
         # The attributes a question asks about ("side effects", "dose") are framing too.
         framing = {w for a in rules.subjects.attributes for w in _words(a)}
         if defined is None:

@@ -85,6 +85,13 @@ def _keyword_text(p: Passage) -> str:
     return " ".join(filter(None, [" ".join(p.section), p.lead or "", p.body]))
 
 
+def keyword_stamp(passages: list[Passage]) -> str:
+    """What the saved BM25 weights of ``passages`` (disclaimers left out) were made from: their
+    keyword texts, and the tokenizer's own code."""
+    texts = [_keyword_text(p) for p in passages if p.kind != "disclaimer"]
+    return fingerprint(texts, Path(_text.__file__).read_text(encoding="utf-8"))
+
+
 class KeywordIndex:
     """BM25 over passage text with its section and lead-in; knows the corpus vocabulary."""
 
@@ -96,6 +103,7 @@ class KeywordIndex:
         hints: dict[str, list[str]] | None = None,
         ubiquitous_share: float = 0.2,
         saved: Path | None = None,
+        stamp: str | None = None,
     ):
         """Args:
         passages: the corpus passages (disclaimers are left out).
@@ -106,9 +114,10 @@ class KeywordIndex:
             ranking only, never as evidence that the corpus covers the question.
         saved: a folder where the BM25 weights are kept: loaded (memory-mapped) when built from
             the same passages, else built and saved there.
+        stamp: :func:`keyword_stamp` of ``passages``, when already known.
         """
         self.passages = [p for p in passages if p.kind != "disclaimer"]
-        self.bm25 = self._okapi(self.passages, saved) if self.passages else None
+        self.bm25 = self._okapi(self.passages, saved, stamp) if self.passages else None
         self.df = self.bm25.df if self.bm25 else {}
         self.n_docs = max(len(self.passages), 1)
         self.ubiquitous_share = ubiquitous_share
@@ -118,13 +127,11 @@ class KeywordIndex:
         self.hints = self._normalised(hints or {})
 
     @staticmethod
-    def _okapi(passages: list[Passage], saved: Path | None) -> OkapiIndex:
-        texts = [_keyword_text(p) for p in passages]
-        # The tokenizer's own code is part of what the saved weights depend on.
-        stamp = fingerprint(texts, Path(_text.__file__).read_text(encoding="utf-8"))
+    def _okapi(passages: list[Passage], saved: Path | None, stamp: str | None) -> OkapiIndex:
+        stamp = stamp or keyword_stamp(passages)
         if saved is not None and (index := OkapiIndex.load(saved, stamp)) is not None:
             return index
-        index = OkapiIndex.build([tokens(t) for t in texts], stamp)
+        index = OkapiIndex.build([tokens(_keyword_text(p)) for p in passages], stamp)
         if saved is not None:
             try:
                 index.save(saved)

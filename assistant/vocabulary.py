@@ -91,8 +91,14 @@ class Vocabulary:
 
     @classmethod
     def build(
-        cls, rules: Rules, english: dict[str, int] | None = None, corpus_text: str = ""
+        cls,
+        rules: Rules,
+        english: dict[str, int] | None = None,
+        corpus_text: str = "",
+        corpus_words: frozenset[str] | None = None,
     ) -> Vocabulary:
+        """``corpus_words``: the corpus's :func:`raw_tokens`, when already known; else those of
+        ``corpus_text``."""
         synonyms: dict[str, list[str]] = {}
         for e in rules.glossary:
             for alias in (e.plain, *e.aliases):
@@ -108,7 +114,8 @@ class Vocabulary:
         known |= {t for e in rules.glossary for a in (e.plain, *e.aliases) for t in tokens(a)}
         known |= {t for sub in s.subjects for a in (sub.name, *sub.aliases) for t in tokens(a)}
         known |= {t for a in s.attributes for t in tokens(a)}
-        corpus_words = set(raw_tokens(corpus_text))
+        if corpus_words is None:
+            corpus_words = frozenset(raw_tokens(corpus_text))
         stems = frozenset(_SNOWBALL.stemWords(sorted(corpus_words)))
         shorthand = tuple(
             (compile_phrase(short), words)

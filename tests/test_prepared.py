@@ -22,7 +22,7 @@ def _store(index, corpus_dir, rules_dir=RULES_DIR) -> PreparedStore:
 def saved(tmp_path, corpus_copy):
     index = tmp_path / "index"
     corpus = Corpus.load(corpus_copy)
-    _store(index, corpus_copy).save(Prepared(corpus, {"structure": 1}, {"trust": 2}))
+    _store(index, corpus_copy).save(Prepared(corpus, {"derived": 1}))
     return index, corpus
 
 
@@ -32,7 +32,7 @@ def test_an_unchanged_corpus_reads_back_what_was_saved(saved, corpus_copy):
     assert got is not None
     assert [p.id for p in got.corpus.passages] == [p.id for p in corpus.passages]
     assert [p.text for p in got.corpus.passages] == [p.text for p in corpus.passages]
-    assert (got.structure, got.trust) == ({"structure": 1}, {"trust": 2})
+    assert got.derived == {"derived": 1}
 
 
 def test_a_changed_corpus_file_or_rules_file_is_not_read(saved, corpus_copy, rules_copy):
@@ -137,3 +137,64 @@ def test_a_second_start_skips_the_sync_and_answers_the_same(
     assert calls == [1]  # the corpus changed: synced
     assert any("Zebrafish" in p.text for p in bot.corpus.passages)
     assert bot.index.count() == len(bot.corpus.passages)
+
+
+def test_a_start_from_the_prepared_state_derives_what_a_fresh_build_does(
+    tmp_path, corpus_copy, fake_embedder
+):
+    """The kept tables (conflicts, register counts, section words, corpus words) make the same
+    stages as a start that builds everything, and as each stage builds itself without them."""
+    from assistant import Assistant
+    from assistant.facts import FactBook
+    from assistant.guard import Guard
+    from assistant.register import Register
+    from assistant.rules import Rules
+    from assistant.vocabulary import Vocabulary, english_words
+
+    for name in ("dose-note", "dose_note"):  # two figures whose derived fact ids slug alike
+        (corpus_copy / f"{name}.txt").write_text(
+            "Riluzole 100 mg three times daily is the recommended dose for ALS.\n", "utf-8"
+        )
+        (corpus_copy / f"{name}.meta.yaml").write_text(
+            "title: Dose note\npublisher: Example clinic\naudience: clinician\n"
+            "doc_type: guideline\n",
+            "utf-8",
+        )
+
+    def load():
+        return Assistant.load(
+            corpus_dir=corpus_copy, index_dir=tmp_path / "ix", embedder=fake_embedder
+        )
+
+    fresh = load()
+    assert _store(tmp_path / "ix", corpus_copy).read() is not None
+    kept = load()
+    assert kept.derived is not fresh.derived  # read back, not rebuilt
+    assert kept.derived.tables == fresh.derived.tables
+
+    def conflicts(book):
+        return [(c.fact, c.passage.id, c.sentence.text, c.registered) for c in book.conflicts]
+
+    rules = Rules.load()
+    corpus = kept.corpus
+    own = FactBook(rules, corpus, rules.tuning.patient.max_facts)  # finds them itself
+    assert len(conflicts(own)) == 2
+    assert conflicts(kept.factbook) == conflicts(fresh.factbook) == conflicts(own)
+    assert kept.factbook.located.keys() == own.located.keys()
+
+    v = Vocabulary.build(rules, english_words(), " ".join(p.stated for p in corpus.passages))
+    assert kept.vocabulary == fresh.vocabulary == v
+
+    defined = kept.structure.abbreviations
+    register = Register.build(corpus.passages, rules, v.english, defined)
+    for bot in (kept, fresh):
+        assert bot.router.register.lean_of == register.lean_of
+        assert bot.router.register.known == register.known
+
+    trust, terms = kept.trust, tuple(defined.values())
+    guard = Guard(rules, own, v, trust, corpus.passages, terms)
+    for bot in (kept, fresh):
+        assert bot.guard.sections == guard.sections
+        assert bot.guard._known_sorted == guard._known_sorted
+        assert bot.guard.collocations.bound == guard.collocations.bound
+    assert kept.retriever.keyword.bm25.fingerprint == fresh.retriever.keyword.bm25.fingerprint
