@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from .conflicts import Site, conflict_sites
 from .corpus import Corpus
-from .guard import section_words
+from .guard import Guard, section_words
+from .naming import Collocations
 from .register import Register
 from .retrieve import keyword_stamp
 from .rules import Rules
@@ -32,9 +33,12 @@ class Tables:
     sections: dict[tuple[str, tuple[str, ...]], frozenset[str]]  # :func:`section_words`
     corpus_words: frozenset[str]  # every raw token the passages state
     keyword_stamp: str  # :func:`assistant.retrieve.keyword_stamp`
+    collocations: Collocations | None = None  # :meth:`Guard.phrases` (learnt on first use)
 
     @classmethod
-    def build(cls, corpus: Corpus, rules: Rules) -> Tables:
+    def build(cls, corpus: Corpus, rules: Rules, terms: tuple[str, ...] | None = None) -> Tables:
+        """``terms``: the corpus's defined terms; without them the fixed phrases are left to
+        the guard's first use."""
         passages = corpus.passages
         share = rules.tuning.retrieval.ubiquitous_share
         return cls(
@@ -43,6 +47,7 @@ class Tables:
             section_words(passages),
             frozenset(raw_tokens(" ".join(p.stated for p in passages))),
             keyword_stamp(passages),
+            None if terms is None else Guard.phrases(passages, terms, rules),
         )
 
 
@@ -64,4 +69,5 @@ def derive(corpus: Corpus, rules: Rules, kept: Derived | None = None) -> Derived
         ((d.id, d.text) for d in corpus.documents.values()),
     )
     structure = Structure.build(corpus, rules.glossary, rules.tuning.retrieval.ubiquitous_share)
-    return Derived(structure, trust, Tables.build(corpus, rules))
+    terms = tuple(structure.abbreviations.values())
+    return Derived(structure, trust, Tables.build(corpus, rules, terms))

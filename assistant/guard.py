@@ -108,8 +108,10 @@ class Guard:
         passages: list[Passage] | None = None,
         terms: tuple[str, ...] = (),
         sections: dict[tuple[str, tuple[str, ...]], frozenset[str]] | None = None,
+        collocations: Collocations | None = None,
     ):
-        """``sections``: :func:`section_words` of ``passages``, when already known."""
+        """``sections``: :func:`section_words` of ``passages``; ``collocations``: the corpus's
+        fixed phrases (:meth:`Guard.phrases`); each when already known."""
         self.rules = rules
         self.tuning = rules.tuning.scope
         self.factbook = factbook
@@ -123,7 +125,7 @@ class Guard:
         self._leaks = [compile_phrase(p) for p in rules.safety.prompt_leak_phrases]
         self.sections = section_words(passages or ()) if sections is None else sections
         self._passages = passages or ()
-        self._collocations: Collocations | None = None
+        self._collocations = collocations
         self.terms = terms  # the terms the corpus defines by an abbreviation
         self._plain = [
             (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
@@ -284,14 +286,16 @@ class Guard:
     def collocations(self) -> Collocations:
         """The corpus's fixed phrases, learnt on first use."""
         if self._collocations is None:
-            tune = self.tuning
-            self._collocations = Collocations(
-                (p.stated for p in self._passages),
-                self.terms,
-                tune.phrase_min_count,
-                tune.phrase_min_share,
-            )
+            self._collocations = self.phrases(self._passages, self.terms, self.rules)
         return self._collocations
+
+    @staticmethod
+    def phrases(passages, terms: tuple[str, ...], rules: Rules) -> Collocations:
+        """The fixed phrases of ``passages``' text, for the terms the corpus defines."""
+        tune = rules.tuning.scope
+        return Collocations(
+            (p.stated for p in passages), terms, tune.phrase_min_count, tune.phrase_min_share
+        )
 
     def _known_form(self, word: str) -> bool:
         """Another form or a misspelling of a corpus word (not a name the corpus lacks)."""

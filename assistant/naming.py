@@ -58,6 +58,14 @@ class Collocations:
                 if n >= min_count and self.left[word][before] / n >= min_share:
                     self.bound[word] = before
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Collocations) and (self.left, self.bound) == (
+            other.left,
+            other.bound,
+        )
+
+    __hash__ = None  # mutable tables: compared, never hashed
+
     def foreign_phrase(self, question: str) -> str | None:
         """A phrase of the question that puts another content word before a bound word, in a
         pair the corpus never uses ("multiple sclerosis"); None if there is none."""

@@ -97,7 +97,14 @@ class Assistant:
         self.router = Router(rules, register, examples)
         terms = tuple(defined.values())
         self.guard = Guard(
-            rules, self.factbook, v, self.trust, corpus.passages, terms, tables.sections
+            rules,
+            self.factbook,
+            v,
+            self.trust,
+            corpus.passages,
+            terms,
+            tables.sections,
+            tables.collocations,
         )
         self.assembler = Assembler(rules, self.glossary)
         vectors = prepared.vectors if prepared and prepared.vectors is not None else None

@@ -35,7 +35,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: the derived tables beside the structure and trust
+FORMAT = 3  # 2: the derived tables beside the structure and trust; 3: with the fixed phrases
 PACKAGE = Path(__file__).resolve().parent
 OWN = {"prepared", "keyword", "suggestions.json", "writer.lock"}  # not Chroma's files
 
