@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from . import readability
 from .aspects import Aspects
 from .corpus import Passage, Sentence
 from .retrieve import Retrieval
@@ -32,9 +33,7 @@ def repetitive(text: str, min_words: int, unique_share: float) -> bool:
 @lru_cache(maxsize=8192)
 def reading_grade_of(text: str) -> float:
     """Flesch-Kincaid grade of one sentence (textstat, offline with its bundled dictionary)."""
-    import textstat
-
-    return float(textstat.flesch_kincaid_grade(text))
+    return readability.grade(text)
 
 
 @dataclass

@@ -149,11 +149,11 @@ class Register:
     def grade(self, question: str) -> float:
         """The question's Flesch-Kincaid grade (textstat), a defined name counted as its
         abbreviation ("Amyotrophic lateral sclerosis" reads as "ALS")."""
-        import textstat
+        from .readability import grade
 
         for rx, short in self._long_forms:
             question = rx.sub(short, question)
-        return float(textstat.flesch_kincaid_grade(question))
+        return grade(question)
 
     def lean(self, word: str) -> float | None:
         """The stemmed word's lean (> 0: clinician), through a known form of a long word

