@@ -71,6 +71,32 @@ def query_embedder(embedder: Embedder):
     return getattr(embedder, "query", embedder)
 
 
+class RecentQueries:
+    """An embedder's question path that remembers its last few texts: a question the router
+    embeds (to compare with its labelled examples) is not embedded again by retrieval."""
+
+    def __init__(self, embedder: Embedder, size: int = 8):
+        self.embed = query_embedder(embedder)
+        self.size = size
+        self._recent: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            for t, v in zip(missing, self.embed(missing), strict=True):
+                known[t] = list(v)
+            with self._lock:
+                for t in missing:
+                    self._recent.pop(t, None)
+                    self._recent[t] = known[t]
+                while len(self._recent) > self.size:
+                    self._recent.pop(next(iter(self._recent)))
+        return [known[t] for t in texts]
+
+
 @cache
 def numpy_model() -> NumpyMiniLM:
     with _lock:

@@ -24,7 +24,7 @@ from chromadb.errors import ChromaError
 
 from .config import Settings
 from .corpus import Corpus, Passage
-from .embeddings import Embedder, LocalEmbeddingFunction, embed
+from .embeddings import Embedder, LocalEmbeddingFunction, RecentQueries, embed
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class VectorIndex:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, *, wait: bool = True):
         self.settings = settings
         self.embed = embedder or embed  # queries and passages go through the same model
+        self.query_embed = RecentQueries(self.embed)  # questions: the model's query path
         self.server = bool(settings.chroma_host)
         self.where = (
             f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"

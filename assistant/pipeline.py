@@ -12,7 +12,6 @@ from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery
 from .corpus import Corpus
 from .derived import derive
-from .embeddings import query_embedder
 from .exemplars import Exemplars
 from .facts import FactBook, disagreements
 from .guard import Guard
@@ -89,7 +88,7 @@ class Assistant:
         defined = self.structure.abbreviations
         examples = Exemplars.load(
             rules.folder,
-            query_embedder(index.embed) if index is not None else None,
+            index.query_embed if index is not None else None,
             tuning.routing.example_k,
             self._beside_index("prepared"),
         )

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from . import text as _text
 from .bm25 import OkapiIndex, fingerprint
 from .corpus import Corpus, Passage
-from .embeddings import query_embedder
 from .text import STOPWORDS, Speller, raw_tokens, stem, tokens
 from .tuning import RetrievalTuning
 
@@ -236,7 +235,7 @@ class HybridRetriever:
             fixed_query = query
             for wrong, right in words.corrected:
                 fixed_query = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_query, flags=re.I)
-            query_vector = tuple(query_embedder(self.index.embed)([fixed_query])[0])
+            query_vector = tuple(self.index.query_embed([fixed_query])[0])
             dense = [
                 (i, s) for i, s in self.index.query(list(query_vector), pool) if i in self.by_id
             ]

@@ -98,3 +98,16 @@ def test_a_bare_first_person_says_someone_asks_not_who(rules):
     assert r.audience == "clinician" and "only a bare first person" in r.reason
     r = router.route("my glial axonal inclusions?", "auto")  # "my" is the asker's own
     assert r.audience == "patient" and "nearest" not in r.reason
+
+
+def test_a_question_embedded_for_the_vote_is_not_embedded_again():
+    from assistant.embeddings import RecentQueries
+
+    fake = FakeEmbedder()
+    recent = RecentQueries(fake, size=2)
+    first = recent(["glial axonal?"])
+    assert recent(["glial axonal?"]) == first and fake.calls == 1
+    recent(["a"])
+    recent(["b"])  # the oldest goes: at most ``size`` are kept
+    recent(["glial axonal?"])
+    assert fake.calls == 4 and len(recent._recent) == 2
