@@ -124,6 +124,7 @@ class NumpyMiniLM:
     def __init__(self, path: Path):
         import json
 
+        import numpy as np
         from safetensors.numpy import load_file
         from threadpoolctl import ThreadpoolController
         from tokenizers import Tokenizer
@@ -136,6 +137,9 @@ class NumpyMiniLM:
         self.tokenizer.enable_padding(pad_id=self.config["pad_token_id"])  # to the longest
         w = load_file(str(path / "model.safetensors"))
         self.w = {k.removeprefix("bert."): v for k, v in w.items()}
+        for k, v in self.w.items():  # kept transposed, so ``t @ W.T`` reads memory in order
+            if k.startswith("encoder.") and v.ndim == 2:
+                self.w[k] = np.ascontiguousarray(v.T).T
         self.layers = self.config["num_hidden_layers"]
         # One BLAS thread: these matrices are small, and a busy machine makes more threads wait.
         self.threads = ThreadpoolController()
