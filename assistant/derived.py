@@ -2,9 +2,10 @@
 state (:mod:`assistant.prepared`).
 
 The corpus's structure and trust, and small tables the stages are then made from: where its
-conflicting figures are, the register's word counts, each section's words, the corpus's words
-and the keyword index's stamp. Each table is exactly what the stage computes itself when none
-is given, so an assistant made from a kept one answers as one made from a fresh one.
+conflicting figures are, the register's word counts, each section's words, the corpus's words,
+the keyword index's stamp and the guard's fixed phrases. Each table is exactly what the stage
+computes itself when none is given, so an assistant made from a kept one answers as one made
+from a fresh one.
 """
 
 from __future__ import annotations
@@ -33,12 +34,11 @@ class Tables:
     sections: dict[tuple[str, tuple[str, ...]], frozenset[str]]  # :func:`section_words`
     corpus_words: frozenset[str]  # every raw token the passages state
     keyword_stamp: str  # :func:`assistant.retrieve.keyword_stamp`
-    collocations: Collocations | None = None  # :meth:`Guard.phrases` (learnt on first use)
+    collocations: Collocations  # :meth:`Guard.phrases`
 
     @classmethod
-    def build(cls, corpus: Corpus, rules: Rules, terms: tuple[str, ...] | None = None) -> Tables:
-        """``terms``: the corpus's defined terms; without them the fixed phrases are left to
-        the guard's first use."""
+    def build(cls, corpus: Corpus, rules: Rules, terms: tuple[str, ...]) -> Tables:
+        """``terms``: the terms the corpus defines by an abbreviation."""
         passages = corpus.passages
         share = rules.tuning.retrieval.ubiquitous_share
         return cls(
@@ -47,7 +47,7 @@ class Tables:
             section_words(passages),
             frozenset(raw_tokens(" ".join(p.stated for p in passages))),
             keyword_stamp(passages),
-            None if terms is None else Guard.phrases(passages, terms, rules),
+            Guard.phrases(passages, terms, rules),
         )
 
 

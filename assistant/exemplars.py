@@ -109,9 +109,14 @@ class Exemplars:
             matrix = np.load(self.cache / "examples.npy")
         except (OSError, ValueError):
             return None
-        if meta.get("digest") != self._digest() or matrix.shape != (
-            len(self.examples),
-            probe.shape[1],
+        if (
+            not isinstance(meta, dict)
+            or meta.get("digest") != self._digest()
+            or matrix.shape
+            != (
+                len(self.examples),
+                probe.shape[1],
+            )
         ):
             return None
         if float(matrix[0] @ probe[0]) < 0.999:  # another model made them
@@ -121,9 +126,9 @@ class Exemplars:
     def _save(self, matrix: np.ndarray) -> None:
         if self.cache is None:
             return
+        tmp = self.cache / f".examples.npy.{os.getpid()}.tmp"
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache / f".examples.npy.{os.getpid()}.tmp"
             with tmp.open("wb") as f:
                 np.save(f, matrix)
             os.replace(tmp, self.cache / "examples.npy")

@@ -308,7 +308,8 @@ class Assistant:
         if route.intent == "emergency":
             status = "emergency"
             top.append(f"**{safety.emergency_message[route.audience]}**")
-        facts = self._facts(query, found, route)
+        asked = self._asked_terms(query)
+        facts = self._facts(query, found, route, asked is not None)
         scope = self.guard.scope(found, route, facts)
         clock.lap("guard")
         refusal = None
@@ -335,7 +336,7 @@ class Assistant:
             self.trust.untrusted_docs,
             self.retriever.terms_of(query.original) if query.carried else None,
             disagreements(facts),
-            self._asked_terms(query),
+            asked,
         )
         draft = Draft((), ()) if refusal else self._compose(inp)
         verified = self._check(draft, facts, clock)
@@ -385,11 +386,13 @@ class Assistant:
         clock.lap("repair")
         return verified
 
-    def _facts(self, query: SearchQuery, found: Retrieval, route: Route) -> tuple:
+    def _facts(
+        self, query: SearchQuery, found: Retrieval, route: Route, by_asking: bool = False
+    ) -> tuple:
         """The trusted threshold facts the answer must quote, matched on the query with its
-        spelling corrected ("rilzole dose"); on the asking sentences alone when they ask an
-        aspect themselves (the story's "thirty years" wants no survival figure)."""
-        text = asked_part(query.original) if self._asked_terms(query) else query.text
+        spelling corrected ("rilzole dose"); on the asking sentences alone (``by_asking``) when
+        they ask an aspect themselves (the story's "thirty years" wants no survival figure)."""
+        text = asked_part(query.original) if by_asking else query.text
         fact_query = " ".join([text, *(fixed for _, fixed in found.corrected)])
         wanted = self.factbook.wanted(
             fact_query, route.audience, self_treatment=route.intent == "self_treatment"

@@ -115,46 +115,35 @@ class Router:
         score["clinician"] += register
         margin = score["clinician"] - score["patient"]
         confidence = abs(margin) / (score["clinician"] + score["patient"] + 1.0)
+
+        def read_beyond(who: str, reason: str) -> Route:
+            """Decided by reading beyond the words (grade, examples): weak, but it shows the
+            conversation's audience to a follow-up."""
+            return Route(who, "auto", confidence, reason, weak=True, by_register=True, **common)
+
         bare = all(w in self._bare for a, w in found if a == "patient")
         if score["patient"] > 0 and bare and margin < 0:
             # Only a bare first person on the patient side: it says someone asks, not who.
             vote = self._vote(cleaned, score["clinician"])
             if vote is not None:
-                return Route(
-                    vote.audience,
-                    "auto",
-                    confidence,
-                    f"only a bare first person ({', '.join(w for a, w in found if a == 'patient')})"
-                    f"; {vote.describe()}",
-                    weak=True,
-                    by_register=True,
-                    **common,
+                words = ", ".join(w for a, w in found if a == "patient")
+                return read_beyond(
+                    vote.audience, f"only a bare first person ({words}); {vote.describe()}"
                 )
         if abs(margin) < min_margin:
             weak = self.rules.routing.weak_default
             read = f"; {reading.describe()}" if reading and reading.describe() else ""
             grade = self.register.grade(cleaned) if reading and not score["patient"] else None
             if grade is not None and grade >= self.register.tuning.clinician_grade:
-                return Route(
-                    "clinician",
-                    "auto",
-                    confidence,
-                    f"no patient words, written at reading grade {grade:.1f}{read}",
-                    weak=True,
-                    by_register=True,
-                    **common,
+                return read_beyond(
+                    "clinician", f"no patient words, written at reading grade {grade:.1f}{read}"
                 )
             vote = self._vote(cleaned, margin)
             if vote is not None:
-                return Route(
+                return read_beyond(
                     vote.audience,
-                    "auto",
-                    confidence,
                     f"weak signal (clinician {score['clinician']:.3g} vs patient "
                     f"{score['patient']:.3g}{read}); {vote.describe()}",
-                    weak=True,
-                    by_register=True,
-                    **common,
                 )
             return Route(
                 weak,
