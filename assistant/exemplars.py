@@ -109,18 +109,11 @@ class Exemplars:
             matrix = np.load(self.cache / "examples.npy")
         except (OSError, ValueError):
             return None
-        if (
-            not isinstance(meta, dict)
-            or meta.get("digest") != self._digest()
-            or matrix.shape
-            != (
-                len(self.examples),
-                probe.shape[1],
-            )
-        ):
-            return None
-        if float(matrix[0] @ probe[0]) < 0.999:  # another model made them
-            return None
+        expected = (len(self.examples), probe.shape[1])
+        if not isinstance(meta, dict) or meta.get("digest") != self._digest():
+            return None  # other examples, or a damaged record
+        if matrix.shape != expected or float(matrix[0] @ probe[0]) < 0.999:
+            return None  # another size, or another model made them
         return matrix
 
     def _save(self, matrix: np.ndarray) -> None:
