@@ -249,7 +249,9 @@ class Assembler:
     ) -> Answer:
         """An answer from verified content; ``suggest(cited passages)`` gives follow-ups."""
         route, found = turn.route, turn.found
-        text, numbered = render(verified, route.audience, self.rules, self.glossary, top_lines)
+        text, numbered = render(
+            verified, route.audience, self.rules, self.glossary, top_lines, turn.question
+        )
         citations = [Citation(n, verified.sources[i]) for i, n in numbered]
         number = dict(numbered)
         return Answer(

@@ -325,7 +325,18 @@ class Guard:
                 rank = self.general_vocab.get(base + suffix)
                 if rank is not None:
                     return rank
-        return None
+        return self._compound_rank(word)
+
+    def _compound_rank(self, word: str) -> int | None:
+        """A closed compound of two ordinary words ("mealtimes" = "meal" + "times") ranks as
+        its rarer part; None when ``word`` splits into no two known words."""
+        least = self.tuning.compound_min_part
+        ranks = [
+            max(self.general_vocab[word[:i]], self.general_vocab[word[i:]])
+            for i in range(least, len(word) - least + 1)
+            if word[:i] in self.general_vocab and word[i:] in self.general_vocab
+        ]
+        return min(ranks, default=None)
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _misspelt_english_rank(self, word: str) -> int | None:

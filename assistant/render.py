@@ -23,18 +23,27 @@ class Glossary:
         self.entries = [
             (compile_phrase(e.term), e, e.term.lower().split()[0].split("*")[0]) for e in ordered
         ]
-        self._memo: dict[str, str] = {}
+        self._memo: dict[tuple[str, frozenset[str]], str] = {}
 
-    def plain(self, text: str) -> str:
-        """``text`` with each glossary term explained once (remembered: answers repeat)."""
-        known = self._memo.get(text)
+    def asked(self, question: str) -> frozenset[str]:
+        """The terms ``question`` itself uses: the asker knows them, so they are kept."""
+        lowered = question.lower()
+        return frozenset(
+            e.term for rx, e, first in self.entries if first in lowered and rx.search(question)
+        )
+
+    def plain(self, text: str, kept: frozenset[str] = frozenset()) -> str:
+        """``text`` with each glossary term explained once (remembered: answers repeat); a term
+        in ``kept`` keeps its words, with the plain words beside it."""
+        key = (text, kept)
+        known = self._memo.get(key)
         if known is None:
-            known = self._memo[text] = self._plain(text)
+            known = self._memo[key] = self._plain(text, kept)
             if len(self._memo) > 16384:
                 self._memo.clear()
         return known
 
-    def _plain(self, text: str) -> str:
+    def _plain(self, text: str, kept: frozenset[str]) -> str:
         taken: list[tuple[int, int]] = []
         edits: list[tuple[int, int, str]] = []
         # Leftmost, then longest: "lower motor neuron disease" reads as "lower motor neuron"
@@ -64,7 +73,7 @@ class Glossary:
                 taken.append((m.start(), m.end()))  # and no shorter term inside it either
                 continue
             taken.append((m.start(), m.end()))
-            if e.keep_term:
+            if e.keep_term or e.term in kept:
                 # The term keeps its words (and a name's letter: "botulinum toxin A"); the
                 # plain words stand beside it, so the sentence still reads as written.
                 goes_on = _NAME_GOES_ON.match(text, m.end())
@@ -104,6 +113,7 @@ def render_sentence(
     glossary: Glossary | None,
     numbering: dict[int, int],
     framed_share: float = 0.3,
+    kept: frozenset[str] = frozenset(),
 ) -> str:
     marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
     if glossary is not None:
@@ -120,16 +130,21 @@ def render_sentence(
         if is_fact:
             parts.append(f"“{seg}”")
         else:
-            parts.append(glossary.plain(seg) if glossary else seg)
+            parts.append(glossary.plain(seg, kept) if glossary else seg)
     text = "".join(parts)
     return f"{text} {marks}".rstrip()
 
 
 def render(
-    verified: Verified, audience: str, rules: Rules, glossary: Glossary, top_lines: list[str]
+    verified: Verified,
+    audience: str,
+    rules: Rules,
+    glossary: Glossary,
+    top_lines: list[str],
+    question: str = "",
 ) -> tuple[str, list[tuple[int, int]]]:
     """Markdown for a verified draft, and ``(source index, citation number)`` pairs, numbered by
-    first appearance."""
+    first appearance. A clinical term the question itself uses keeps its words for patients."""
     patient = audience == "patient"
     numbering: dict[int, int] = {}
     content = list(verified.sentences)
@@ -144,6 +159,7 @@ def render(
             numbering.setdefault(i, len(numbering) + 1)
     facts = [f for f, _ in verified.facts]
     gloss = glossary if patient else None
+    kept = glossary.asked(question) if patient and question else frozenset()
     lines: list[str] = list(top_lines)
     if patient and content:
         lines.append(rules.safety.patient_lead)
@@ -155,14 +171,16 @@ def render(
             group = s.group
             lines.append(f"\n**{GROUP_TITLES.get(group or '', 'From the sources')}**")
             lead, shown_sentences = None, []
-        text = render_sentence(s, facts, gloss, numbering, rules.tuning.patient.framed_share)
+        text = render_sentence(
+            s, facts, gloss, numbering, rules.tuning.patient.framed_share, kept
+        )
         if s.lead and s.lead != lead:
             shown = s.lead
             for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
                 if shown.startswith(earlier):
                     shown = shown[len(earlier) :].lstrip()
             if shown.strip(" :"):  # else the lead-in is the line just shown
-                lines.append(f"- {gloss.plain(shown) if gloss else shown}")
+                lines.append(f"- {gloss.plain(shown, kept) if gloss else shown}")
         shown_sentences.append(s.text)
         indent = "  " if s.lead else ""
         lines.append(f"{indent}- " + text.replace("\n", "\n" + indent))

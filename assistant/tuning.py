@@ -53,6 +53,14 @@ class ScopeTuning(_Section):
         ge=1,
         description="Tokenizer ids above this are rare English words ('parkinson').",
     )
+    compound_min_part: int = Field(
+        3,
+        ge=2,
+        le=10,
+        description="An unknown word that splits into two ordinary English words, each at least "
+        "this long ('mealtimes', 'bedtime'), is an ordinary closed compound the tokenizer's "
+        "vocabulary lacks, not a name the corpus never mentions.",
+    )
     derived_min_prefix: int = Field(
         7,
         ge=4,

@@ -403,6 +403,17 @@ def test_scope_an_ordinary_english_word_or_a_misspelling_is_not_a_foreign_name(f
         assert not fake_bot.guard.scope(found, route).names_outside, word
 
 
+def test_scope_a_closed_compound_of_two_ordinary_words_is_not_a_foreign_name(fake_bot):
+    route, english = fake_bot.router.route("x"), fake_bot.vocabulary.english
+    rank = fake_bot.rules.tuning.scope.rare_word_rank
+    ordinary = sorted(w for w, r in english.items() if len(w) == 5 and 3000 < r <= rank)
+    head, tail = ordinary[0], ordinary[-1]
+    assert head + tail not in english
+    assert not fake_bot.guard.scope(_with_unknown(head + tail), route).names_outside
+    # One part that is no English word leaves the name foreign ("meal" + "qorvex").
+    assert fake_bot.guard.scope(_with_unknown(head + "qorvex"), route).names_outside
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize(
     "question",

@@ -226,6 +226,14 @@ def test_glossary_without_keep_term_replaces():
     )
 
 
+def test_glossary_keeps_a_term_the_question_itself_uses():
+    kept = GLOSSARY.asked("What does hyperreflexia mean?")
+    assert kept == {"hyperreflexia"}
+    assert GLOSSARY.plain("Muscle atrophy and hyperreflexia", kept) == (
+        "Muscle atrophy and hyperreflexia (overly strong reflexes)"
+    )
+
+
 def test_glossary_prefers_the_longest_term_and_never_nests():
     assert GLOSSARY.plain("Progressive bulbar palsy occurs") == (
         "Progressive bulbar palsy (weak mouth and throat muscles) occurs"
