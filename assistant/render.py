@@ -171,9 +171,7 @@ def render(
             group = s.group
             lines.append(f"\n**{GROUP_TITLES.get(group or '', 'From the sources')}**")
             lead, shown_sentences = None, []
-        text = render_sentence(
-            s, facts, gloss, numbering, rules.tuning.patient.framed_share, kept
-        )
+        text = render_sentence(s, facts, gloss, numbering, rules.tuning.patient.framed_share, kept)
         if s.lead and s.lead != lead:
             shown = s.lead
             for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown
