@@ -69,6 +69,15 @@ def _framing(word: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _in_lexicon(word: str) -> bool:
+    """An English word of any part of speech ("adherence", "aetiologies"; lemminflect's
+    lexicon), however rare in the tokenizer's vocabulary. Drug names are not in it."""
+    import lemminflect
+
+    return bool(lemminflect.getAllLemmas(word))
+
+
+@lru_cache(maxsize=4096)
 def _verb(word: str) -> bool:
     """An English word that can be a verb (lemminflect's lexicon)."""
     import lemminflect
@@ -200,6 +209,9 @@ class Guard:
             if t not in STOPWORDS and t.isalpha() and retrieval.evidence[t].known:
                 covered.append(t)
         framing = framing_by_position(retrieval.query, _verb)
+        # The corpus topic the question names by itself: specific words, not framing.
+        topic = [t for t in covered if t not in QUESTION_WORDS and retrieval.specific(t)]
+        topic = [t for t in topic if not _framing(t)]
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
                 continue
@@ -211,6 +223,8 @@ class Guard:
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
             if descriptive(word):
                 continue  # an adjective describes what is asked ("refractory")
+            if topic and _in_lexicon(word):
+                continue  # an English word beside a corpus topic qualifies it ("dietitian")
             rank = self._english_rank(word)
             if rank is not None and rank <= tune.rare_word_rank:
                 continue  # an ordinary English word the corpus happens not to use

@@ -317,6 +317,13 @@ class Assistant:
             refusal = (safety.diagnosis_message, "a request for a personal diagnosis")
         elif route.intent == "outside":
             refusal = (safety.refusal_message, "a request for content outside the guidelines")
+        elif (
+            route.injections
+            and not any(ch.isalnum() for ch in route.cleaned)
+            and found.best_similarity < self.rules.tuning.scope.min_similarity
+        ):
+            # All of it is addressed to the assistant, and no passage is near what it says.
+            refusal = (safety.refusal_message, "only instructions to the assistant, no question")
         elif not scope.answerable and (route.intent != "self_treatment" or scope.names_outside):
             # A patient asking to change "their pills" gets the labelled dose, unless the
             # medicine they name is one the corpus never mentions.
