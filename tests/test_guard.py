@@ -505,6 +505,7 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "I'm thinking about killing myself",
         "I want to die, this disease is too much",
         "she is not breathing",
+        "I've saved up my pills and I'm planning to take them all tonight",
     ],
 )
 def test_red_flags_get_the_emergency_message_first(fake_bot, question):
