@@ -20,7 +20,7 @@ from .retrieve import Retrieval
 from .rules import Fact
 from .sentences import Meaning
 from .structure import Structure
-from .text import QUESTION_WORDS, STOPWORDS, content_tokens, tokens
+from .text import QUESTION_WORDS, STOPWORDS, asking_sentences, content_tokens, tokens
 from .tuning import Tuning
 
 
@@ -95,7 +95,11 @@ class Evidence:
             return found.specific(w) if w in found.evidence else st.is_specific(w)
 
         own = st.as_concepts(set(own_terms)) if own_terms is not None else set(terms)
-        asked, asking = self.aspects.asked(text) if self.aspects else (frozenset(), frozenset())
+        # The aspect is what the asking sentences ask, not what the story around them names.
+        asked_text = asking_sentences(text) or text
+        asked, asking = (
+            self.aspects.asked(asked_text) if self.aspects else (frozenset(), frozenset())
+        )
         cues = self.aspects.cues(asked) if self.aspects else frozenset()
         typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
         topic = {w for w in terms & typed if specific(w) and w not in asking | cues}

