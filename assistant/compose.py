@@ -155,6 +155,10 @@ class ExtractiveComposer:
         q = evidence.question(inp.question, found, inp.own_terms, inp.asked_terms)
         meaning = self.vectors.relative(found.query_vector)
         candidates = evidence.candidates(found, q, meaning, patient, inp.untrusted)
+        if patient and any(c.fits for c in candidates):
+            # A patient answer keeps to the aspect asked: a line under a heading about another
+            # aspect ("As the disease progresses it can lead to:" for "what can help?") goes.
+            candidates = [c for c in candidates if not c.elsewhere]
         if patient and candidates:
             # Plain words never cost the answer its most relevant sentence (a patient source's,
             # when one answers nearly as well); other sentences too hard for a patient answer

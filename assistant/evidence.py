@@ -51,6 +51,7 @@ class Candidate:
     leads_to: Candidate | None = None  # the sentence this one is the antecedent of
     facts: tuple[Fact, ...] = ()  # the threshold facts a forced sentence quotes
     opening: bool = False  # added as part of a section's opening, as the author wrote it
+    elsewhere: bool = False  # under a heading about another aspect than the one asked for
 
     @property
     def span(self) -> tuple[str, int]:
@@ -187,12 +188,14 @@ class Evidence:
                 score += ct.rank_weight / (rank + 1) + ct.similarity_weight * similarity
                 score += ct.meaning_weight * close
                 share = self.coverage(q, words | about) if q.asked else 0.0
+                elsewhere = False
                 if q.asked:
                     fit = 0.0
                     if named_here & q.asked:
                         fit += 1.0
                     elif named_here and not named_said & q.asked:
                         fit -= 1.0  # the heading is about another aspect ("Symptoms")
+                        elsewhere = True
                     if named_said & q.asked:
                         fit += ct.sentence_aspect_share
                     # The aspect counts for a sentence about the topic, as much as it is.
@@ -210,7 +213,19 @@ class Evidence:
                 # that names them does ("... every 3 months" under "Nutritional Management").
                 says = bool(named_said & q.asked) and share >= ct.topic_share
                 words = set(content_tokens(s.text))
-                out.append(Candidate(p, s, score, False, words, relevance, hard, fits or says))
+                out.append(
+                    Candidate(
+                        p,
+                        s,
+                        score,
+                        False,
+                        words,
+                        relevance,
+                        hard,
+                        fits or says,
+                        elsewhere=elsewhere,
+                    )
+                )
         return out
 
     def passages(

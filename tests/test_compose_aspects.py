@@ -41,6 +41,12 @@ Riluzole 50 mg twice daily is the approved treatment that extends survival.
   • Advise patients to report febrile illness due to neutropenia risk
   • Discontinue if interstitial lung disease develops
 
+Initial Symptoms
+
+Bulbar-onset disease brings:
+  • Sialorrhea due to impaired swallowing
+  • Nasal regurgitation
+
 Symptomatic Treatment
 
 Sialorrhea management:
@@ -106,12 +112,12 @@ def retrieve(corpus, question: str):
     return replace(found, query_vector=tuple(fake_embed([question])[0]))
 
 
-def answer(corpus, structure, tuning, question: str) -> list[str]:
+def answer(corpus, structure, tuning, question: str, audience: str = "clinician") -> list[str]:
     keys = sorted(structure.contexts)
     matrix = np.asarray(fake_embed([structure.contexts[k] for k in keys]), np.float32)
     vectors = SentenceVectors({k: n for n, k in enumerate(keys)}, matrix)
     composer = ExtractiveComposer(tuning, None, structure, vectors, Aspects.load())
-    route = Route(audience="clinician", requested="clinician", confidence=1.0, reason="test")
+    route = Route(audience=audience, requested=audience, confidence=1.0, reason="test")
     found = retrieve(corpus, question)
     draft = composer.compose(
         ComposeInput(question, SearchQuery(question, question), route, found, ())
@@ -193,3 +199,11 @@ def test_monitoring_brings_the_list_that_says_it(corpus, structure, tuning):
 def test_a_cause_question_under_another_name_gets_the_cause(corpus, structure, tuning):
     texts = answer(corpus, structure, tuning, "What causes Lou Gehrig disease?")
     assert "The cause of ALS is unknown." in texts
+
+
+def test_a_patient_answer_keeps_to_the_aspect_asked(corpus, structure, tuning):
+    question = "How should I manage troublesome drooling?"
+    assert "Sialorrhea due to impaired swallowing" in answer(corpus, structure, tuning, question)
+    texts = answer(corpus, structure, tuning, question, "patient")
+    assert any(t.startswith("Second-line") for t in texts)
+    assert "Sialorrhea due to impaired swallowing" not in texts  # under "Initial Symptoms"
