@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .compose import GROUP_ORDER, GROUP_TITLES, DraftSentence
 from .repair import Verified
@@ -135,6 +136,22 @@ def render_sentence(
     return f"{text} {marks}".rstrip()
 
 
+def _with_their_items(content: list[DraftSentence]) -> list[DraftSentence]:
+    """A lead-in sentence ("Limb-onset ALS (two-thirds of cases):") goes in the group its
+    items show in, right above them, not alone in another group."""
+    led: dict[str, list[str | None]] = {}
+    for s in content:
+        if s.lead:
+            led.setdefault(s.lead.rstrip(), []).append(s.group)
+    out = []
+    for s in content:
+        groups = led.get(s.text.rstrip()) if s.text.rstrip().endswith(":") else None
+        if groups and s.group not in groups:
+            s = replace(s, group=groups[0])
+        out.append(s)
+    return out
+
+
 def render(
     verified: Verified,
     audience: str,
@@ -149,6 +166,7 @@ def render(
     numbering: dict[int, int] = {}
     content = list(verified.sentences)
     if not patient:
+        content = _with_their_items(content)
         order = {g: k for k, g in enumerate(GROUP_ORDER)}
         content.sort(key=lambda s: order.get(s.group or "", 9))
     for s in content:

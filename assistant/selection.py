@@ -13,7 +13,7 @@ import re
 
 from .evidence import Candidate, Evidence, Question, reading_grade_of
 from .structure import Structure
-from .text import jaccard, tokens
+from .text import content_tokens, jaccard, tokens
 from .tuning import Tuning
 
 _ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
@@ -63,6 +63,7 @@ class Selector:
         chosen = self.whole_items(chosen, pool)
         opened = self.with_section(chosen, pool, q)  # a section that answers, else a list
         chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q)
+        chosen = self.with_led_items(chosen, pool)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
             # a section's opening (read as the author wrote it) last
@@ -115,6 +116,34 @@ class Selector:
                 if x.passage.id == c.passage.id and x.span not in have:
                     have.add(x.span)
                     x.score = max(x.score, c.score)
+                    extra.append(x)
+        return chosen + extra
+
+    def with_led_items(self, chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
+        """A lead-in shown ("Bulbar-onset ALS (one-third of cases):", a quoted fact) comes
+        with its list's first ``list_items`` items: a lead-in alone says nothing."""
+        st, ct = self.structure, self.tuning.compose
+        have = {c.span for c in chosen}
+        known = {c.span: c for c in pool}
+        best = max((c.score for c in chosen if not c.forced), default=0.0)
+        extra: list[Candidate] = []
+        for c in chosen:
+            block = st.list_after.get(c.passage.id)
+            sents = c.passage.sentences
+            if block is None or not sents or c.sentence != sents[-1]:
+                continue  # not the lead-in sentence of a list
+            if not c.sentence.text.rstrip().endswith(":"):
+                continue
+            for item in block.passages[: ct.list_items]:
+                for sent in item.sentences:
+                    span = (item.id, sent.start)
+                    if span in have:
+                        continue
+                    have.add(span)
+                    x = known.get(span) or Candidate(
+                        item, sent, 0.0, words=set(content_tokens(sent.text))
+                    )
+                    x.score = max(x.score, (c.score if not c.forced else best) * ct.clinician_cut)
                     extra.append(x)
         return chosen + extra
 

@@ -205,3 +205,26 @@ def test_a_patient_answer_keeps_to_the_aspect_asked(corpus, structure, tuning):
     texts = answer(corpus, structure, tuning, "What helps with drooling?", "patient")
     assert any(t.startswith("First-line") for t in texts)
     assert "Sialorrhea due to impaired swallowing" not in texts  # under "Initial Symptoms"
+
+
+def test_a_lead_in_shown_comes_with_its_items(corpus, structure, tuning):
+    from assistant.evidence import Candidate
+    from assistant.selection import Selector
+
+    lead = bullet(corpus, "Bulbar-onset disease brings:")
+    chosen = [Candidate(lead, lead.sentences[-1], 1e6, True)]
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    out = Selector(tuning, evidence).with_led_items(chosen, [])
+    assert [c.sentence.text for c in out[1:]] == [
+        "Sialorrhea due to impaired swallowing",
+        "Nasal regurgitation",
+    ]
+
+
+def test_a_lead_in_sits_in_the_group_its_items_show_in():
+    from assistant.compose import DraftSentence
+    from assistant.render import _with_their_items
+
+    lead = DraftSentence("Limb-onset ALS (two-thirds of cases):", (0,), group="guideline")
+    item = DraftSentence("Focal weakness", (1,), lead=lead.text, group="research")
+    assert [s.group for s in _with_their_items([lead, item])] == ["research", "research"]
