@@ -25,6 +25,7 @@ from .route import Route
 from .rules import Rules, compile_phrase
 from .safety import Trust
 from .text import (
+    ADJECTIVE_SUFFIXES,
     QUESTION_WORDS,
     STOPWORDS,
     TASK_VERBS,
@@ -223,8 +224,9 @@ class Guard:
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
             if descriptive(word):
                 continue  # an adjective describes what is asked ("refractory")
-            if topic and _in_lexicon(word):
-                continue  # an English word beside a corpus topic qualifies it ("dietitian")
+            if topic and (_in_lexicon(word) or word.lower().endswith(ADJECTIVE_SUFFIXES)):
+                continue  # an English word, or an adjective by its form ("spirometric"),
+                # beside a corpus topic qualifies it ("dietitian", "musculoskeletal pain")
             rank = self._english_rank(word)
             if rank is not None and rank <= tune.rare_word_rank:
                 continue  # an ordinary English word the corpus happens not to use

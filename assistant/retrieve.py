@@ -167,6 +167,11 @@ class KeywordIndex:
                 continue
             tok = stem(raw)
             fixed = self.speller.correct(tok) or self.speller.known_form(tok)
+            parts = None if fixed else self._closed_compound(tok)
+            if parts:  # "noninvasive": the corpus writes "non-invasive"
+                corrected.append((raw, " ".join(parts)))
+                own += parts
+                continue
             if fixed is None:
                 unknown.append(raw)  # as written: scope judges the word, not its stem
                 own.append(tok)
@@ -178,6 +183,16 @@ class KeywordIndex:
         own += [t for phrase, exp in self.synonyms.items() if f" {phrase} " in joined for t in exp]
         added = [t for phrase, exp in self.hints.items() if f" {phrase} " in joined for t in exp]
         return QueryTerms(tuple(own), tuple(added), tuple(unknown), tuple(corrected))
+
+    def _closed_compound(self, token: str) -> list[str] | None:
+        """Two corpus words written as one ("noninvasive" ~ "non-invasive"), or None."""
+        if not token.isalpha() or len(token) < 7:
+            return None
+        for i in range(3, len(token) - 3):
+            head, tail = token[:i], stem(token[i:])
+            if head in self.df and tail in self.df and len(tail) >= 4:
+                return [head, tail]
+        return None
 
     def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
         if not self.bm25:

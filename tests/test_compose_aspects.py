@@ -68,6 +68,7 @@ The cause of ALS is unknown.
 Survival
 
 Riluzole has been shown to prolong survival by some months in ALS.
+Non-invasive ventilation improves survival.
 """
 
 GLOSSARY = (GlossaryEntry(term="sialorrhea", plain="drooling", aliases=["drooling"]),)
@@ -228,3 +229,10 @@ def test_a_lead_in_sits_in_the_group_its_items_show_in():
     lead = DraftSentence("Limb-onset ALS (two-thirds of cases):", (0,), group="guideline")
     item = DraftSentence("Focal weakness", (1,), lead=lead.text, group="research")
     assert [s.group for s in _with_their_items([lead, item])] == ["research", "research"]
+
+
+def test_two_corpus_words_written_as_one_are_read_as_the_corpus_writes_them(corpus):
+    keyword = KeywordIndex(corpus.passages)
+    words = keyword.analyse("noninvasive ventilation")  # the corpus: "non-invasive"
+    assert ("noninvasive", "non invasive") in words.corrected
+    assert {"non", "invasive"} <= set(words.own) and not words.unknown
