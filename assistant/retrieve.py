@@ -186,7 +186,11 @@ class KeywordIndex:
 
     def _closed_compound(self, token: str) -> list[str] | None:
         """Two corpus words written as one ("noninvasive" ~ "non-invasive"), or None."""
-        if not token.isalpha() or len(token) < 7:
+        if not token.isalpha() or len(token) < 7 or token in self.speller.english:
+            return None  # an English word of its own ("sometimes", "outlook")
+        import lemminflect
+
+        if lemminflect.getAllLemmas(token):
             return None
         for i in range(3, len(token) - 3):
             head, tail = token[:i], stem(token[i:])
