@@ -239,4 +239,3 @@ def test_two_corpus_words_written_as_one_are_read_as_the_corpus_writes_them(corp
     # An English word of its own is never split ("sometimes" is not "some time").
     english = KeywordIndex(corpus.passages, english=frozenset({"noninvasive"}))
     assert not english.analyse("noninvasive ventilation").corrected
-    assert not keyword.analyse("troublesome drooling").corrected  # lemminflect knows it
