@@ -32,6 +32,7 @@ from .text import (
     asked_part,
     content_tokens,
     descriptive,
+    lemmas,
     number_words,
     numbers,
     raw_tokens,
@@ -59,31 +60,16 @@ class Checked:
     drafted: int = 0  # the composer's own sentences that passed
 
 
-@lru_cache(maxsize=4096)
 def _framing(word: str) -> bool:
     """An English verb, adjective or adverb ("reassessed", "frequently", "worried"): it frames
     the question and names nothing the sources could lack (lemminflect's lexicon)."""
-    import lemminflect
-
-    lemmas = lemminflect.getAllLemmas(word)
-    return bool(lemmas) and not ({"NOUN", "PROPN"} & set(lemmas))
+    found = lemmas(word)
+    return bool(found) and not ({"NOUN", "PROPN"} & set(found))
 
 
-@lru_cache(maxsize=4096)
-def _in_lexicon(word: str) -> bool:
-    """An English word of any part of speech ("adherence", "aetiologies"; lemminflect's
-    lexicon), however rare in the tokenizer's vocabulary. Drug names are not in it."""
-    import lemminflect
-
-    return bool(lemminflect.getAllLemmas(word))
-
-
-@lru_cache(maxsize=4096)
 def _verb(word: str) -> bool:
     """An English word that can be a verb (lemminflect's lexicon)."""
-    import lemminflect
-
-    return "VERB" in lemminflect.getAllLemmas(word)
+    return "VERB" in lemmas(word)
 
 
 def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
@@ -211,8 +197,11 @@ class Guard:
                 covered.append(t)
         framing = framing_by_position(retrieval.query, _verb)
         # The corpus topic the question names by itself: specific words, not framing.
-        topic = [t for t in covered if t not in QUESTION_WORDS and retrieval.specific(t)]
-        topic = [t for t in topic if not _framing(t)]
+        topic = [
+            t
+            for t in covered
+            if t not in QUESTION_WORDS and retrieval.specific(t) and not _framing(t)
+        ]
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
                 continue
@@ -224,7 +213,7 @@ class Guard:
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
             if descriptive(word):
                 continue  # an adjective describes what is asked ("refractory")
-            if topic and (_in_lexicon(word) or word.lower().endswith(ADJECTIVE_SUFFIXES)):
+            if topic and (lemmas(word) or word.lower().endswith(ADJECTIVE_SUFFIXES)):
                 continue  # an English word, or an adjective by its form ("spirometric"),
                 # beside a corpus topic qualifies it ("dietitian", "musculoskeletal pain")
             rank = self._english_rank(word)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .corpus import Passage
 from .datafile import load_yaml
 from .rules import Rules, RulesError, compile_phrase
-from .text import STOPWORDS, content_tokens
+from .text import STOPWORDS, content_tokens, lemmas
 
 Modal = Literal["none", "possibility", "obligation"]
 MODALS: tuple[Modal, ...] = ("none", "possibility", "obligation")
@@ -134,13 +134,8 @@ def load_meaning(folder: Path) -> MeaningFile:
 # --- words -------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=16384)
 def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
-    if not word.isalpha():
-        return {}
-    import lemminflect
-
-    return lemminflect.getAllLemmas(word)
+    return lemmas(word) if word.isalpha() else {}
 
 
 @lru_cache(maxsize=16384)

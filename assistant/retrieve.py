@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import text as _text
 from .bm25 import OkapiIndex, fingerprint
 from .corpus import Corpus, Passage
-from .text import STOPWORDS, Speller, raw_tokens, stem, tokens
+from .text import STOPWORDS, Speller, lemmas, raw_tokens, stem, tokens
 from .tuning import RetrievalTuning
 
 log = logging.getLogger(__name__)
@@ -187,11 +187,9 @@ class KeywordIndex:
     def _closed_compound(self, token: str) -> list[str] | None:
         """Two corpus words written as one ("noninvasive" ~ "non-invasive"), or None."""
         if not token.isalpha() or len(token) < 7 or token in self.speller.english:
-            return None  # an English word of its own ("sometimes", "outlook")
-        import lemminflect
-
-        if lemminflect.getAllLemmas(token):
             return None
+        if lemmas(token):
+            return None  # an English word of its own ("sometimes", "outlook")
         for i in range(3, len(token) - 3):
             head, tail = token[:i], stem(token[i:])
             if head in self.df and tail in self.df and len(tail) >= 4:

@@ -142,17 +142,6 @@ _ASKING = re.compile(
 _POINTS_BACK = re.compile(r"\b(it|its|this|that|these|those|he|him|his|she|her)\b", re.IGNORECASE)
 
 
-def asked_part(text: str) -> str | None:
-    """The sentences of ``text`` that ask (a "?" or a question's first word), when others only
-    tell ("I keep dropping things ... What are the first signs?"); None when every sentence
-    asks, none does, or one points back into the story ("What does that mean?")."""
-    parts = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    asking = [s for s in parts if s.rstrip().endswith("?") or _ASKING.match(s.strip())]
-    if not asking or len(asking) == len(parts) or any(_POINTS_BACK.search(s) for s in asking):
-        return None
-    return " ".join(asking)
-
-
 def asking_sentences(text: str) -> str | None:
     """The sentences of ``text`` that ask, when others only tell a story (even when they point
     back into it: "How long do people live with this?"); None when all or none ask."""
@@ -161,6 +150,25 @@ def asking_sentences(text: str) -> str | None:
     if not asking or len(asking) == len(parts):
         return None
     return " ".join(asking)
+
+
+def asked_part(text: str) -> str | None:
+    """The sentences of ``text`` that ask (a "?" or a question's first word), when others only
+    tell ("I keep dropping things ... What are the first signs?"); None when every sentence
+    asks, none does, or one points back into the story ("What does that mean?")."""
+    asking = asking_sentences(text)
+    if asking is None or _POINTS_BACK.search(asking):
+        return None
+    return asking
+
+
+@lru_cache(maxsize=16384)
+def lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    """The word's dictionary forms by part of speech, from lemminflect's English lexicon
+    ({} for a word it does not know: drug names, most coinages)."""
+    import lemminflect
+
+    return lemminflect.getAllLemmas(word)
 
 
 @lru_cache(maxsize=1)
