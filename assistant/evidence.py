@@ -111,7 +111,7 @@ class Evidence:
         whole = {w: g for g in st.multiword if g <= terms for w in g}
         # One concept per term or group of kin words ("drool" and "sialorrhea"), weighed by
         # its rarest word; a word the corpus never uses ("troublesome") names nothing there.
-        named = {w for w in topic if st.df.get(w) or st.kin.get(w, frozenset()) - {w}} or topic
+        named = {w for w in topic if st.df.get(w) or st.kin.get(w, frozenset()) - {w}}
         concepts: dict[frozenset[str], float] = {}
         for w in sorted(named):
             group = whole.get(w) or st.kin.get(w, frozenset({w}))

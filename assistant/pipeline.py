@@ -27,7 +27,7 @@ from .rules import Rules
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .suggest import Suggestions, prepare_suggestions
-from .text import asked_part
+from .text import POINTS_TO_PERSON, QUESTION_WORDS, asked_part, topic_part
 from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)
@@ -309,7 +309,7 @@ class Assistant:
             status = "emergency"
             top.append(f"**{safety.emergency_message[route.audience]}**")
         asked = self._asked_terms(query)
-        facts = self._facts(query, found, route, asked is not None)
+        facts = self._facts(query, found, route, self._asks_aspect(asked_part(query.original)))
         scope = self.guard.scope(found, route, facts)
         clock.lap("guard")
         refusal = None
@@ -374,15 +374,25 @@ class Assistant:
         answer.draft = stats
         return answer
 
+    def _asks_aspect(self, text: str | None) -> bool:
+        aspects = self.extractive.aspects
+        return bool(text and aspects and aspects.asked(text)[0])
+
     def _asked_terms(self, query: SearchQuery) -> frozenset[str] | None:
         """The words of the sentences that ask, when others only tell a story and the asking
-        sentences ask for an aspect themselves ("What are the first signs?", not "What do I try
-        first?", which needs the story's topic)."""
-        asked = asked_part(query.original)
-        aspects = self.extractive.aspects
-        if not asked or not (aspects and aspects.asked(asked)[0]):
+        sentences ask for an aspect themselves ("What are the first signs?"). One that speaks
+        of the story's person must name what it asks about ("What can we do so she can keep
+        talking?"; not "What can help him?", which needs the story's topic)."""
+        asked = topic_part(query.original)
+        if not self._asks_aspect(asked):
             return None
-        return self.retriever.terms_of(asked)
+        terms = self.retriever.terms_of(asked)
+        if POINTS_TO_PERSON.search(asked):
+            asking = self.extractive.aspects.asked(asked)[1]
+            df = self.structure.df
+            if not any(df.get(t) for t in terms if t not in asking and t not in QUESTION_WORDS):
+                return None
+        return terms
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
         """Guard, then repair, the draft (the time until now was composing)."""

@@ -10,6 +10,7 @@ from .exemplars import Exemplars
 from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
+from .text import verb_bases
 
 Intent = Literal["question", "emergency", "diagnosis", "self_treatment", "outside"]
 
@@ -84,7 +85,8 @@ class Router:
         injections = self._injection.found(question)
         cleaned = self._injection.strip(question)
         intent: Intent = "question"
-        if any(p.search(question) for p in self._emergency):
+        said = (question, verb_bases(question))  # as typed, and with its verbs' base forms
+        if any(p.search(form) for p in self._emergency for form in said):
             intent = "emergency"
         elif any(p.search(cleaned) for p in self._diagnosis):
             intent = "diagnosis"

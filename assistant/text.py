@@ -152,6 +152,23 @@ def asking_sentences(text: str) -> str | None:
     return " ".join(asking)
 
 
+_POINTS_TO_THING = re.compile(r"\b(it|its|this|that|these|those)\b", re.IGNORECASE)
+POINTS_TO_PERSON = re.compile(r"\b(he|him|his|she|her)\b", re.IGNORECASE)
+
+
+def topic_part(text: str) -> str | None:
+    """The asking sentences of ``text`` that do not point back to a thing of the story ("What
+    can we do so she can keep talking?", not "Why did this happen?"), when others tell it; a
+    person ("she") is who the story is about, not what is asked. None when there are none."""
+    if asking_sentences(text) is None:
+        return None
+    parts = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    own = [
+        s for s in parts if (s.endswith("?") or _ASKING.match(s)) and not _POINTS_TO_THING.search(s)
+    ]
+    return " ".join(own) or None
+
+
 def asked_part(text: str) -> str | None:
     """The sentences of ``text`` that ask (a "?" or a question's first word), when others only
     tell ("I keep dropping things ... What are the first signs?"); None when every sentence
@@ -160,6 +177,16 @@ def asked_part(text: str) -> str | None:
     if asking is None or _POINTS_BACK.search(asking):
         return None
     return asking
+
+
+def verb_bases(text: str) -> str:
+    """``text`` with each word that can be a verb in its base form ("she is going blue" ->
+    "she be go blue"), so that one pattern written in base forms matches every inflection."""
+
+    def base(m: re.Match) -> str:
+        return lemmas(m.group().lower()).get("VERB", (m.group(),))[0]
+
+    return re.sub(r"[A-Za-z]+", base, text)
 
 
 @lru_cache(maxsize=16384)
