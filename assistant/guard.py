@@ -92,6 +92,17 @@ def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]
     return {k: frozenset(v) for k, v in words.items()}
 
 
+
+def code_name(word: str) -> bool:
+    """Letters and digits, beginning with a letter: a product or gene ("AMX0035", "SOD1",
+    "C9orf72"), not a figure with its unit ("50mg")."""
+    return (
+        word.isalnum()
+        and word[0].isalpha()
+        and sum(c.isalpha() for c in word) >= 2
+        and any(c.isdigit() for c in word)
+    )
+
 class Guard:
     """Scope, grounding, verbatim facts and citations."""
 
@@ -203,7 +214,9 @@ class Guard:
             if t not in QUESTION_WORDS and retrieval.specific(t) and not _framing(t)
         ]
         for word in dict.fromkeys(retrieval.unknown_terms):
-            if not word.isalpha() or len(word) < 4 or stem(word) in self.known_words:
+            if not (word.isalpha() or code_name(word)) or len(word) < 4:
+                continue  # a number, or a figure with its unit ("50mg"); a code name counts
+            if stem(word) in self.known_words:
                 continue
             if word in framing:
                 continue  # the category a wh-word asks for, or a verb
