@@ -92,7 +92,6 @@ def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]
     return {k: frozenset(v) for k, v in words.items()}
 
 
-
 def code_name(word: str) -> bool:
     """Letters and digits, beginning with a letter: a product or gene ("AMX0035", "SOD1",
     "C9orf72"), not a figure with its unit ("50mg")."""
@@ -102,6 +101,7 @@ def code_name(word: str) -> bool:
         and sum(c.isalpha() for c in word) >= 2
         and any(c.isdigit() for c in word)
     )
+
 
 class Guard:
     """Scope, grounding, verbatim facts and citations."""

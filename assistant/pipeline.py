@@ -27,7 +27,7 @@ from .rules import Rules
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .suggest import Suggestions, prepare_suggestions
-from .text import POINTS_TO_PERSON, QUESTION_WORDS, asked_part, topic_part
+from .text import POINTS_TO_PERSON, QUESTION_WORDS, asked_part, content_tokens, topic_part
 from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)
@@ -386,13 +386,13 @@ class Assistant:
         asked = topic_part(query.original)
         if not self._asks_aspect(asked):
             return None
-        terms = self.retriever.terms_of(asked)
         if POINTS_TO_PERSON.search(asked):
             asking = self.extractive.aspects.asked(asked)[1]
+            typed = content_tokens(asked)  # as typed, not the words it is read with
             df = self.structure.df
-            if not any(df.get(t) for t in terms if t not in asking and t not in QUESTION_WORDS):
+            if not any(df.get(t) for t in typed if t not in asking and t not in QUESTION_WORDS):
                 return None
-        return terms
+        return self.retriever.terms_of(asked)
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
         """Guard, then repair, the draft (the time until now was composing)."""

@@ -39,3 +39,43 @@ def test_the_aspect_asked_comes_from_the_asking_sentences_even_when_they_point_b
     evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
     q = evidence.question(story, fake_bot.retriever.search(story, 5), None)
     assert "prognosis" in q.asked and "diagnosis" not in q.asked
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        # a sentence pointing back to a thing of the story leaves the question to one that
+        # names its own topic
+        (
+            "Why did this happen to my wife? She was always healthy. What actually causes ALS?",
+            "What actually causes ALS?",
+        ),
+        # the story's person is who it is about, not what is asked
+        (
+            "My wife's speech is slurred. What can we do so she can keep talking with us?",
+            "What can we do so she can keep talking with us?",
+        ),
+        ("The doctor wrote 'fasciculations'. What does that mean?", None),
+        ("What is riluzole? How is it taken?", None),  # every sentence asks: no story
+    ],
+)
+def test_the_topic_comes_from_asking_sentences_that_do_not_point_back_to_a_thing(text, part):
+    from assistant.text import topic_part
+
+    assert topic_part(text) == part
+
+
+def test_the_story_around_a_self_contained_question_is_no_topic(fake_bot):
+    from assistant.conversation import SearchQuery
+    from assistant.evidence import Evidence
+
+    story = "Why did this happen to my wife? She was always healthy. What actually causes ALS?"
+    asked = fake_bot._asked_terms(SearchQuery(story, story))
+    assert asked is not None and "wife" not in asked
+    c = fake_bot.extractive
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    q = evidence.question(story, fake_bot.retriever.search(story, 5), None, asked)
+    assert "cause" in q.asked and not q.topic & {"wife", "health", "alway"}
+    # a question that only points to the story's person takes its topic from the story
+    vague = "My dad has trouble swallowing. What can help him?"
+    assert fake_bot._asked_terms(SearchQuery(vague, vague)) is None

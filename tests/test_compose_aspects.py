@@ -176,6 +176,25 @@ def test_discontinue_is_clinical_shorthand():
     assert vocabulary.expand("riluzole d/c criteria?") == "riluzole discontinue criteria?"
 
 
+def test_a_clinicians_synonym_is_read_as_the_documents_term():
+    vocabulary = Vocabulary.build(Rules.load())
+    assert vocabulary.expand("hypersalivation step-up?") == "sialorrhea step-up?"
+    assert vocabulary.expand("riluzole posology") == "riluzole dose"
+
+
+def test_starting_and_escalating_ask_when_and_how_to_treat():
+    aspects = Aspects.load()
+    assert "timing" in aspects.asked("Indications for commencing NIV")[0]
+    assert "management" in aspects.asked("Stepwise pharmacological escalation for drooling")[0]
+
+
+def test_an_aspect_must_be_asked_by_the_stepwise_question_to_get_the_whole_list(
+    corpus, structure, tuning
+):
+    texts = answer(corpus, structure, tuning, "Stepwise escalation for refractory sialorrhea")
+    assert any(t.startswith("Second-line") for t in texts)
+
+
 # --- what the answer quotes -------------------------------------------------------------------
 
 

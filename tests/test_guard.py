@@ -390,6 +390,16 @@ def test_scope_a_name_the_corpus_never_uses_declines_naming_it(fake_bot):
     assert "'qorvexamab'" in decision.reason
 
 
+def test_scope_a_code_name_of_letters_and_digits_is_judged_as_a_name(fake_bot):
+    from assistant.guard import code_name
+
+    route = fake_bot.router.route("x")
+    decision = fake_bot.guard.scope(_with_unknown("qvx4471"), route)
+    assert not decision.answerable and "'qvx4471'" in decision.reason
+    assert code_name("sod1") and code_name("c9orf72")
+    assert not code_name("50mg") and not code_name("t2") and not code_name("riluzole")
+
+
 def test_scope_an_ordinary_english_word_or_a_misspelling_is_not_a_foreign_name(fake_bot):
     route = fake_bot.router.route("x")
     english = min(
@@ -510,6 +520,11 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "I want to die, this disease is too much",
         "she is not breathing",
         "I've saved up my pills and I'm planning to take them all tonight",
+        # inflected forms, matched through the verbs' base forms
+        "mom's lips are going blue and she's barely breathing",
+        "I have been thinking about ending my life tonight",
+        "I don't see the point of going on anymore",
+        "I think my father swallowed his whole bottle of riluzole",
     ],
 )
 def test_red_flags_get_the_emergency_message_first(fake_bot, question):
@@ -523,6 +538,25 @@ def test_red_flags_get_the_emergency_message_first(fake_bot, question):
 def test_clinical_mentions_of_choking_are_not_emergencies(fake_bot):
     d = fake_bot.ask("Which patients are at higher risk of choking episodes?").to_dict()
     assert d["status"] == "answered"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When should breathing support be started?",
+        "What does end-of-life care involve in ALS?",
+        "Should riluzole be taken with a meal or on an empty stomach?",
+    ],
+)
+def test_questions_about_breathing_or_the_end_of_life_are_not_emergencies(fake_bot, question):
+    assert fake_bot.router.route(question).intent != "emergency"
+
+
+def test_verb_bases_puts_each_verb_in_its_base_form():
+    from assistant.text import verb_bases
+
+    assert verb_bases("she is going blue") == "she be go blue"
+    assert verb_bases("ending my life") == "end my life"
 
 
 # --- patients asking to change their own treatment ------------------------------------------
