@@ -204,7 +204,7 @@ class Guard:
         tune = self.tuning
         covered, outside = [], []
         for t in dict.fromkeys(retrieval.terms):
-            if t not in STOPWORDS and t.isalpha() and retrieval.evidence[t].known:
+            if t not in STOPWORDS and (t.isalpha() or code_name(t)) and retrieval.evidence[t].known:
                 covered.append(t)
         framing = framing_by_position(retrieval.query, _verb)
         # The corpus topic the question names by itself: specific words, not framing.
@@ -295,7 +295,9 @@ class Guard:
                 for p in evidence
             ):
                 named = ", ".join(
-                    dict.fromkeys(w for w in raw_tokens(question) if stem(w) in topic)
+                    dict.fromkeys(  # as the question writes them ("AMX0035")
+                        w for w in re.findall(r"[^\W_]+", question) if stem(w.lower()) in topic
+                    )
                 ) or ", ".join(sorted(topic))
                 return f"{aspect}" + (f" for {named}" if named else "")
         return None
