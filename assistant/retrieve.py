@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import text as _text
 from .bm25 import OkapiIndex, fingerprint
 from .corpus import Corpus, Passage
-from .text import STOPWORDS, Speller, lemmas, raw_tokens, stem, tokens
+from .text import QUESTION_WORDS, STOPWORDS, Speller, lemmas, raw_tokens, stem, tokens
 from .tuning import RetrievalTuning
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,9 @@ def keyword_stamp(passages: list[Passage]) -> str:
     return fingerprint(texts, Path(_text.__file__).read_text(encoding="utf-8"))
 
 
+_WHOLE = "="  # marks a phrase matched with its stopwords
+
+
 class KeywordIndex:
     """BM25 over passage text with its section and lead-in; knows the corpus vocabulary."""
 
@@ -138,14 +141,37 @@ class KeywordIndex:
                 log.warning("could not save the keyword index to %s: %s", saved, exc)
         return index
 
-    @staticmethod
-    def _normalised(table: dict[str, list[str]]) -> dict[str, list[str]]:
+    def _normalised(self, table: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Keys without their stopwords ("trouble with swallowing" ~ "trouble swallowing",
+        "too much spit" ~ "spit"); a phrase left with only words that name nothing that way
+        ("how many people get als" -> "people als", which "does exercise help people with als"
+        holds) keeps them, and is matched as written."""
         out: dict[str, list[str]] = {}
         for phrase, expansion in table.items():
-            key = " ".join(t for t in phrase.split() if t not in STOPWORDS)
+            words = phrase.split()
+            kept = [t for t in words if t not in STOPWORDS]
+            key = " ".join(kept)
+            generic = all(t in QUESTION_WORDS or not self.is_specific(t) for t in kept)
+            if key and len(kept) < len(words) and generic:
+                key = f"{_WHOLE}{phrase}"
             if key:
                 out.setdefault(key, []).extend(expansion)
         return out
+
+    @staticmethod
+    def _found(table: dict[str, list[str]], joined: str, whole: str) -> list[str]:
+        """The expansions of the table's phrases that ``joined`` (without stopwords) or
+        ``whole`` (as written) holds."""
+        return [
+            t
+            for key, expansion in table.items()
+            if (
+                f" {key.removeprefix(_WHOLE)} " in whole
+                if key.startswith(_WHOLE)
+                else f" {key} " in joined
+            )
+            for t in expansion
+        ]
 
     def is_specific(self, token: str) -> bool:
         """A word in few passages; one in most of them ("als") says nothing about the topic."""
@@ -180,8 +206,9 @@ class KeywordIndex:
                 corrected.append((raw, fixed))
             own.append(fixed)
         joined = f" {' '.join(own)} "
-        own += [t for phrase, exp in self.synonyms.items() if f" {phrase} " in joined for t in exp]
-        added = [t for phrase, exp in self.hints.items() if f" {phrase} " in joined for t in exp]
+        whole = f" {' '.join(tokens(query))} "
+        own += self._found(self.synonyms, joined, whole)
+        added = self._found(self.hints, joined, whole)
         return QueryTerms(tuple(own), tuple(added), tuple(unknown), tuple(corrected))
 
     def _closed_compound(self, token: str) -> list[str] | None:
