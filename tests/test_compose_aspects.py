@@ -262,12 +262,12 @@ def test_two_corpus_words_written_as_one_are_read_as_the_corpus_writes_them(corp
 
 def test_a_lay_phrase_left_with_only_generic_words_is_matched_as_written(corpus):
     synonyms = {
-        "how many people get als": ["incidence"],
+        "how many people have it": ["prevalence"],
         "too much spit": ["sialorrhea"],
     }
     keyword = KeywordIndex(corpus.passages, synonyms)
-    # "people ... als" is no question about how many people get it
-    assert "incidence" not in keyword.analyse("Does exercise help people with ALS?").own
-    assert "incidence" in keyword.analyse("How many people get ALS each year?").own
+    # "people" alone is no question about how many people have it
+    assert "prevalence" not in keyword.analyse("Does exercise help people?").own
+    assert "prevalence" in keyword.analyse("How many people have it?").own
     # a phrase that keeps a word naming something still matches without its stopwords
     assert "sialorrhea" in keyword.analyse("Is there anything for all the spit?").own
