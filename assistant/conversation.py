@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .corpus import Corpus
 from .inputs import validate_history  # noqa: F401 (re-exported)
 from .rules import Rules, compile_phrase
-from .text import QUESTION_WORDS, STOPWORDS, tokens
+from .text import QUESTION_WORDS, STOPWORDS, asks, tokens
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
 
@@ -111,11 +111,16 @@ class FollowUpResolver:
         """Does the question need earlier turns (pronoun, ellipsis, bare attribute)?"""
         return self._reading(question)[3]
 
-    def resolve(self, question: str, history: list[Message]) -> SearchQuery:
-        """The search query for ``question`` given the conversation so far."""
+    def resolve(self, question: str, history: list[Message], vague: bool = False) -> SearchQuery:
+        """The search query for ``question`` given the conversation so far. ``vague``: the
+        question names no subject and the corpus matches nothing closely on its own ("what
+        kind, and is there a limit?"): it asks about the conversation's subject."""
         if not history:
             return SearchQuery(question, question)
         own, ellipsis, bare, leans = self._reading(question)
+        # It must ask something and name something ("hi", "thanks!", "ok great" do not).
+        vague = vague and not own and asks(question) and bool(_content_words(question))
+        bare, leans = bare or vague, leans or vague
         if ellipsis and any(n in self.referents for n in own):
             # "And for gastrostomy?" after an FVC question about NIV: the new subject replaces
             # the old one of its kind (NIV); the rest of the question (FVC, the attribute) stays.
@@ -143,7 +148,15 @@ class FollowUpResolver:
                 + (": looked first in the sections already cited" if sections else ""),
                 sections=sections,
             )
-        why = "ellipsis" if ellipsis else "bare attribute" if bare else "pronoun"
+        why = (
+            "ellipsis"
+            if ellipsis
+            else "no subject of its own"
+            if vague
+            else "bare attribute"
+            if bare
+            else "pronoun"
+        )
         words = self._asked_words(history) if bare else ()
         text = f"{question} {' '.join(carried)}" + "".join(
             f" {w}" for w in words if w.lower() not in " ".join(carried).lower()

@@ -251,7 +251,17 @@ class Assistant:
             raise ValueError("audience must be 'auto', 'clinician' or 'patient'")
         turns = validate_history(history, self.settings.max_history_turns)
         route = self.router.route(question, audience)
-        query = self.followups.resolve(self.vocabulary.expand(route.cleaned or question), turns)
+        asked = self.vocabulary.expand(route.cleaned or question)
+        query = self.followups.resolve(asked, turns)
+        found = None
+        if turns and not query.carried and not self.followups.subjects_in(asked):
+            # A question naming no subject that the corpus matches nothing closely on its own
+            # asks about the conversation's ("what kind, and is there a limit?").
+            found = self.retriever.search(query.text, self.settings.top_k, retrieval)
+            if found.best_similarity < self.rules.tuning.scope.confident_similarity:
+                vague = self.followups.resolve(asked, turns, vague=True)
+                if vague.carried or vague.sections:
+                    query, found = vague, None
         query = self._model_rewrite(route.cleaned or question, turns, query)
         if query.carried and route.requested == "auto" and route.weak:
             # A follow-up with no audience signal of its own keeps the conversation's audience.
@@ -259,7 +269,10 @@ class Assistant:
                 route, [m["content"] for m in turns if m["role"] == "user"]
             )
         clock.lap("route")
-        found = self.retriever.search(query.text, self.settings.top_k, retrieval, query.sections)
+        if found is None or query.sections or found.query != query.text:
+            found = self.retriever.search(
+                query.text, self.settings.top_k, retrieval, query.sections
+            )
         clock.lap("retrieve")
         answer = self._answer(question, route, query, found, turns, clock)
         clock.lap("assemble")

@@ -142,6 +142,11 @@ _ASKING = re.compile(
 _POINTS_BACK = re.compile(r"\b(it|its|this|that|these|those|he|him|his|she|her)\b", re.IGNORECASE)
 
 
+def asks(text: str) -> bool:
+    """``text`` asks something: a "?" or a question's first word ("ok great" does not)."""
+    return "?" in text or bool(_ASKING.match(text.strip()))
+
+
 def asking_sentences(text: str) -> str | None:
     """The sentences of ``text`` that ask, when others only tell a story (even when they point
     back into it: "How long do people live with this?"); None when all or none ask."""

@@ -46,6 +46,27 @@ def test_greeting_is_not_rewritten_into_the_old_topic(resolver):
     assert resolver.resolve("thanks!", history).text == "thanks!"
 
 
+def test_a_vague_question_asks_about_the_conversations_subject(resolver):
+    history = _turns(("How should sialorrhea be managed?", "First-line: anticholinergic …"))
+    q = "which technique is preferred?"
+    assert resolver.resolve(q, history).carried == ()  # no pronoun, no attribute of its own
+    vague = resolver.resolve(q, history, vague=True)
+    assert vague.carried and "sialorrhea" in vague.text.lower()
+    assert "no subject of its own" in vague.reason
+    # greetings and thanks ask nothing, and a question naming a subject keeps it
+    for said in ("thanks!", "ok great", "When should a gastrostomy be placed?"):
+        assert resolver.resolve(said, history, vague=True).carried == ()
+
+
+@pytest.mark.integration
+def test_only_a_question_the_corpus_cannot_match_alone_is_read_as_a_follow_up(bot):
+    history = _turns(("How should sialorrhea be managed?", "First-line: anticholinergic …"))
+    vague = bot.ask("which technique is preferred?", history=history).to_dict()
+    assert "sialorrhea" in vague["search_query"].lower()
+    standalone = bot.ask("What causes ALS?", history=history).to_dict()
+    assert standalone["search_query"] == "What causes ALS?"
+
+
 def test_topic_switch_is_not_polluted(resolver):
     history = _turns(("What is the riluzole dose?", "Riluzole 50 mg twice daily …"))
     q = "When should a gastrostomy be placed?"
