@@ -84,10 +84,19 @@ class Glossary:
             word = e.plain
             if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ""):
                 word = word[0].upper() + word[1:]
-            edits.append((m.start(), m.end(), word))
+            start = m.start()
+            article = _ARTICLE.search(text, 0, start)
+            if article:  # "an inability" -> "a lack of ability": the article agrees
+                a = "an" if word[:1].lower() in "aeiou" else "a"
+                a = a.capitalize() if article.group(1)[0].isupper() else a
+                word, start = f"{a} {word}", article.start()
+            edits.append((start, m.end(), word))
         for a, b, new in sorted(edits, reverse=True):
             text = text[:a] + new + text[b:]
         return text
+
+
+_ARTICLE = re.compile(r"\b(an?|An?) $")
 
 
 def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:

@@ -226,6 +226,13 @@ def test_glossary_without_keep_term_replaces():
     )
 
 
+def test_a_replaced_term_takes_the_article_its_plain_words_need():
+    g = Glossary((GlossaryEntry(term="inability", plain="lack of ability", keep_term=False),))
+    assert g.plain("It brings an inability to walk.") == "It brings a lack of ability to walk."
+    g = Glossary((GlossaryEntry(term="dysphagia", plain="eating trouble", keep_term=False),))
+    assert g.plain("A dysphagia screen helps.") == "An eating trouble screen helps."
+
+
 def test_glossary_keeps_a_term_the_question_itself_uses():
     kept = GLOSSARY.asked("What does hyperreflexia mean?")
     assert kept == {"hyperreflexia"}
