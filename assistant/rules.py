@@ -174,6 +174,12 @@ class GlossaryEntry(_Strict):
     plain: str
     keep_term: bool = True
     aliases: list[str] = Field(default_factory=list)
+    search: bool = Field(
+        True,
+        description="The plain words (and aliases) also widen a question's search toward the "
+        "term; false for an everyday word put for a formal one ('help' for 'assistance'), "
+        "which says nothing of what is asked.",
+    )
 
     @field_validator("plain")
     @classmethod

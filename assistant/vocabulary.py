@@ -101,6 +101,8 @@ class Vocabulary:
         ``corpus_text``."""
         synonyms: dict[str, list[str]] = {}
         for e in rules.glossary:
+            if not e.search:
+                continue  # reading words only ("help" for "assistance")
             for alias in (e.plain, *e.aliases):
                 key = " ".join(tokens(alias))
                 if key and key != " ".join(tokens(e.term)):

@@ -271,3 +271,9 @@ def test_a_lay_phrase_left_with_only_generic_words_is_matched_as_written(corpus)
     assert "prevalence" in keyword.analyse("How many people have it?").own
     # a phrase that keeps a word naming something still matches without its stopwords
     assert "sialorrhea" in keyword.analyse("Is there anything for all the spit?").own
+
+
+def test_an_everyday_word_put_for_a_formal_one_does_not_widen_the_search():
+    vocabulary = Vocabulary.build(Rules.load())
+    assert "help" not in vocabulary.synonyms  # "assistance" reads as "help", not the reverse
+    assert "dysphagia" in vocabulary.synonyms["trouble swallow"]  # a clinical term's lay words
