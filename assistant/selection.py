@@ -62,7 +62,7 @@ class Selector:
             pool = [c for c in pool if c.passage.meta.audience == "patient"]  # their own words
         chosen = self.whole_items(chosen, pool)
         opened = self.with_section(chosen, pool, q)  # a section that answers, else a list
-        chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q)
+        chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q, patient)
         chosen = self.with_led_items(chosen, pool)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
@@ -148,11 +148,13 @@ class Selector:
         return chosen + extra
 
     def with_list(
-        self, chosen: list[Candidate], pool: list[Candidate], q: Question
+        self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False
     ) -> list[Candidate]:
         """A list that answers comes whole (its best ``list_items`` items, in the author's
         order) when its best answering item scores at least ``list_cut`` of the best sentence:
-        an item answers when it, or its heading, names the question's topic and aspect."""
+        an item answers when it, or its heading, names the question's topic and aspect. For a
+        patient, a list whose lead-in names nothing of the topic ("Medications may include:"
+        for drooling) gives only its items that answer."""
         ct, st = self.tuning.compose, self.structure
         best = max((c.score for c in chosen if not c.forced), default=0.0)
         fitting = [c for c in pool if c.passage.id in st.list_of and c.fits]
@@ -161,7 +163,10 @@ class Selector:
         top = max(fitting, key=lambda c: c.score)
         if top.score < ct.list_cut * best:
             return chosen
-        members = {p.id for p in st.list_of[top.passage.id].passages}
+        block = st.list_of[top.passage.id]
+        members = {p.id for p in block.passages}
+        if patient and q.concepts and not self.evidence.coverage(q, set(tokens(block.header))):
+            members = {c.passage.id for c in fitting if c.passage.id in members}
         best_of: dict[str, float] = {}
         for c in pool:
             if c.passage.id in members:

@@ -145,6 +145,14 @@ def test_patient_answers_prefer_patient_sources_and_stay_short(bot):
     assert reading_grade(d["answer"]) <= 10
 
 
+@pytest.mark.integration
+def test_a_patient_gets_only_the_items_that_answer_of_a_list_about_something_else(bot):
+    d = bot.ask("My mom has ALS and drools a lot, what can help her?").to_dict()
+    assert d["audience"] == "patient"
+    assert "Medication to reduce heavy drooling" in d["answer"]
+    assert "Antidepressants and anti-anxiety drugs" not in d["answer"]  # same list, not asked
+
+
 @pytest.mark.parametrize("question", ["What is the riluzole dose?", "How common is ALS?"])
 def test_threshold_facts_stay_verbatim_in_patient_mode(fake_bot, question):
     p = fake_bot.ask(question, audience="patient").to_dict()
