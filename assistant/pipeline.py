@@ -93,7 +93,7 @@ class Assistant:
             self._beside_index("prepared"),
         )
         register = Register.build(corpus.passages, rules, v.english, defined, tables.register)
-        self.router = Router(rules, register, examples)
+        self.router = Router(rules, register, examples, v.expand)
         terms = tuple(defined.values())
         self.guard = Guard(
             rules,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -50,12 +51,14 @@ class Router:
 
     ``register`` (built once from the corpus) adds the question's clinical density and form to
     the clinician side; without it only the vocabulary counts. ``examples``: labelled questions
-    whose nearest neighbours decide a question its words leave undecided.
+    whose nearest neighbours decide a question its words leave undecided. ``expand``: the
+    vocabulary's shorthand reading ("w/u" is a workup), for the routing words.
     """
 
     rules: Rules
     register: Register | None = None
     examples: Exemplars | None = None
+    expand: Callable[[str], str] | None = None  # clinical shorthand spelled out
     _patient: list = field(init=False)
     _clinician: list = field(init=False)
 
@@ -96,9 +99,11 @@ class Router:
             intent = "self_treatment"
         found: list[tuple[str, str]] = []
         score = {"patient": 0.0, "clinician": 0.0}
+        # Clinical shorthand is read as what it stands for ("w/u" is a workup).
+        words = self.expand(cleaned) if self.expand else cleaned
         for who, table in (("patient", self._patient), ("clinician", self._clinician)):
             for rx, pattern, weight in table:
-                if rx.search(cleaned):
+                if rx.search(words):
                     score[who] += weight
                     found.append((who, pattern))
         common = dict(signals=tuple(found), intent=intent, injections=injections, cleaned=cleaned)

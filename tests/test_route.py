@@ -280,6 +280,12 @@ def test_the_real_glossary_is_applied_to_patient_answers_only(fake_bot):
     assert not glossed(fake_bot.ask(q, audience="clinician").answer)
 
 
+def test_clinical_shorthand_is_routed_as_what_it_stands_for(fake_bot):
+    route = fake_bot.router.route("bloods for ALS w/u?")
+    assert route.audience == "clinician"
+    assert ("clinician", "workup") in route.signals
+
+
 def test_the_askers_role_decides_over_vocabulary(router):
     family = router.route("My mom's pulmonologist said her FVC is 45% and talked about NIV.")
     assert family.audience == "patient" and "my mom" in family.reason
