@@ -286,6 +286,18 @@ def test_clinical_shorthand_is_routed_as_what_it_stands_for(fake_bot):
     assert ("clinician", "workup") in route.signals
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "mom's lips look a bit blue in the mornings with her BiPAP mask, is that the NIV?",
+        "Mum was diagnosed last month and her doctor is talking about palliative care.",
+        "They told us his FVC is down to 45%. Does he need help with breathing now?",
+    ],
+)
+def test_a_relative_named_the_familys_way_or_being_told_says_a_patient_asks(router, question):
+    assert router.route(question).audience == "patient"
+
+
 def test_the_askers_role_decides_over_vocabulary(router):
     family = router.route("My mom's pulmonologist said her FVC is 45% and talked about NIV.")
     assert family.audience == "patient" and "my mom" in family.reason
