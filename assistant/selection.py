@@ -61,7 +61,7 @@ class Selector:
         if patient and any(c.passage.meta.audience == "patient" for c in chosen):
             pool = [c for c in pool if c.passage.meta.audience == "patient"]  # their own words
         chosen = self.whole_items(chosen, pool)
-        opened = self.with_section(chosen, pool, q)  # a section that answers, else a list
+        opened = self.with_section(chosen, pool, q, patient)  # a section that answers, else a list
         chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q, patient)
         chosen = self.with_led_items(chosen, pool)
         most = ct.patient_most if patient else ct.clinician_most
@@ -179,12 +179,12 @@ class Selector:
         return chosen + extra
 
     def with_section(
-        self, chosen: list[Candidate], pool: list[Candidate], q: Question
+        self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False
     ) -> list[Candidate]:
         """The best sentences come with the opening of their section (its first
-        ``section_sentences``, for the best two documents) when its heading names the aspect
-        asked for; else the best one with the rest of its paragraph when that is short
-        (``paragraph_sentences``): as the author wrote them."""
+        ``section_sentences``, for the best two documents, whether retrieval found them or
+        not) when its heading names the aspect asked for; else the best one with the rest of
+        its paragraph when that is short (``paragraph_sentences``): as the author wrote them."""
         ct, st = self.tuning.compose, self.structure
         ranked = sorted((c for c in chosen if not c.forced), key=lambda c: (-c.score, -c.relevance))
         if not ranked:
@@ -199,12 +199,7 @@ class Selector:
             if not self.evidence.fits(q, tokens(" ".join(section.section))):
                 continue
             docs.append(c.passage.doc_id)
-            order = {p.id: k for k, p in enumerate(section.passages)}
-            mine = sorted(
-                (x for x in pool if x.passage.id in order),
-                key=lambda x: (order[x.passage.id], x.sentence.start),
-            )
-            rest += mine[: ct.section_sentences]
+            rest += self._opening(section.passages, pool, patient)[: ct.section_sentences]
             if len(docs) == 2:
                 break
         best = ranked[0]
@@ -220,6 +215,27 @@ class Selector:
                 c.opening = bool(docs)
                 extra.append(c)
         return chosen + extra
+
+    def _opening(self, passages, pool: list[Candidate], patient: bool) -> list[Candidate]:
+        """The sentences of ``passages`` in the author's order: their candidates, or new ones
+        for paragraph sentences retrieval did not bring (not a lead-in, shown above its items;
+        not a list's items, which the list's own rules bring; for a patient, not one too hard
+        to read)."""
+        known = {c.span: c for c in pool}
+        pt, out = self.tuning.patient, []
+        for p in passages:
+            for sent in p.sentences:
+                if (p.id, sent.start) in known:
+                    out.append(known[(p.id, sent.start)])
+                    continue
+                text = sent.text
+                hard = patient and (
+                    reading_grade_of(self.evidence.plain(text)) > pt.max_sentence_grade
+                    or len(text.split()) > pt.max_sentence_words
+                )
+                if p.kind == "paragraph" and not text.endswith(":") and not hard:
+                    out.append(Candidate(p, sent, 0.0, words=set(content_tokens(text))))
+        return out
 
     def ordered(self, chosen: list[Candidate], patient: bool) -> list[Candidate]:
         """Documents in the order of their best sentence (for patients, a patient source that
@@ -240,6 +256,12 @@ class Selector:
             return (not (patient and doc in lay), -best[doc], doc)
 
         return sorted(chosen, key=lambda c: (doc_key(c.passage.doc_id), c.sentence.start))
+
+    def _same_section(self, a: Candidate, b: Candidate) -> bool:
+        section = self.structure.section_of.get
+        return a.passage is b.passage or (
+            section(a.passage.id) is not None and section(a.passage.id) is section(b.passage.id)
+        )
 
     @staticmethod
     def with_antecedents(chosen: list[Candidate]) -> list[Candidate]:
@@ -286,7 +308,7 @@ class Selector:
             for c in keep:
                 if c.forced or c is best or c.leads_to is not None:
                     continue
-                if c.opening and best is not None and c.passage is best.passage:
+                if c.opening and best is not None and self._same_section(c, best):
                     continue  # the best sentence keeps the rest of its section's opening
                 unit = {id(c)} | {id(a) for a in keep if a.leads_to is c}
                 unit |= {id(d) for d in keep if _points_back_to(d, c)}

@@ -153,6 +153,13 @@ def test_a_patient_gets_only_the_items_that_answer_of_a_list_about_something_els
     assert "Antidepressants and anti-anxiety drugs" not in d["answer"]  # same list, not asked
 
 
+@pytest.mark.integration
+def test_a_section_that_answers_comes_with_its_opening_even_where_retrieval_missed_it(bot):
+    d = bot.ask("What are the treatments for Amyotrophic lateral sclerosis ?").to_dict()
+    assert d["audience"] == "patient"
+    assert "The drug riluzole and edaravone have been approved for ALS." in d["answer"]
+
+
 @pytest.mark.parametrize("question", ["What is the riluzole dose?", "How common is ALS?"])
 def test_threshold_facts_stay_verbatim_in_patient_mode(fake_bot, question):
     p = fake_bot.ask(question, audience="patient").to_dict()
