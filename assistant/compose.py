@@ -152,7 +152,8 @@ class ExtractiveComposer:
         patient = inp.route.audience == "patient"
         found = inp.retrieval
         evidence = Evidence(self.tuning, self.structure, self.aspects, self.plain)
-        q = evidence.question(inp.question, found, inp.own_terms, inp.asked_terms)
+        # The question as read, shorthand spelled out ("mgmt?" asks for management).
+        q = evidence.question(inp.query.original, found, inp.own_terms, inp.asked_terms)
         meaning = self.vectors.relative(found.query_vector)
         candidates = evidence.candidates(found, q, meaning, patient, inp.untrusted)
         if patient and any(c.fits for c in candidates):

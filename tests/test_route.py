@@ -154,6 +154,12 @@ def test_a_patient_gets_only_the_items_that_answer_of_a_list_about_something_els
 
 
 @pytest.mark.integration
+def test_the_aspect_is_read_from_the_question_with_its_shorthand_spelled_out(bot):
+    d = bot.ask("PBA in ALS - mgmt?").to_dict()  # "mgmt" asks for management
+    assert "Pathological crying or laughter: medication" in d["answer"]
+
+
+@pytest.mark.integration
 def test_a_section_that_answers_comes_with_its_opening_even_where_retrieval_missed_it(bot):
     d = bot.ask("What are the treatments for Amyotrophic lateral sclerosis ?").to_dict()
     assert d["audience"] == "patient"
