@@ -418,7 +418,7 @@ def test_scope_an_english_word_qualifies_a_corpus_topic_but_cannot_be_the_topic(
     word = "adherence"  # in lemminflect's English lexicon, rare in the tokenizer's
     assert fake_bot.vocabulary.english.get(word, 10**9) > fake_bot.rules.tuning.scope.rare_word_rank
 
-    def found(other: str) -> Retrieval:
+    def found(other: str, word: str = word) -> Retrieval:
         evidence = {other: _ev(), word: _ev(passages=0, known=False)}
         return Retrieval("q", "hybrid", (), 0.9, (other, word), (word,), evidence=evidence)
 
@@ -426,9 +426,9 @@ def test_scope_an_english_word_qualifies_a_corpus_topic_but_cannot_be_the_topic(
     # With only a framing verb beside it, the word is what is asked about: the corpus lacks it.
     assert fake_bot.guard.scope(found("managed"), route).names_outside
     # An adjective by its form qualifies a topic, even one no dictionary here holds.
-    for word in ("qorvexometric", "qorvexomuscular"):  # "-ic", "-ular" ("neuromuscular")
-        assert not fake_bot.guard.scope(found("gastrostomy"), route).names_outside
-        assert fake_bot.guard.scope(found("managed"), route).names_outside
+    for adjective in ("qorvexometric", "qorvexomuscular"):  # "-ic", "-ular" ("neuromuscular")
+        assert not fake_bot.guard.scope(found("gastrostomy", adjective), route).names_outside
+        assert fake_bot.guard.scope(found("managed", adjective), route).names_outside
 
 
 def test_scope_a_closed_compound_of_two_ordinary_words_is_not_a_foreign_name(fake_bot):
