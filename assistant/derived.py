@@ -68,6 +68,9 @@ def derive(corpus: Corpus, rules: Rules, kept: Derived | None = None) -> Derived
         InstructionDetector(rules.safety.injection_patterns),
         ((d.id, d.text) for d in corpus.documents.values()),
     )
-    structure = Structure.build(corpus, rules.glossary, rules.tuning.retrieval.ubiquitous_share)
+    topics = {t.name: t.aliases for t in rules.subjects.subjects if t.kind == "topic"}
+    structure = Structure.build(
+        corpus, rules.glossary, rules.tuning.retrieval.ubiquitous_share, topics
+    )
     terms = tuple(structure.abbreviations.values())
     return Derived(structure, trust, Tables.build(corpus, rules, terms))

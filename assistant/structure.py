@@ -118,9 +118,15 @@ class Structure:
 
     @classmethod
     def build(
-        cls, corpus: Corpus, glossary: tuple[GlossaryEntry, ...] = (), ubiquitous_share: float = 0.2
+        cls,
+        corpus: Corpus,
+        glossary: tuple[GlossaryEntry, ...] = (),
+        ubiquitous_share: float = 0.2,
+        other_names_of: dict[str, list[str]] | None = None,
     ) -> Structure:
-        """Read the structure of every document; nothing is embedded here."""
+        """Read the structure of every document; nothing is embedded here. ``other_names_of``:
+        more names of an abbreviation's concept (``subjects.yaml``: "motor neuron disease" for
+        "ALS"), read as it in a question."""
         s = cls()
         for doc in corpus.documents.values():
             for short, long in defined_abbreviations(doc.text).items():
@@ -137,6 +143,11 @@ class Structure:
             for short, name in other_names(doc.text):
                 if short in s.abbreviations:  # "Lou Gehrig disease" is "ALS"
                     s.concepts.append((frozenset(content_tokens(name)), short.lower()))
+        for short, names in (other_names_of or {}).items():
+            for name in names:
+                words = frozenset(content_tokens(name))
+                if short in s.abbreviations and len(words) > 1:
+                    s.concepts.append((words, short.lower()))
         for doc in corpus.documents.values():
             body = [p for p in doc.passages if p.kind != "disclaimer"]
             s._read_blocks(body)
