@@ -64,6 +64,8 @@ class Selector:
         opened = self.with_section(chosen, pool, q, patient)  # a section that answers, else a list
         chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q, patient)
         chosen = self.with_led_items(chosen, pool)
+        if not patient:
+            chosen = self.with_rest_of_lists(chosen, pool)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
             # a section's opening (read as the author wrote it) last
@@ -145,6 +147,34 @@ class Selector:
                     )
                     x.score = max(x.score, (c.score if not c.forced else best) * ct.clinician_cut)
                     extra.append(x)
+        return chosen + extra
+
+    def with_rest_of_lists(self, chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
+        """A short list (at most ``list_items`` items) two of whose items are shown comes whole:
+        criteria with one left out ("Initiate NIV when:") would misstate the source."""
+        st, ct = self.structure, self.tuning.compose
+        shown: dict[int, list[Candidate]] = {}
+        for c in chosen:
+            block = st.list_of.get(c.passage.id)
+            if block is not None and not c.forced:
+                shown.setdefault(id(block), []).append(c)
+        have = {c.span for c in chosen}
+        known = {c.span: c for c in pool}
+        extra: list[Candidate] = []
+        for items in shown.values():
+            block = st.list_of[items[0].passage.id]
+            if len({c.passage.id for c in items}) < 2 or len(block.passages) > ct.list_items:
+                continue
+            score = min(c.score for c in items)
+            for item in block.passages:
+                for sent in item.sentences:
+                    if (item.id, sent.start) not in have:
+                        have.add((item.id, sent.start))
+                        x = known.get((item.id, sent.start)) or Candidate(
+                            item, sent, 0.0, words=set(content_tokens(sent.text))
+                        )
+                        x.score = max(x.score, score)
+                        extra.append(x)
         return chosen + extra
 
     def with_list(

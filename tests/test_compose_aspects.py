@@ -277,3 +277,10 @@ def test_an_everyday_word_put_for_a_formal_one_does_not_widen_the_search():
     vocabulary = Vocabulary.build(Rules.load())
     assert "help" not in vocabulary.synonyms  # "assistance" reads as "help", not the reverse
     assert "dysphagia" in vocabulary.synonyms["trouble swallow"]  # a clinical term's lay words
+
+
+def test_a_plural_of_an_ing_word_stems_as_its_singular():
+    from assistant.text import stem
+
+    assert stem("findings") == stem("finding")
+    assert "findings" in Aspects.load().asked("Which EMG findings support the diagnosis?")[0]

@@ -154,6 +154,14 @@ def test_a_patient_gets_only_the_items_that_answer_of_a_list_about_something_els
 
 
 @pytest.mark.integration
+def test_a_short_list_of_criteria_shown_in_part_comes_whole_for_a_clinician(bot):
+    q = "What pulmonary numbers or sleep findings justify putting someone on mask ventilation?"
+    d = bot.ask(q, audience="clinician").to_dict()
+    for item in ("FVC <80% of normal with symptoms", "FVC <50% predicted", "polysomnography"):
+        assert item in d["answer"]
+
+
+@pytest.mark.integration
 def test_the_aspect_is_read_from_the_question_with_its_shorthand_spelled_out(bot):
     d = bot.ask("PBA in ALS - mgmt?").to_dict()  # "mgmt" asks for management
     assert "Pathological crying or laughter: medication" in d["answer"]
