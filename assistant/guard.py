@@ -19,7 +19,13 @@ from .compose import Draft, DraftSentence
 from .corpus import Passage
 from .facts import FactBook, Located
 from .meaning import MeaningCheck
-from .naming import Collocations, framing_by_position, requested_thing, unknown_names
+from .naming import (
+    Collocations,
+    framing_by_position,
+    population_gap,
+    requested_thing,
+    unknown_names,
+)
 from .retrieve import Retrieval
 from .route import Route
 from .rules import Rules, compile_phrase
@@ -258,6 +264,9 @@ class Guard:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
             )
+        people = population_gap(retrieval.query, self._known_form, self._names_something)
+        if people:
+            return ScopeDecision(False, f"the sources do not address {people}", True)
         gap = self.aspect_gap(retrieval, covered, facts)
         if gap:
             return ScopeDecision(False, f"the sources do not address {gap}", True)
@@ -324,6 +333,17 @@ class Guard:
             or self.vocabulary.in_corpus(word)
             or (self._near_known(word))
         )
+
+    def _names_something(self, word: str) -> bool:
+        """A noun, or an adjective rare in English ("renal", not "mild"): it names a condition,
+        an organ or a treatment; a verb or an adverb ("soaking", "now") does not."""
+        forms = lemmas(word)
+        if not forms or "NOUN" in forms or "PROPN" in forms:
+            return True
+        if "ADJ" in forms:
+            rank = self._english_rank(word)
+            return rank is None or rank > self.tuning.rare_word_rank
+        return False
 
     def _missing(self, word: str) -> bool:
         """A word the corpus never uses, in any form or spelling."""

@@ -11,6 +11,9 @@ Three readings of the question's own structure, each naming the gap it finds:
   something else.
 - a **requested task**: an imperative asking the assistant to make something other than an answer
   ("write a poem", "translate this"); the verbs are ``task_verbs`` in ``rules/language.yaml``.
+- a **population**: the people a question is about ("in patients with severe renal impairment",
+  "for someone on dialysis") described by a word the corpus never uses: the answer would have
+  to be about them, however ordinary the word is in English.
 
 The bound words are learnt from the corpus itself, with the share and the minimum count in
 ``rules/tuning.yaml`` (``scope``).
@@ -145,3 +148,30 @@ def framing_by_position(question: str, can_be_verb: Callable[[str], bool]) -> se
         if asked_category or (before in _BEFORE_VERB and can_be_verb(w)):
             out.add(w)
     return out
+
+
+_POPULATION = re.compile(
+    r"\b(?:patients?|pts|people|persons?|someone|anyone|individuals?|those|adults|men|women)"
+    r"\s+(?:who\s+(?:are|is)\s+)?(?:with|on|having|undergoing|receiving)\s+([^,.;:?!()]+)",
+    re.IGNORECASE,
+)
+_PHRASE_END = frozenset("or and who which that but in to for if when while because".split())
+
+
+def population_gap(
+    question: str, known: Callable[[str], bool], names: Callable[[str], bool]
+) -> str | None:
+    """The description of the people the question is about ("patients with severe renal
+    impairment", up to its first function word) when a word of it that ``names`` something
+    (a condition, an organ, a treatment: not "mild" or "now") is no word of the corpus
+    (``known``); None otherwise."""
+    for m in _POPULATION.finditer(question):
+        words = []
+        for w in raw_tokens(m.group(1)):
+            if w in _PHRASE_END or w in STOPWORDS or len(words) == 4:
+                break
+            words.append(w)
+        content = [w for w in words if w not in QUESTION_WORDS and w.isalpha()]
+        if any(not known(w) and names(w) for w in content):
+            return m.group(0)[: m.start(1) - m.start()] + " ".join(words)
+    return None

@@ -143,3 +143,24 @@ def test_an_english_adjective_describes_what_is_asked_and_is_no_gap():
     assert not descriptive("migraine")  # a noun: the thing asked
     assert not descriptive("tofersen")  # no dictionary word
     assert not descriptive("neurofibroal")  # an adjective's ending, but no English word
+
+
+def test_a_population_the_corpus_never_describes_is_a_gap():
+    from assistant.naming import population_gap
+
+    corpus = {"patients", "severe", "impairment", "bulbar", "signs", "mild", "limited"}
+
+    def known(w):
+        return w in corpus
+
+    def names(w):
+        return w not in {"mild", "now", "soaking"}  # a degree, an adverb, a verb
+
+    q = "Does riluzole need a lower dose in patients with severe renal impairment?"
+    assert population_gap(q, known, names) == "patients with severe renal impairment"
+    assert population_gap("riluzole for people on dialysis?", known, names) == (
+        "people on dialysis"
+    )
+    # words of the corpus, or words that name nothing, describe a population it covers
+    assert population_gap("a patient with mild bulbar signs", known, names) is None
+    assert population_gap("My patient with bulbar onset is now soaking", known, names) is None
