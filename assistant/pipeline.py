@@ -392,14 +392,16 @@ class Assistant:
         return bool(text and aspects and aspects.asked(text)[0])
 
     def _asked_terms(self, query: SearchQuery) -> frozenset[str] | None:
-        """The words of the sentences that ask, when others only tell a story and the asking
-        sentences ask for an aspect themselves ("What are the first signs?"). One that speaks
-        of the story's person must name what it asks about ("What can we do so she can keep
-        talking?"; not "What can help him?", which needs the story's topic)."""
+        """The words of the sentences that ask, when others only tell a story: when they ask
+        for an aspect themselves ("What are the first signs?") or name what they ask about
+        ("Will I lose my ability to think clearly?"). One that speaks of the story's person
+        and asks an aspect must name it too ("What can we do so she can keep talking?"; not
+        "What can help him?", which needs the story's topic)."""
         asked = topic_part(query.original)
-        if not self._asks_aspect(asked):
+        if not asked:
             return None
-        if POINTS_TO_PERSON.search(asked):
+        aspect = self._asks_aspect(asked)
+        if not aspect or POINTS_TO_PERSON.search(asked):
             asking = self.extractive.aspects.asked(asked)[1]
             typed = content_tokens(asked)  # as typed, not the words it is read with
             df = self.structure.df

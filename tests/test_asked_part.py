@@ -79,3 +79,7 @@ def test_the_story_around_a_self_contained_question_is_no_topic(fake_bot):
     # a question that only points to the story's person takes its topic from the story
     vague = "My dad has trouble swallowing. What can help him?"
     assert fake_bot._asked_terms(SearchQuery(vague, vague)) is None
+    # one that asks no aspect but names what it asks about is the topic too
+    named = "I was diagnosed with ALS six months ago. Will I lose my ability to think clearly?"
+    asked = fake_bot._asked_terms(SearchQuery(named, named))
+    assert asked is not None and not asked & {"diagnosed", "month"}
