@@ -21,7 +21,9 @@ from .facts import FactBook, Located
 from .meaning import MeaningCheck
 from .naming import (
     Collocations,
+    code_name,
     framing_by_position,
+    names_something,
     population_gap,
     requested_thing,
     unknown_names,
@@ -96,17 +98,6 @@ def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]
     for p in passages:
         words.setdefault((p.doc_id, p.section), set()).update(tokens(p.stated))
     return {k: frozenset(v) for k, v in words.items()}
-
-
-def code_name(word: str) -> bool:
-    """Letters and digits, beginning with a letter: a product or gene ("AMX0035", "SOD1",
-    "C9orf72"), not a figure with its unit ("50mg")."""
-    return (
-        word.isalnum()
-        and word[0].isalpha()
-        and sum(c.isalpha() for c in word) >= 2
-        and any(c.isdigit() for c in word)
-    )
 
 
 class Guard:
@@ -264,7 +255,11 @@ class Guard:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
             )
-        people = population_gap(retrieval.query, self._known_form, self._names_something)
+        people = population_gap(
+            retrieval.query,
+            self._known_form,
+            lambda w: names_something(w, self._english_rank, self.tuning.rare_word_rank),
+        )
         if people:
             return ScopeDecision(False, f"the sources do not address {people}", True)
         gap = self.aspect_gap(retrieval, covered, facts)
@@ -333,17 +328,6 @@ class Guard:
             or self.vocabulary.in_corpus(word)
             or (self._near_known(word))
         )
-
-    def _names_something(self, word: str) -> bool:
-        """A noun, or an adjective rare in English ("renal", not "mild"): it names a condition,
-        an organ or a treatment; a verb or an adverb ("soaking", "now") does not."""
-        forms = lemmas(word)
-        if not forms or "NOUN" in forms or "PROPN" in forms:
-            return True
-        if "ADJ" in forms:
-            rank = self._english_rank(word)
-            return rank is None or rank > self.tuning.rare_word_rank
-        return False
 
     def _missing(self, word: str) -> bool:
         """A word the corpus never uses, in any form or spelling."""

@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from .text import NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, raw_tokens, stem
+from .text import NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, lemmas, raw_tokens, stem
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.?!:;\n])[\s\"'“”‘’()\[\]*-]*$")
@@ -175,3 +175,27 @@ def population_gap(
         if any(not known(w) and names(w) for w in content):
             return m.group(0)[: m.start(1) - m.start()] + " ".join(words)
     return None
+
+
+def code_name(word: str) -> bool:
+    """Letters and digits, beginning with a letter: a product or gene ("AMX0035", "SOD1",
+    "C9orf72"), not a figure with its unit ("50mg")."""
+    return (
+        word.isalnum()
+        and word[0].isalpha()
+        and sum(c.isalpha() for c in word) >= 2
+        and any(c.isdigit() for c in word)
+    )
+
+
+def names_something(word: str, english_rank: Callable[[str], int | None], rare: int) -> bool:
+    """A noun, or an adjective rare in English ("renal", not "mild": ``english_rank`` above
+    ``rare``): it names a condition, an organ or a treatment; a verb or an adverb ("soaking",
+    "now") does not."""
+    forms = lemmas(word)
+    if not forms or "NOUN" in forms or "PROPN" in forms:
+        return True
+    if "ADJ" in forms:
+        rank = english_rank(word)
+        return rank is None or rank > rare
+    return False

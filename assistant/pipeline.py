@@ -6,6 +6,7 @@ import contextlib
 import logging
 
 from .answer import Answer, Assembler, DraftStats, Turn
+from .asking import Asking
 from .aspects import Aspects
 from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
@@ -27,7 +28,7 @@ from .rules import Rules
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .suggest import Suggestions, prepare_suggestions
-from .text import POINTS_TO_PERSON, QUESTION_WORDS, asked_part, content_tokens, topic_part
+from .text import asked_part
 from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class Assistant:
             (rules.safety.patient_lead, rules.safety.care_team_line),
         )
         self.composer = composer or self.extractive
+        self.asking = Asking(self.extractive.aspects, self.structure.df, self.retriever.terms_of)
         self.suggestions = self._suggestions()
 
     def _beside_index(self, name: str):
@@ -321,8 +323,10 @@ class Assistant:
         if route.intent == "emergency":
             status = "emergency"
             top.append(f"**{safety.emergency_message[route.audience]}**")
-        asked = self._asked_terms(query)
-        facts = self._facts(query, found, route, self._asks_aspect(asked_part(query.original)))
+        asked = self.asking.terms(query.original)
+        facts = self._facts(
+            query, found, route, self.asking.asks_aspect(asked_part(query.original))
+        )
         scope = self.guard.scope(found, route, facts)
         clock.lap("guard")
         refusal = None
@@ -386,28 +390,6 @@ class Assistant:
         )
         answer.draft = stats
         return answer
-
-    def _asks_aspect(self, text: str | None) -> bool:
-        aspects = self.extractive.aspects
-        return bool(text and aspects and aspects.asked(text)[0])
-
-    def _asked_terms(self, query: SearchQuery) -> frozenset[str] | None:
-        """The words of the sentences that ask, when others only tell a story: when they ask
-        for an aspect themselves ("What are the first signs?") or name what they ask about
-        ("Will I lose my ability to think clearly?"). One that speaks of the story's person
-        and asks an aspect must name it too ("What can we do so she can keep talking?"; not
-        "What can help him?", which needs the story's topic)."""
-        asked = topic_part(query.original)
-        if not asked:
-            return None
-        aspect = self._asks_aspect(asked)
-        if not aspect or POINTS_TO_PERSON.search(asked):
-            asking = self.extractive.aspects.asked(asked)[1]
-            typed = content_tokens(asked)  # as typed, not the words it is read with
-            df = self.structure.df
-            if not any(df.get(t) for t in typed if t not in asking and t not in QUESTION_WORDS):
-                return None
-        return self.retriever.terms_of(asked)
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
         """Guard, then repair, the draft (the time until now was composing)."""

@@ -66,11 +66,10 @@ def test_the_topic_comes_from_asking_sentences_that_do_not_point_back_to_a_thing
 
 
 def test_the_story_around_a_self_contained_question_is_no_topic(fake_bot):
-    from assistant.conversation import SearchQuery
     from assistant.evidence import Evidence
 
     story = "Why did this happen to my wife? She was always healthy. What actually causes ALS?"
-    asked = fake_bot._asked_terms(SearchQuery(story, story))
+    asked = fake_bot.asking.terms(story)
     assert asked is not None and "wife" not in asked
     c = fake_bot.extractive
     evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
@@ -78,8 +77,8 @@ def test_the_story_around_a_self_contained_question_is_no_topic(fake_bot):
     assert "cause" in q.asked and not q.topic & {"wife", "health", "alway"}
     # a question that only points to the story's person takes its topic from the story
     vague = "My dad has trouble swallowing. What can help him?"
-    assert fake_bot._asked_terms(SearchQuery(vague, vague)) is None
+    assert fake_bot.asking.terms(vague) is None
     # one that asks no aspect but names what it asks about is the topic too
     named = "I was diagnosed with ALS six months ago. Will I lose my ability to think clearly?"
-    asked = fake_bot._asked_terms(SearchQuery(named, named))
+    asked = fake_bot.asking.terms(named)
     assert asked is not None and not asked & {"diagnosed", "month"}

@@ -391,7 +391,7 @@ def test_scope_a_name_the_corpus_never_uses_declines_naming_it(fake_bot):
 
 
 def test_scope_a_code_name_of_letters_and_digits_is_judged_as_a_name(fake_bot):
-    from assistant.guard import code_name
+    from assistant.naming import code_name
 
     route = fake_bot.router.route("x")
     decision = fake_bot.guard.scope(_with_unknown("qvx4471"), route)

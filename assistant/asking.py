@@ -1,0 +1,48 @@
+"""Asking: what the sentences that ask name, when a story surrounds them.
+
+"My sister was diagnosed last month. How long do people live with this?" tells a story, then
+asks. The aspect asked and the topic the answer is chosen for come from the asking sentences
+when they can stand alone; otherwise the whole question is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .aspects import Aspects
+from .text import POINTS_TO_PERSON, QUESTION_WORDS, content_tokens, topic_part
+
+
+class Asking:
+    """Reads the asking part of a question over one corpus's words and aspects."""
+
+    def __init__(
+        self,
+        aspects: Aspects | None,
+        df: Mapping[str, int],
+        terms_of: Callable[[str], frozenset[str]],
+    ):
+        self.aspects = aspects
+        self.df = df
+        self.terms_of = terms_of  # text -> its words as the keyword index reads them
+
+    def asks_aspect(self, text: str | None) -> bool:
+        return bool(text and self.aspects and self.aspects.asked(text)[0])
+
+    def terms(self, question: str) -> frozenset[str] | None:
+        """The words of the sentences that ask, when others only tell a story: when they ask
+        for an aspect themselves ("What are the first signs?") or name what they ask about
+        ("Will I lose my ability to think clearly?"). One that speaks of the story's person
+        and asks an aspect must name it too ("What can we do so she can keep talking?"; not
+        "What can help him?", which needs the story's topic)."""
+        asked = topic_part(question)
+        if not asked:
+            return None
+        if not self.asks_aspect(asked) or POINTS_TO_PERSON.search(asked):
+            asking = self.aspects.asked(asked)[1] if self.aspects else frozenset()
+            typed = content_tokens(asked)  # as typed, not the words it is read with
+            if not any(
+                self.df.get(t) for t in typed if t not in asking and t not in QUESTION_WORDS
+            ):
+                return None
+        return self.terms_of(asked)
