@@ -256,7 +256,7 @@ class Guard:
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
             )
         people = population_gap(
-            retrieval.query,
+            asked or retrieval.query,  # the people the story names are context too
             self._known_form,
             lambda w: names_something(w, self._english_rank, self.tuning.rare_word_rank),
         )

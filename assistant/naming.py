@@ -155,20 +155,22 @@ _POPULATION = re.compile(
     r"\s+(?:who\s+(?:are|is)\s+)?(?:with|on|having|undergoing|receiving)\s+([^,.;:?!()]+)",
     re.IGNORECASE,
 )
-_PHRASE_END = frozenset("or and who which that but in to for if when while because".split())
+_ARTICLES = frozenset({"a", "an", "the"})
 
 
 def population_gap(
     question: str, known: Callable[[str], bool], names: Callable[[str], bool]
 ) -> str | None:
     """The description of the people the question is about ("patients with severe renal
-    impairment", up to its first function word) when a word of it that ``names`` something
-    (a condition, an organ, a treatment: not "mild" or "now") is no word of the corpus
-    (``known``); None otherwise."""
+    impairment", up to its first function word, a leading article aside) when a word of it
+    that ``names`` something (a condition, an organ, a treatment: not "mild" or "now") is no
+    word of the corpus (``known``); None otherwise."""
     for m in _POPULATION.finditer(question):
         words = []
         for w in raw_tokens(m.group(1)):
-            if w in _PHRASE_END or w in STOPWORDS or len(words) == 4:
+            if w in _ARTICLES and not words:
+                continue  # "patients with a tracheostomy"
+            if w in STOPWORDS or len(words) == 4:
                 break
             words.append(w)
         content = [w for w in words if w not in QUESTION_WORDS and w.isalpha()]
@@ -183,7 +185,7 @@ def code_name(word: str) -> bool:
     return (
         word.isalnum()
         and word[0].isalpha()
-        and sum(c.isalpha() for c in word) >= 2
+        and sum(c.isalpha() for c in word) >= 3  # not dosing shorthand ("q12h")
         and any(c.isdigit() for c in word)
     )
 

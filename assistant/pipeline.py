@@ -256,7 +256,13 @@ class Assistant:
         asked = self.vocabulary.expand(route.cleaned or question)
         query = self.followups.resolve(asked, turns)
         found = None
-        if turns and not query.carried and not self.followups.subjects_in(asked):
+        dense = (retrieval or self.settings.retrieval) != "keyword" and self.index is not None
+        if (
+            turns
+            and dense
+            and not (query.carried or query.sections)
+            and not (self.followups.subjects_in(asked))
+        ):
             # A question naming no subject that the corpus matches nothing closely on its own
             # asks about the conversation's ("what kind, and is there a limit?").
             found = self.retriever.search(query.text, self.settings.top_k, retrieval)

@@ -86,9 +86,11 @@ class Glossary:
                 word = word[0].upper() + word[1:]
             start = m.start()
             article = _ARTICLE.search(text, 0, start)
-            if article:  # "an inability" -> "a lack of ability": the article agrees
-                a = "an" if word[:1].lower() in "aeiou" else "a"
-                a = a.capitalize() if article.group(1)[0].isupper() else a
+            wanted = "an" if word[:1].lower() in "aeio" else "a"  # "a usually", not "an"
+            own = word.split(" ", 1)[0].lower() in ("a", "an", "the")  # "a lot" has its own
+            if article and article.group(1).lower() != wanted and not own:
+                # "an inability" -> "a lack of ability": the article agrees
+                a = wanted.capitalize() if article.group(1)[0].isupper() else wanted
                 word, start = f"{a} {word}", article.start()
             edits.append((start, m.end(), word))
         for a, b, new in sorted(edits, reverse=True):

@@ -124,7 +124,8 @@ class KeywordIndex:
         self.n_docs = max(len(self.passages), 1)
         self.ubiquitous_share = ubiquitous_share
         self.speller = Speller(self.df, english)
-        # Keys are matched against the query's tokens with stopwords removed: normalise alike.
+        # Keys are matched against the query's tokens with stopwords removed (normalised alike),
+        # or, marked, as written (see _normalised).
         self.synonyms = self._normalised(synonyms or {})
         self.hints = self._normalised(hints or {})
 

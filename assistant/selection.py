@@ -165,7 +165,9 @@ class Selector:
             block = st.list_of[items[0].passage.id]
             if len({c.passage.id for c in items}) < 2 or len(block.passages) > ct.list_items:
                 continue
-            score = min(c.score for c in items)
+            score = max(c.score for c in items)  # one answer, kept or cut as a unit
+            for c in items:
+                c.score = score
             for item in block.passages:
                 for sent in item.sentences:
                     if (item.id, sent.start) not in have:

@@ -46,7 +46,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
 @lru_cache(maxsize=1 << 16)  # a corpus has a few thousand distinct words, met millions of times
 def stem(token: str) -> str:
-    """A light, predictable stemmer: plurals and "-ing" only ("findings" as "finding")."""
+    """A light, predictable stemmer: plurals and "-ing" only ("findings" as "finding": "find")."""
     if len(token) > 7 and token.endswith("ings"):
         token = token[:-1]
     if len(token) > 6 and token.endswith("ing"):

@@ -398,6 +398,7 @@ def test_scope_a_code_name_of_letters_and_digits_is_judged_as_a_name(fake_bot):
     assert not decision.answerable and "'qvx4471'" in decision.reason
     assert code_name("sod1") and code_name("c9orf72")
     assert not code_name("50mg") and not code_name("t2") and not code_name("riluzole")
+    assert not code_name("q12h")  # dosing shorthand
 
 
 def test_scope_an_ordinary_english_word_or_a_misspelling_is_not_a_foreign_name(fake_bot):
@@ -553,6 +554,10 @@ def test_clinical_mentions_of_choking_are_not_emergencies(fake_bot):
         "When should breathing support be started?",
         "What does end-of-life care involve in ALS?",
         "Should riluzole be taken with a meal or on an empty stomach?",
+        "Is there any point in going on NIV?",
+        "How long until ALS takes his life?",
+        "Should he take a bottle of supplement drink a day?",
+        "What is the point of living wills?",
     ],
 )
 def test_questions_about_breathing_or_the_end_of_life_are_not_emergencies(fake_bot, question):

@@ -164,3 +164,6 @@ def test_a_population_the_corpus_never_describes_is_a_gap():
     # words of the corpus, or words that name nothing, describe a population it covers
     assert population_gap("a patient with mild bulbar signs", known, names) is None
     assert population_gap("My patient with bulbar onset is now soaking", known, names) is None
+    assert population_gap("patients with a tracheostomy?", known, names) == (
+        "patients with tracheostomy"
+    )  # a leading article is passed over

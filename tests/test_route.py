@@ -260,6 +260,8 @@ def test_a_replaced_term_takes_the_article_its_plain_words_need():
     assert g.plain("It brings an inability to walk.") == "It brings a lack of ability to walk."
     g = Glossary((GlossaryEntry(term="dysphagia", plain="eating trouble", keep_term=False),))
     assert g.plain("A dysphagia screen helps.") == "An eating trouble screen helps."
+    g = Glossary((GlossaryEntry(term="typically", plain="usually", keep_term=False),))
+    assert g.plain("It has a typically slow course.") == "It has a usually slow course."
 
 
 def test_glossary_keeps_a_term_the_question_itself_uses():
