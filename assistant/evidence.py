@@ -122,6 +122,13 @@ class Evidence:
         specific_terms = {w for w in terms if specific(w)} or set(terms)
         return Question(terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole)
 
+    def reading(self, text: str) -> tuple[float, bool]:
+        """A sentence's reading grade in its plain words, and whether it is too hard for a
+        patient answer (``patient.max_sentence_grade``, ``max_sentence_words``)."""
+        pt = self.tuning.patient
+        grade = reading_grade_of(self.plain(text))
+        return grade, grade > pt.max_sentence_grade or len(text.split()) > pt.max_sentence_words
+
     @staticmethod
     def coverage(q: Question, words: set[str]) -> float:
         """The share of the question's topic (its concepts, by weight) that ``words`` name."""
@@ -202,10 +209,7 @@ class Evidence:
                     score += ct.aspect_weight * (fit * share if fit > 0 else fit)
                 relevance, hard = score, False
                 if patient:
-                    grade = reading_grade_of(self.plain(s.text))
-                    hard = (
-                        grade > pt.max_sentence_grade or len(s.text.split()) > pt.max_sentence_words
-                    )
+                    grade, hard = self.reading(s.text)
                     score /= 1.0 + pt.grade_penalty * max(0.0, grade - pt.grade_target)
                     if p.meta.audience == "patient":
                         score *= pt.patient_source_boost

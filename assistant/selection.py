@@ -10,6 +10,7 @@ that answers and stays within its reading grade.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .evidence import Candidate, Evidence, Question, reading_grade_of
 from .structure import Structure
@@ -136,18 +137,23 @@ class Selector:
                 continue  # not the lead-in sentence of a list
             if not c.sentence.text.rstrip().endswith(":"):
                 continue
-            for item in block.passages[: ct.list_items]:
-                for sent in item.sentences:
-                    span = (item.id, sent.start)
-                    if span in have:
-                        continue
-                    have.add(span)
-                    x = known.get(span) or Candidate(
-                        item, sent, 0.0, words=set(content_tokens(sent.text))
-                    )
-                    x.score = max(x.score, (c.score if not c.forced else best) * ct.clinician_cut)
-                    extra.append(x)
+            for x in self._unseen(block.passages[: ct.list_items], known, have):
+                x.score = max(x.score, (c.score if not c.forced else best) * ct.clinician_cut)
+                extra.append(x)
         return chosen + extra
+
+    @staticmethod
+    def _unseen(passages, known: dict, have: set) -> Iterator[Candidate]:
+        """Each sentence of ``passages`` not in ``have`` (then added to it): its candidate in
+        ``known`` (span -> candidate), or a new one."""
+        for p in passages:
+            for sent in p.sentences:
+                span = (p.id, sent.start)
+                if span not in have:
+                    have.add(span)
+                    yield known.get(span) or Candidate(
+                        p, sent, 0.0, words=set(content_tokens(sent.text))
+                    )
 
     def with_rest_of_lists(self, chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
         """A short list (at most ``list_items`` items) two of whose items are shown comes whole:
@@ -168,15 +174,9 @@ class Selector:
             score = max(c.score for c in items)  # one answer, kept or cut as a unit
             for c in items:
                 c.score = score
-            for item in block.passages:
-                for sent in item.sentences:
-                    if (item.id, sent.start) not in have:
-                        have.add((item.id, sent.start))
-                        x = known.get((item.id, sent.start)) or Candidate(
-                            item, sent, 0.0, words=set(content_tokens(sent.text))
-                        )
-                        x.score = max(x.score, score)
-                        extra.append(x)
+            for x in self._unseen(block.passages, known, have):
+                x.score = max(x.score, score)
+                extra.append(x)
         return chosen + extra
 
     def with_list(
@@ -254,17 +254,14 @@ class Selector:
         not a list's items, which the list's own rules bring; for a patient, not one too hard
         to read)."""
         known = {c.span: c for c in pool}
-        pt, out = self.tuning.patient, []
+        out = []
         for p in passages:
             for sent in p.sentences:
                 if (p.id, sent.start) in known:
                     out.append(known[(p.id, sent.start)])
                     continue
                 text = sent.text
-                hard = patient and (
-                    reading_grade_of(self.evidence.plain(text)) > pt.max_sentence_grade
-                    or len(text.split()) > pt.max_sentence_words
-                )
+                hard = patient and self.evidence.reading(text)[1]
                 if p.kind == "paragraph" and not text.endswith(":") and not hard:
                     out.append(Candidate(p, sent, 0.0, words=set(content_tokens(text))))
         return out

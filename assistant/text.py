@@ -141,7 +141,11 @@ _ASKING = re.compile(
 )
 
 
-_POINTS_BACK = re.compile(r"\b(it|its|this|that|these|those|he|him|his|she|her)\b", re.IGNORECASE)
+_THINGS = r"it|its|this|that|these|those"
+_PERSONS = r"he|him|his|she|her"
+_POINTS_TO_THING = re.compile(rf"\b({_THINGS})\b", re.IGNORECASE)
+POINTS_TO_PERSON = re.compile(rf"\b({_PERSONS})\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(rf"\b({_THINGS}|{_PERSONS})\b", re.IGNORECASE)
 
 
 def asks(text: str) -> bool:
@@ -149,18 +153,22 @@ def asks(text: str) -> bool:
     return "?" in text or bool(_ASKING.match(text.strip()))
 
 
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def _asking(sentence: str) -> bool:
+    return sentence.endswith("?") or bool(_ASKING.match(sentence))
+
+
 def asking_sentences(text: str) -> str | None:
     """The sentences of ``text`` that ask, when others only tell a story (even when they point
     back into it: "How long do people live with this?"); None when all or none ask."""
-    parts = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    asking = [s for s in parts if s.rstrip().endswith("?") or _ASKING.match(s.strip())]
+    parts = _sentences(text)
+    asking = [s for s in parts if _asking(s)]
     if not asking or len(asking) == len(parts):
         return None
     return " ".join(asking)
-
-
-_POINTS_TO_THING = re.compile(r"\b(it|its|this|that|these|those)\b", re.IGNORECASE)
-POINTS_TO_PERSON = re.compile(r"\b(he|him|his|she|her)\b", re.IGNORECASE)
 
 
 def topic_part(text: str) -> str | None:
@@ -169,10 +177,7 @@ def topic_part(text: str) -> str | None:
     person ("she") is who the story is about, not what is asked. None when there are none."""
     if asking_sentences(text) is None:
         return None
-    parts = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    own = [
-        s for s in parts if (s.endswith("?") or _ASKING.match(s)) and not _POINTS_TO_THING.search(s)
-    ]
+    own = [s for s in _sentences(text) if _asking(s) and not _POINTS_TO_THING.search(s)]
     return " ".join(own) or None
 
 
