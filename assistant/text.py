@@ -90,6 +90,25 @@ def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 
+def _forms(stemmed: str) -> set[str]:
+    """The dictionary forms of a stemmed word, read also as the "-ing" form it may be cut
+    from ("mimick" from "mimicking": "mimic")."""
+    return {f for w in (stemmed, stemmed + "ing") for fs in lemmas(w).values() for f in fs}
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Two spellings of one word: a shared dictionary form ("discontinued", "discontinue"), an
+    adjective and its adverb ("frequent", "frequently"), or a word the English lexicon lacks
+    (a drug name, a coinage). "specialty" is not "special", nor "table" "tablet"."""
+    la, lb = _forms(a), _forms(b)
+    if not la or not lb:
+        return True
+    if la & lb:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return long_ == short + "ly" or (short.endswith("le") and long_ == short[:-1] + "y")
+
+
 class Speller:
     """Corrects query words to the corpus vocabulary ("rilzole" -> "riluzole")."""
 
@@ -110,7 +129,11 @@ class Speller:
             return None
         for word in self._by_initial.get(token[0], []):
             common = len(os.path.commonprefix([token, word]))  # noqa: RUF071 - characters intended
-            if common >= 5 and common >= 0.75 * max(len(token), len(word)):
+            if (
+                common >= 5
+                and common >= 0.75 * max(len(token), len(word))
+                and _same_word(token, word)
+            ):
                 return word
         return None
 

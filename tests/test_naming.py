@@ -167,3 +167,16 @@ def test_a_population_the_corpus_never_describes_is_a_gap():
     assert population_gap("patients with a tracheostomy?", known, names) == (
         "patients with tracheostomy"
     )  # a leading article is passed over
+
+
+def test_speller_keeps_one_word_to_its_own_forms():
+    """A corpus word of the same dictionary form, or its adverb, is a spelling of the word;
+    another English word sharing a prefix is not ("specialty" is not "special")."""
+    from assistant.text import Speller
+
+    english = frozenset({"specialty", "table", "discontinued", "frequently"})
+    speller = Speller(["special", "tablet", "discontinue", "frequent"], english)
+    assert speller.known_form("specialty") is None
+    assert speller.known_form("table") is None
+    assert speller.known_form("discontinued") == "discontinue"
+    assert speller.known_form("frequently") == "frequent"
