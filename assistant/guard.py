@@ -239,7 +239,7 @@ class Guard:
             for n in unknown_names(retrieval.query, retrieval.unknown_terms, self._known_form)
             if n.lower() not in outside
         ]
-        asked = asked_part(retrieval.query)
+        asked = asked_part(retrieval.query, person_ok=True)
         if asked:  # what the story around the question names is context, not what is asked
             said = {t.lower() for t in raw_tokens(asked)}
             outside = [w for w in outside if w.lower() in said]

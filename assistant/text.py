@@ -204,12 +204,14 @@ def topic_part(text: str) -> str | None:
     return " ".join(own) or None
 
 
-def asked_part(text: str) -> str | None:
+def asked_part(text: str, person_ok: bool = False) -> str | None:
     """The sentences of ``text`` that ask (a "?" or a question's first word), when others only
     tell ("I keep dropping things ... What are the first signs?"); None when every sentence
-    asks, none does, or one points back into the story ("What does that mean?")."""
+    asks, none does, or one points back into the story ("What does that mean?"). With
+    ``person_ok``, one that points to a person ("Does she meet criteria?") still asks on its
+    own: the story says whom it is about (for scope, its words are context)."""
     asking = asking_sentences(text)
-    if asking is None or _POINTS_BACK.search(asking):
+    if asking is None or (_POINTS_TO_THING if person_ok else _POINTS_BACK).search(asking):
         return None
     return asking
 

@@ -24,6 +24,15 @@ def test_the_asking_sentences_are_told_from_the_story(text, asked):
     assert asked_part(text) == asked
 
 
+def test_a_person_pointed_to_leaves_the_story_as_context_for_scope():
+    """A vignette's words are who the question is about: "Does she meet criteria?" asks on its
+    own for scope, not for search (the story's drug still matters there)."""
+    text = "68F, FVC 48%, waking unrefreshed with orthopnoea. Does she meet criteria for NIV?"
+    assert asked_part(text) is None
+    assert asked_part(text, person_ok=True) == "Does she meet criteria for NIV?"
+    assert asked_part("He was told 'fasciculations'. What does that mean?", person_ok=True) is None
+
+
 def test_the_aspect_asked_comes_from_the_asking_sentences_even_when_they_point_back(fake_bot):
     from assistant.evidence import Evidence
     from assistant.text import asking_sentences
