@@ -38,6 +38,7 @@ from .text import (
     STOPWORDS,
     TASK_VERBS,
     asked_part,
+    asking_sentences,
     content_tokens,
     descriptive,
     lemmas,
@@ -280,8 +281,10 @@ class Guard:
     ) -> str | None:
         """The aspect the question asks for (dosing, cost, pregnancy, ...) that no passage of
         the evidence (retrieved, or holding a wanted fact) shows in a section naming the
-        question's topic; None when every aspect asked is shown."""
-        question = retrieval.query
+        question's topic; None when every aspect asked is shown. The aspect is what the asking
+        sentences ask ("I have two teenagers. Does it run in families?" asks nothing of
+        children)."""
+        question = asking_sentences(retrieval.query) or retrieval.query
         evidence = [h.passage for h in retrieval.hits] + [loc.passage for loc in facts]
         for aspect, asked, shown in self._aspects:
             cues = [rx for rx in asked if rx.search(question)]

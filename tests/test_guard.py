@@ -483,6 +483,21 @@ def test_a_message_of_instructions_alone_is_declined_and_a_question_beside_them_
 
 
 @pytest.mark.integration
+def test_the_story_around_a_question_is_context_for_scope(bot):
+    """A vignette's words and a story's aside are not what is asked: a word the corpus lacks
+    there ("orthopnoea") or an aspect it names ("two teenagers") declines nothing."""
+    vignette = bot.ask(
+        "68F, bulbar onset, FVC 48% of predicted, waking unrefreshed with orthopnoea. "
+        "Does she meet criteria for ventilatory support?"
+    )
+    assert vignette.status == "answered" and "FVC <50% predicted" in vignette.answer
+    story = bot.ask("My mom has ALS and I have two teenagers. Does it run in families?")
+    assert story.status == "answered"
+    asked = bot.ask("Is riluzole safe for teenagers with ALS?")
+    assert asked.status == "refused" and "children" in asked.reason
+
+
+@pytest.mark.integration
 def test_the_refusals_examples_are_answered(bot):
     for example in bot.rules.safety.refusal_examples:
         assert bot.ask(example).status == "answered", example
