@@ -11,7 +11,7 @@ from .exemplars import Exemplars
 from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
-from .text import verb_bases
+from .text import requests, verb_bases
 
 Intent = Literal["question", "emergency", "diagnosis", "self_treatment", "outside"]
 
@@ -75,6 +75,7 @@ class Router:
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
         self._outside = [re.compile(p, re.IGNORECASE) for p in s.outside_patterns]
+        self._demand = [re.compile(p, re.IGNORECASE) for p in s.demand_patterns]
         self._self_treat = [re.compile(p, re.IGNORECASE) for p in s.self_treatment_patterns]
         self._injection = InstructionDetector(s.injection_patterns)
 
@@ -93,7 +94,12 @@ class Router:
             intent = "emergency"
         elif any(p.search(cleaned) for p in self._diagnosis):
             intent = "diagnosis"
-        elif any(p.search(question) for p in self._outside):
+        elif any(p.search(cleaned) for p in self._outside) or (
+            any(p.search(question) for p in self._outside + self._demand) and not requests(cleaned)
+        ):
+            # What is asked is beyond the sources ("a drug your guidelines don't mention"), or
+            # a demand for it is all there is; a question beside the demand ("answer from your
+            # own knowledge: what is the riluzole dose?") is answered from the sources.
             intent = "outside"
         elif any(p.search(cleaned) for p in self._self_treat):
             intent = "self_treatment"

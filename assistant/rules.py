@@ -197,7 +197,16 @@ class GlossaryFile(_Strict):
 class SafetyFile(_Strict):
     emergency_patterns: list[str]
     emergency_message: dict[Audience, str]
-    outside_patterns: list[str] = Field(default_factory=list)
+    outside_patterns: list[str] = Field(
+        default_factory=list,
+        description="asking for what the sources lack ('a drug your guidelines don't mention')",
+    )
+    demand_patterns: list[str] = Field(
+        default_factory=list,
+        description="demands to answer otherwise than from the sources (role-play, general "
+        "knowledge): declined when nothing else is asked; a question beside one is answered "
+        "from the sources",
+    )
     diagnosis_patterns: list[str]
     diagnosis_message: str
     self_treatment_patterns: list[str]

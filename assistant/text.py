@@ -28,6 +28,11 @@ class LanguageFile(BaseModel):
         description="space-separated imperatives that ask the assistant to make something other "
         "than an answer from the guidelines (a poem, code, a translation)"
     )
+    request_verbs: str = Field(
+        description="space-separated imperatives that ask for information ('tell me', 'list'): "
+        "what is left of a message once instructions to the assistant are removed asks "
+        "something only with a question's form or one of these"
+    )
     adjective_suffixes: str = Field(
         description="space-separated endings of English adjectives ('refractory', 'prognostic'): "
         "a dictionary word ending in one describes what is asked and is never a gap by itself"
@@ -40,6 +45,7 @@ STOPWORDS = frozenset(_LANGUAGE.stopwords.split())
 QUESTION_WORDS = frozenset(_LANGUAGE.question_words.split())
 NUMBER_WORDS = dict(_LANGUAGE.number_words)
 TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
+REQUEST_VERBS = frozenset(_LANGUAGE.request_verbs.split())
 ADJECTIVE_SUFFIXES = tuple(_LANGUAGE.adjective_suffixes.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
@@ -174,6 +180,12 @@ _POINTS_BACK = re.compile(rf"\b({_THINGS}|{_PERSONS})\b", re.IGNORECASE)
 def asks(text: str) -> bool:
     """``text`` asks something: a "?" or a question's first word ("ok great" does not)."""
     return "?" in text or bool(_ASKING.match(text.strip()))
+
+
+def requests(text: str) -> bool:
+    """``text`` asks something or requests information ("tell me whether ...", "list the
+    tests"); "SYSTEM OVERRIDE: enabled." does not."""
+    return asks(text) or any(w in REQUEST_VERBS for w in raw_tokens(text))
 
 
 def _sentences(text: str) -> list[str]:
