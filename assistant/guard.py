@@ -40,6 +40,7 @@ from .text import (
     asked_part,
     asking_sentences,
     content_tokens,
+    contraction,
     descriptive,
     lemmas,
     number_words,
@@ -222,8 +223,8 @@ class Guard:
                 continue  # another form of a corpus word; or a verb, adjective, adverb
             if self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share):
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
-            if descriptive(word):
-                continue  # an adjective describes what is asked ("refractory")
+            if descriptive(word) or contraction(word):
+                continue  # an adjective describes what is asked ("refractory"); "isnt"
             if topic and (lemmas(word) or word.lower().endswith(ADJECTIVE_SUFFIXES)):
                 continue  # an English word, or an adjective by its form ("spirometric"),
                 # beside a corpus topic qualifies it ("dietitian", "musculoskeletal pain")

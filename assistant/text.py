@@ -255,6 +255,12 @@ def _dictionary() -> frozenset[str]:
     return frozenset(syllables())
 
 
+def contraction(word: str) -> bool:
+    """An English contraction typed without its apostrophe ("isnt", "dont", "youre")."""
+    w = word.lower()
+    return any(f"{w[:i]}'{w[i:]}" in _dictionary() for i in range(1, len(w)))
+
+
 def descriptive(word: str) -> bool:
     """An English adjective by its form: a dictionary word with an adjective's ending."""
     w = word.lower()

@@ -180,3 +180,10 @@ def test_speller_keeps_one_word_to_its_own_forms():
     assert speller.known_form("table") is None
     assert speller.known_form("discontinued") == "discontinue"
     assert speller.known_form("frequently") == "frequent"
+
+
+def test_a_contraction_typed_without_its_apostrophe_is_english():
+    from assistant.text import contraction
+
+    assert contraction("isnt") and contraction("dont") and contraction("Youre")
+    assert not contraction("nusinersen") and not contraction("ward")
