@@ -260,7 +260,9 @@ class Guard:
         people = population_gap(
             asked or retrieval.query,  # the people the story names are context too
             self._known_form,
-            lambda w: names_something(w, self._english_rank, self.tuning.rare_word_rank),
+            lambda w, modifier: names_something(
+                w, self._english_rank, self.tuning.rare_word_rank, modifier
+            ),
         )
         if people:
             return ScopeDecision(False, f"the sources do not address {people}", True)
@@ -347,7 +349,7 @@ class Guard:
     @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _english_rank(self, word: str) -> int | None:
         """The tokenizer rank of ``word`` or of its base form ("summarize" ~ "summary")."""
-        for cut in range(0, min(4, len(word) - 3)):
+        for cut in range(0, max(1, min(4, len(word) - 3))):  # a short word as it is ("bad")
             base = word[: len(word) - cut]
             for suffix in ("", "e", "y"):
                 rank = self.general_vocab.get(base + suffix)

@@ -159,12 +159,12 @@ _ARTICLES = frozenset({"a", "an", "the"})
 
 
 def population_gap(
-    question: str, known: Callable[[str], bool], names: Callable[[str], bool]
+    question: str, known: Callable[[str], bool], names: Callable[[str, bool], bool]
 ) -> str | None:
     """The description of the people the question is about ("patients with severe renal
     impairment", up to its first function word, a leading article aside) when a word of it
-    that ``names`` something (a condition, an organ, a treatment: not "mild" or "now") is no
-    word of the corpus (``known``); None otherwise."""
+    that ``names`` something (a condition, an organ, a treatment: not "mild" or "now"; told
+    whether another word of it follows) is no word of the corpus (``known``); None otherwise."""
     for m in _POPULATION.finditer(question):
         words = []
         for w in raw_tokens(m.group(1)):
@@ -174,7 +174,8 @@ def population_gap(
                 break
             words.append(w)
         content = [w for w in words if w not in QUESTION_WORDS and w.isalpha()]
-        if any(not known(w) and names(w) for w in content):
+        # A word before another of the description modifies it ("*bad* bulbar function").
+        if any(not known(w) and names(w, i < len(content) - 1) for i, w in enumerate(content)):
             return m.group(0)[: m.start(1) - m.start()] + " ".join(words)
     return None
 
@@ -190,12 +191,15 @@ def code_name(word: str) -> bool:
     )
 
 
-def names_something(word: str, english_rank: Callable[[str], int | None], rare: int) -> bool:
+def names_something(
+    word: str, english_rank: Callable[[str], int | None], rare: int, modifier: bool = False
+) -> bool:
     """A noun, or an adjective rare in English ("renal", not "mild": ``english_rank`` above
     ``rare``): it names a condition, an organ or a treatment; a verb or an adverb ("soaking",
-    "now") does not."""
+    "now") does not. A ``modifier`` (before another word of its phrase) that can be an
+    adjective is judged as one ("bad" in "bad bulbar function")."""
     forms = lemmas(word)
-    if not forms or "NOUN" in forms or "PROPN" in forms:
+    if not forms or (("NOUN" in forms or "PROPN" in forms) and not (modifier and "ADJ" in forms)):
         return True
     if "ADJ" in forms:
         rank = english_rank(word)

@@ -153,7 +153,7 @@ def test_a_population_the_corpus_never_describes_is_a_gap():
     def known(w):
         return w in corpus
 
-    def names(w):
+    def names(w, modifier=False):
         return w not in {"mild", "now", "soaking"}  # a degree, an adverb, a verb
 
     q = "Does riluzole need a lower dose in patients with severe renal impairment?"
@@ -167,6 +167,17 @@ def test_a_population_the_corpus_never_describes_is_a_gap():
     assert population_gap("patients with a tracheostomy?", known, names) == (
         "patients with tracheostomy"
     )  # a leading article is passed over
+
+
+def test_a_word_before_another_of_a_population_is_judged_as_the_adjective_it_can_be():
+    from assistant.naming import names_something
+
+    def rank(w):
+        return {"bad": 500, "renal": 30000}.get(w)
+
+    assert not names_something("bad", rank, 20000, modifier=True)  # "bad bulbar function"
+    assert names_something("renal", rank, 20000, modifier=True)  # rare: names an organ
+    assert names_something("dialysis", rank, 20000)  # a noun
 
 
 def test_speller_keeps_one_word_to_its_own_forms():
