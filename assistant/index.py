@@ -151,11 +151,16 @@ class VectorIndex:
     _size: int | None = None  # passages in the collection, known after a sync or first query
 
     def _open(self):
-        return self.client.get_or_create_collection(
+        ef = self.settings.hnsw_ef_search
+        collection = self.client.get_or_create_collection(
             name=self.settings.collection,
             embedding_function=LocalEmbeddingFunction(self.embed),
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": ef}},
         )
+        hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") != ef:  # a folder made before, or with another breadth
+            collection.modify(configuration={"hnsw": {"ef_search": ef}})
+        return collection
 
     # --- locking and errors --------------------------------------------------------------------
 
