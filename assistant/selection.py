@@ -73,7 +73,7 @@ class Selector:
             ranked = sorted(chosen, key=lambda c: (not c.forced, not c.opening, -c.score))
             keep = {id(c) for c in ranked[:most]} | {id(c) for c in chosen if c.forced}
             chosen = [c for c in chosen if id(c) in keep]
-        chosen = self.with_antecedents(self.ordered(chosen, patient))
+        chosen = self.with_continuations(self.with_antecedents(self.ordered(chosen, patient)))
         return self.readable(chosen) if patient else chosen
 
     def select(
@@ -306,6 +306,29 @@ class Selector:
                     out.append(Candidate(c.passage, prev, c.score, words=c.words, leads_to=c))
                     spans.add((c.passage.id, prev.start))
             out.append(c)
+        return out
+
+    @staticmethod
+    def with_continuations(chosen: list[Candidate]) -> list[Candidate]:
+        """A sentence comes with the next one of its paragraph when that one goes on about it
+        ("Military veterans have twice the risk ..." and "It is not clear why.")."""
+        out: list[Candidate] = []
+        spans = {c.span for c in chosen}
+        for c in chosen:
+            out.append(c)
+            sents = c.passage.sentences
+            k = sents.index(c.sentence) if c.sentence in sents else -1
+            if 0 <= k < len(sents) - 1:
+                nxt = sents[k + 1]
+                if (
+                    (c.passage.id, nxt.start) not in spans
+                    and _ANAPHORA.match(nxt.text)
+                    and not nxt.text.endswith(":")
+                ):
+                    spans.add((c.passage.id, nxt.start))
+                    out.append(
+                        Candidate(c.passage, nxt, c.score, words=set(content_tokens(nxt.text)))
+                    )
         return out
 
     def readable(self, chosen: list[Candidate]) -> list[Candidate]:

@@ -213,6 +213,27 @@ def test_an_abbreviation_finds_the_findings_sentence(corpus, structure, tuning):
     assert any(s.text.startswith("VFS detects oral stasis") for s in draft.sentences)
 
 
+def test_a_sentence_comes_with_the_next_that_goes_on_about_it():
+    """ "Military veterans have twice the risk ..." is answered with "It is not clear why.";
+    a sentence chosen alone stays alone when the next one starts afresh."""
+    meta = DocMeta(
+        title="Risks", publisher="Test", audience="patient", doc_type="patient_factsheet"
+    )
+    text = (
+        "Risk\n\nMilitary veterans have twice the risk of ALS. It is not clear why.\n\n"
+        "Smoking may raise the risk. Age matters too."
+    )
+    doc = parse_document("t", text, meta)
+    veterans, smoking = [p for p in doc.passages if p.kind == "paragraph"][:2]
+    chosen = Selector.with_continuations([Candidate(veterans, veterans.sentences[0], 1.0)])
+    assert [c.sentence.text for c in chosen] == [
+        "Military veterans have twice the risk of ALS.",
+        "It is not clear why.",
+    ]
+    alone = Selector.with_continuations([Candidate(smoking, smoking.sentences[0], 1.0)])
+    assert [c.sentence.text for c in alone] == ["Smoking may raise the risk."]
+
+
 def test_meaning_finds_a_sentence_that_shares_no_word(corpus, structure, tuning):
     """The stored vector of a sentence close to the question's brings it in, word or not."""
     target = next(p for p in corpus.passages if p.text.startswith("Muscle relaxants"))
