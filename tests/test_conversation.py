@@ -46,6 +46,14 @@ def test_greeting_is_not_rewritten_into_the_old_topic(resolver):
     assert resolver.resolve("thanks!", history).text == "thanks!"
 
 
+def test_hospice_is_its_own_subject_not_palliative_care(resolver):
+    """Hospice (for the last months of life) is carried as itself: the sources say when it is
+    the right step, and palliative care is something else that starts at diagnosis."""
+    history = _turns(("My father keeps getting weaker. A friend said to look into hospice.", "…"))
+    out = resolver.resolve("when is that the right step?", history)
+    assert out.carried and "hospice" in out.text.lower() and "palliative" not in out.text.lower()
+
+
 def test_a_vague_question_asks_about_the_conversations_subject(resolver):
     history = _turns(("How should sialorrhea be managed?", "First-line: anticholinergic …"))
     q = "which technique is preferred?"
