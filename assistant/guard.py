@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,6 +28,7 @@ from .naming import (
     population_gap,
     requested_thing,
     unknown_names,
+    value_gap,
 )
 from .retrieve import Retrieval
 from .route import Route
@@ -266,6 +268,13 @@ class Guard:
         )
         if people:
             return ScopeDecision(False, f"the sources do not address {people}", True)
+        measured = value_gap(
+            asked or retrieval.query,
+            self._sentences_naming,
+            lambda w: stem(w) in self.known_words or self.vocabulary.in_corpus(w),  # as spelt
+        )
+        if measured:
+            return ScopeDecision(False, f"the sources give no value for {measured}", True)
         gap = self.aspect_gap(retrieval, covered, facts)
         if gap:
             return ScopeDecision(False, f"the sources do not address {gap}", True)
@@ -311,6 +320,16 @@ class Guard:
                 ) or ", ".join(sorted(topic))
                 return f"{aspect}" + (f" for {named}" if named else "")
         return None
+
+    def _sentences_naming(self, word: str) -> Iterator[str]:
+        """The corpus sentences that name ``word`` (a stem): with it, or with a term the
+        glossary explains with it ("enzyme": "aminotransferases", plainly "liver enzymes")."""
+        terms = [{word}] + [term for term, plain in self._plain if word in plain]
+        for p in self._passages:
+            for sent in p.sentences:
+                said = set(tokens(sent.text))
+                if any(term <= said for term in terms):
+                    yield sent.text
 
     @property
     def collocations(self) -> Collocations:

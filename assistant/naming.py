@@ -11,6 +11,8 @@ Three readings of the question's own structure, each naming the gap it finds:
   something else.
 - a **requested task**: an imperative asking the assistant to make something other than an answer
   ("write a poem", "translate this"); the verbs are ``task_verbs`` in ``rules/language.yaml``.
+- a **measured value**: "What CSF protein *level* is typical?" asks for a figure of the thing
+  named before the value word; the corpus must state one in a sentence naming that thing.
 - a **population**: the people a question is about ("in patients with severe renal impairment",
   "for someone on dialysis") described by a word the corpus never uses: the answer would have
   to be about them, however ordinary the word is in English.
@@ -26,7 +28,15 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from .text import NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, lemmas, raw_tokens, stem
+from .text import (
+    NUMBER_WORDS,
+    QUESTION_WORDS,
+    STOPWORDS,
+    VALUE_WORDS,
+    lemmas,
+    raw_tokens,
+    stem,
+)
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.?!:;\n])[\s\"'“”‘’()\[\]*-]*$")
@@ -205,3 +215,30 @@ def names_something(
         rank = english_rank(word)
         return rank is None or rank > rare
     return False
+
+
+# A figure: a number standing alone, not part of a name ("T2", "SOD1", "C9orf72").
+_FIGURE = re.compile(r"(?<![\w.-])[<>≤≥~]?\d+(?:[.,]\d+)?(?![\w])")
+
+
+def value_gap(
+    question: str, sentences: Callable[[str], Iterable[str]], known: Callable[[str], bool]
+) -> str | None:
+    """The measured thing whose value the question asks for ("CSF protein" in "What CSF
+    protein level is typical?": up to three words before a ``value_words`` word) when no
+    sentence naming a word of it (``sentences``: the corpus sentences holding a stem) states
+    a figure; None when one does, or when the corpus knows no word of it."""
+    words = raw_tokens(question)
+    for i, w in enumerate(words):
+        if w not in VALUE_WORDS:
+            continue
+        thing: list[str] = []
+        for before in reversed(words[max(0, i - 3) : i]):
+            if before in STOPWORDS or before in QUESTION_WORDS or not before[0].isalpha():
+                break
+            thing.insert(0, before)
+        named = [stem(t) for t in thing if known(t)]
+        if named and not any(_FIGURE.search(s) for t in named for s in sentences(t)):
+            written = re.search(r"\W+".join(map(re.escape, thing)), question, re.IGNORECASE)
+            return written.group(0) if written else " ".join(thing)  # as the question writes it
+    return None

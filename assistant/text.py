@@ -33,6 +33,11 @@ class LanguageFile(BaseModel):
         "what is left of a message once instructions to the assistant are removed asks "
         "something only with a question's form or one of these"
     )
+    value_words: str = Field(
+        description="space-separated words that ask for a measured value of the thing named "
+        "just before them ('CSF protein *level*', 'FVC *cutoff*'): the sources must state a "
+        "figure in a sentence naming that thing"
+    )
     adjective_suffixes: str = Field(
         description="space-separated endings of English adjectives ('refractory', 'prognostic'): "
         "a dictionary word ending in one describes what is asked and is never a gap by itself"
@@ -46,6 +51,7 @@ QUESTION_WORDS = frozenset(_LANGUAGE.question_words.split())
 NUMBER_WORDS = dict(_LANGUAGE.number_words)
 TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
 REQUEST_VERBS = frozenset(_LANGUAGE.request_verbs.split())
+VALUE_WORDS = frozenset(_LANGUAGE.value_words.split())
 ADJECTIVE_SUFFIXES = tuple(_LANGUAGE.adjective_suffixes.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 

@@ -500,6 +500,17 @@ def test_the_story_around_a_question_is_context_for_scope(bot):
 
 
 @pytest.mark.integration
+def test_a_value_the_sources_never_state_is_declined_naming_the_measure(bot):
+    d = bot.ask("What CSF protein level is typically found on lumbar puncture in ALS?")
+    assert d.status == "refused" and "no value for CSF protein" in d.reason
+    for question in (
+        "What FVC level should trigger NIV?",
+        "What liver enzyme level means riluzole should be stopped?",  # the glossary's words
+    ):
+        assert bot.ask(question).status == "answered", question
+
+
+@pytest.mark.integration
 def test_the_refusals_examples_are_answered(bot):
     for example in bot.rules.safety.refusal_examples:
         assert bot.ask(example).status == "answered", example

@@ -198,3 +198,25 @@ def test_a_contraction_typed_without_its_apostrophe_is_english():
 
     assert contraction("isnt") and contraction("dont") and contraction("Youre")
     assert not contraction("nusinersen") and not contraction("ward")
+
+
+def test_a_value_asked_for_needs_a_figure_in_a_sentence_naming_the_thing():
+    from assistant.naming import value_gap
+
+    corpus = [
+        "Initiate NIV when FVC <50% predicted.",
+        "Further testing evaluates cell counts, protein and glucose.",
+        "TDP-43 protein aggregates are the hallmark.",  # a name's digits are no figure
+    ]
+
+    def sentences(stem_):
+        return [s for s in corpus if stem_ in s.lower()]
+
+    def known(w):
+        return w.lower() in {"fvc", "protein", "niv"}
+
+    assert value_gap("What CSF protein level is typical?", sentences, known) == "CSF protein"
+    assert value_gap("What FVC level should trigger NIV?", sentences, known) is None
+    assert value_gap("What sodium level is normal?", sentences, known) is None  # unknown: no
+    # gap of this kind (the corpus's scope judges the word); nothing measured, nothing asked
+    assert value_gap("Which patients benefit?", sentences, known) is None
