@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from .conflicts import Site, conflict_sites
 from .corpus import Corpus
-from .guard import Guard, section_words
 from .naming import Collocations
 from .register import Register
 from .retrieve import keyword_stamp
 from .rules import Rules
 from .safety import InstructionDetector, Trust
+from .scope import Scope, section_words
 from .structure import Structure
 from .text import raw_tokens
 
@@ -34,7 +34,7 @@ class Tables:
     sections: dict[tuple[str, tuple[str, ...]], frozenset[str]]  # :func:`section_words`
     corpus_words: frozenset[str]  # every raw token the passages state
     keyword_stamp: str  # :func:`assistant.retrieve.keyword_stamp`
-    collocations: Collocations  # :meth:`Guard.phrases`
+    collocations: Collocations  # :meth:`Scope.phrases`
 
     @classmethod
     def build(cls, corpus: Corpus, rules: Rules, terms: tuple[str, ...]) -> Tables:
@@ -47,7 +47,7 @@ class Tables:
             section_words(passages),
             frozenset(raw_tokens(" ".join(p.stated for p in passages))),
             keyword_stamp(passages),
-            Guard.phrases(passages, terms, rules),
+            Scope.phrases(passages, terms, rules),
         )
 
 

@@ -195,7 +195,9 @@ def test_a_start_from_the_prepared_state_derives_what_a_fresh_build_does(
     guard = Guard(rules, own, v, trust, corpus.passages, terms)
     for bot in (kept, fresh):
         assert bot.guard.sections == guard.sections
-        assert bot.guard._known_sorted == guard._known_sorted
+        assert bot.guard.scoping._known_sorted == guard.scoping._known_sorted
         assert bot.guard.collocations == guard.collocations  # kept, and learnt from text alike
-        assert bot.guard._collocations is not None  # given at start, not learnt on first use
+        assert (
+            bot.guard.scoping._collocations is not None
+        )  # given at start, not learnt on first use
     assert kept.retriever.keyword.bm25.fingerprint == fresh.retriever.keyword.bm25.fingerprint

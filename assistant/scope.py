@@ -1,0 +1,329 @@
+"""Scope: does the corpus cover the question at all? Decided from the evidence, not a topic list.
+
+Every content word of the question is found in the corpus (in any form or spelling, through the
+glossary, the clinical shorthand or a defined abbreviation), or frames the question, or is a gap.
+A gap that is the thing asked about declines the question and the reason names it: a name or
+word the corpus never uses, another disease's phrase, a requested task, a population, a measured
+value with no figure, an aspect (dose, cost, pregnancy, ...) no passage shows for the topic.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .corpus import Passage
+from .facts import Located
+from .naming import (
+    Collocations,
+    code_name,
+    framing_by_position,
+    names_something,
+    population_gap,
+    requested_thing,
+    unknown_names,
+    value_gap,
+)
+from .retrieve import Retrieval
+from .route import Route
+from .rules import Rules, compile_phrase
+from .text import (
+    ADJECTIVE_SUFFIXES,
+    QUESTION_WORDS,
+    STOPWORDS,
+    TASK_VERBS,
+    asked_part,
+    asking_sentences,
+    contraction,
+    descriptive,
+    lemmas,
+    raw_tokens,
+    stem,
+    tokens,
+)
+from .vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class ScopeDecision:
+    answerable: bool
+    reason: str
+    names_outside: bool = False  # the question names something the corpus never mentions
+
+
+def _framing(word: str) -> bool:
+    """An English verb, adjective or adverb ("reassessed", "frequently", "worried"): it frames
+    the question and names nothing the sources could lack (lemminflect's lexicon)."""
+    found = lemmas(word)
+    return bool(found) and not ({"NOUN", "PROPN"} & set(found))
+
+
+def _verb(word: str) -> bool:
+    """An English word that can be a verb (lemminflect's lexicon)."""
+    return "VERB" in lemmas(word)
+
+
+def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]:
+    """The words of each section, by (document id, section path): an aspect shown in one
+    passage is about the topic its section names ("The recommended dosage is ..." under the
+    riluzole label)."""
+    words: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+    for p in passages:
+        words.setdefault((p.doc_id, p.section), set()).update(tokens(p.stated))
+    return {k: frozenset(v) for k, v in words.items()}
+
+
+class Scope:
+    """Judges whether one corpus covers a question, naming the gap when it does not."""
+
+    def __init__(
+        self,
+        rules: Rules,
+        vocabulary: Vocabulary,
+        passages: list[Passage] | None = None,
+        terms: tuple[str, ...] = (),
+        sections: dict[tuple[str, tuple[str, ...]], frozenset[str]] | None = None,
+        collocations: Collocations | None = None,
+    ):
+        """``sections``: :func:`section_words` of ``passages``; ``collocations``: the corpus's
+        fixed phrases (:meth:`Scope.phrases`); each when already known."""
+        self.rules = rules
+        self.tuning = rules.tuning.scope
+        self.vocabulary = vocabulary
+        self.general_vocab = vocabulary.english
+        self.known_words = vocabulary.known
+        self._by_initial: dict[str, list[str]] | None = None
+        self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
+        self.sections = section_words(passages or ()) if sections is None else sections
+        self._passages = passages or ()
+        self._collocations = collocations
+        self.terms = terms  # the terms the corpus defines by an abbreviation
+        self._plain = [
+            (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
+            for e in rules.glossary
+        ]
+        self._aspects = [
+            (
+                a.name,
+                [compile_phrase(p) for p in a.asked],
+                [
+                    re.compile(p[3:], re.I) if p.startswith("re:") else compile_phrase(p)
+                    for p in a.shown
+                ],
+            )
+            for a in rules.aspects
+        ]
+
+    def decide(
+        self, retrieval: Retrieval, route: Route, facts: tuple[Located, ...] = ()
+    ) -> ScopeDecision:
+        """Is the question covered by the corpus? Decided from the evidence, not a topic list.
+
+        1. A word the corpus never uses (in any form or spelling) that is not ordinary English,
+           or is a rare English word, names something outside the corpus: decline.
+        2. Without any specific corpus term in the question, only a close semantic match counts.
+        """
+        tune = self.tuning
+        covered, outside = [], []
+        for t in dict.fromkeys(retrieval.terms):
+            if t not in STOPWORDS and (t.isalpha() or code_name(t)) and retrieval.evidence[t].known:
+                covered.append(t)
+        framing = framing_by_position(retrieval.query, _verb)
+        # The corpus topic the question names by itself: specific words, not framing.
+        topic = [
+            t
+            for t in covered
+            if t not in QUESTION_WORDS and retrieval.specific(t) and not _framing(t)
+        ]
+        for word in dict.fromkeys(retrieval.unknown_terms):
+            if not (word.isalpha() or code_name(word)) or len(word) < 4:
+                continue  # a number, or a figure with its unit ("50mg"); a code name counts
+            if stem(word) in self.known_words:
+                continue
+            if word in framing:
+                continue  # the category a wh-word asks for, or a verb
+            if self.vocabulary.in_corpus(word) or _framing(word):
+                continue  # another form of a corpus word; or a verb, adjective, adverb
+            if self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share):
+                continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
+            if descriptive(word) or contraction(word):
+                continue  # an adjective describes what is asked ("refractory"); "isnt"
+            if topic and (lemmas(word) or word.lower().endswith(ADJECTIVE_SUFFIXES)):
+                continue  # an English word, or an adjective by its form ("spirometric"),
+                # beside a corpus topic qualifies it ("dietitian", "musculoskeletal pain")
+            rank = self._english_rank(word)
+            if rank is not None and rank <= tune.rare_word_rank:
+                continue  # an ordinary English word the corpus happens not to use
+            if self._near_known(word):
+                continue  # a misspelling of the assistant's own vocabulary
+            rank = self._misspelt_english_rank(word) if rank is None else rank
+            if rank is None or rank > tune.rare_word_rank:
+                outside.append(word)
+        outside += [
+            n
+            for n in unknown_names(retrieval.query, retrieval.unknown_terms, self._known_form)
+            if n.lower() not in outside
+        ]
+        asked = asked_part(retrieval.query, person_ok=True)
+        if asked:  # what the story around the question names is context, not what is asked
+            said = {t.lower() for t in raw_tokens(asked)}
+            outside = [w for w in outside if w.lower() in said]
+        thing = requested_thing(retrieval.query, TASK_VERBS, self._missing)
+        if thing and not outside:
+            return ScopeDecision(
+                False, f"this asks for a task ({thing!r}), not for what the guidelines say", True
+            )
+        phrase = None if outside else self.collocations.foreign_phrase(retrieval.query)
+        if phrase:
+            outside.append(phrase)
+        if outside:
+            return ScopeDecision(
+                False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
+            )
+        people = population_gap(
+            asked or retrieval.query,  # the people the story names are context too
+            self._known_form,
+            lambda w, modifier: names_something(
+                w, self._english_rank, self.tuning.rare_word_rank, modifier
+            ),
+        )
+        if people:
+            return ScopeDecision(False, f"the sources do not address {people}", True)
+        measured = value_gap(
+            asked or retrieval.query,
+            self._sentences_naming,
+            lambda w: stem(w) in self.known_words or self.vocabulary.in_corpus(w),  # as spelt
+        )
+        if measured:
+            return ScopeDecision(False, f"the sources give no value for {measured}", True)
+        gap = self.aspect_gap(retrieval, covered, facts)
+        if gap:
+            return ScopeDecision(False, f"the sources do not address {gap}", True)
+        specific = [t for t in covered if t not in QUESTION_WORDS and retrieval.specific(t)]
+        best = retrieval.best_similarity
+        if not specific and best < tune.confident_similarity:
+            return ScopeDecision(False, "no passage of the guidelines matches the question")
+        if best < tune.min_similarity and not any(
+            retrieval.idf(t) > tune.rare_term_idf for t in specific
+        ):
+            return ScopeDecision(False, "no passage of the guidelines matches the question")
+        return ScopeDecision(True, "covered")
+
+    def aspect_gap(
+        self, retrieval: Retrieval, covered: list[str], facts: tuple[Located, ...] = ()
+    ) -> str | None:
+        """The aspect the question asks for (dosing, cost, pregnancy, ...) that no passage of
+        the evidence (retrieved, or holding a wanted fact) shows in a section naming the
+        question's topic; None when every aspect asked is shown. The aspect is what the asking
+        sentences ask ("I have two teenagers. Does it run in families?" asks nothing of
+        children)."""
+        question = asking_sentences(retrieval.query) or retrieval.query
+        evidence = [h.passage for h in retrieval.hits] + [loc.passage for loc in facts]
+        for aspect, asked, shown in self._aspects:
+            cues = [rx for rx in asked if rx.search(question)]
+            if not cues:
+                continue
+            cue_words = {t for rx in cues for m in rx.finditer(question) for t in tokens(m[0])}
+            topic = {
+                t
+                for t in covered
+                if t not in QUESTION_WORDS and t not in cue_words and retrieval.specific(t)
+            }
+            if not any(
+                any(rx.search(p.stated) for rx in shown)
+                and (not topic or topic & self.sections.get((p.doc_id, p.section), frozenset()))
+                for p in evidence
+            ):
+                named = ", ".join(
+                    dict.fromkeys(  # as the question writes them ("AMX0035")
+                        w for w in re.findall(r"[^\W_]+", question) if stem(w.lower()) in topic
+                    )
+                ) or ", ".join(sorted(topic))
+                return f"{aspect}" + (f" for {named}" if named else "")
+        return None
+
+    def _sentences_naming(self, word: str) -> Iterator[str]:
+        """The corpus sentences that name ``word`` (a stem): with it, or with a term the
+        glossary explains with it ("enzyme": "aminotransferases", plainly "liver enzymes")."""
+        terms = [{word}] + [term for term, plain in self._plain if word in plain]
+        for p in self._passages:
+            for sent in p.sentences:
+                said = set(tokens(sent.text))
+                if any(term <= said for term in terms):
+                    yield sent.text
+
+    @property
+    def collocations(self) -> Collocations:
+        """The corpus's fixed phrases, learnt on first use."""
+        if self._collocations is None:
+            self._collocations = self.phrases(self._passages, self.terms, self.rules)
+        return self._collocations
+
+    @staticmethod
+    def phrases(passages, terms: tuple[str, ...], rules: Rules) -> Collocations:
+        """The fixed phrases of ``passages``' text, for the terms the corpus defines."""
+        tune = rules.tuning.scope
+        return Collocations(
+            (p.stated for p in passages), terms, tune.phrase_min_count, tune.phrase_min_share
+        )
+
+    def _known_form(self, word: str) -> bool:
+        """Another form or a misspelling of a corpus word (not a name the corpus lacks)."""
+        return (
+            stem(word) in self.known_words
+            or self.vocabulary.in_corpus(word)
+            or (self._near_known(word))
+        )
+
+    def _missing(self, word: str) -> bool:
+        """A word the corpus never uses, in any form or spelling."""
+        return len(word) >= 3 and not self._known_form(word)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
+    def _near_known(self, word: str) -> bool:
+        """A misspelling of the assistant's own vocabulary ("cutof" ~ "cutoff")."""
+        return len(word) >= 4 and bool(
+            difflib.get_close_matches(word, self._known_sorted, n=1, cutoff=0.8)
+        )
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
+    def _english_rank(self, word: str) -> int | None:
+        """The tokenizer rank of ``word`` or of its base form ("summarize" ~ "summary")."""
+        for cut in range(0, max(1, min(4, len(word) - 3))):  # a short word as it is ("bad")
+            base = word[: len(word) - cut]
+            for suffix in ("", "e", "y"):
+                rank = self.general_vocab.get(base + suffix)
+                if rank is not None:
+                    return rank
+        return self._compound_rank(word)
+
+    def _compound_rank(self, word: str) -> int | None:
+        """A closed compound of two ordinary words ("mealtimes" = "meal" + "times") ranks as
+        its rarer part; None when ``word`` splits into no two known words."""
+        least = self.tuning.compound_min_part
+        ranks = [
+            max(self.general_vocab[word[:i]], self.general_vocab[word[i:]])
+            for i in range(least, len(word) - least + 1)
+            if word[:i] in self.general_vocab and word[i:] in self.general_vocab
+        ]
+        return min(ranks, default=None)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
+    def _misspelt_english_rank(self, word: str) -> int | None:
+        """A misspelt ordinary word ("inheritted") is still ordinary."""
+        pool = [
+            w for w in self._english_by_initial().get(word[0], []) if abs(len(w) - len(word)) <= 2
+        ]
+        close = difflib.get_close_matches(word, pool, n=1, cutoff=0.85)
+        return self.general_vocab[close[0]] if close else None
+
+    def _english_by_initial(self) -> dict[str, list[str]]:
+        if self._by_initial is None:
+            self._by_initial = {}
+            for w, rank in self.general_vocab.items():
+                if rank <= self.tuning.rare_word_rank and len(w) >= 4:
+                    self._by_initial.setdefault(w[0], []).append(w)
+        return self._by_initial
