@@ -218,6 +218,23 @@ class FollowUpResolver:
                 return tuple(found[:2])
         return ()
 
+    def rewritten(
+        self, asked: str, turns: list[dict], query: SearchQuery, model, expand, timeout: float
+    ) -> SearchQuery:
+        """A follow-up rewritten by a language model, guarded by
+        :func:`assistant.llm.rewrite_query`; a rewrite that names no earlier subject, or none at
+        all, leaves the rule-based ``query``. ``expand``: the vocabulary's shorthand reading."""
+        if not self.leans_on_history(asked):
+            return query
+        from .llm import rewrite_query
+
+        text = rewrite_query(asked, turns, model, resolver=self, timeout=timeout)
+        own = self.subjects_in(asked)
+        carried = tuple(n for n in self.subjects_in(text) if n not in own)
+        if text == asked or not carried:
+            return query
+        return SearchQuery(expand(text), query.original, carried, f"rewritten by the model: {text}")
+
 
 def _content_words(text: str, most: int = 6) -> tuple[str, ...]:
     """The first few words of ``text`` that are neither stopwords nor question framing."""
