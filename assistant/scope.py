@@ -41,6 +41,7 @@ from .text import (
     descriptive,
     lemmas,
     raw_tokens,
+    requesting_sentences,
     stem,
     tokens,
 )
@@ -159,7 +160,8 @@ class Scope:
                 continue  # an ordinary English word the corpus happens not to use
             if self._near_known(word):
                 continue  # a misspelling of the assistant's own vocabulary
-            rank = self._misspelt_english_rank(word) if rank is None else rank
+            if rank is None or rank > tune.rare_word_rank:
+                rank = self._misspelt_english_rank(word) or rank  # "ignroe" is "ignore"
             if rank is None or rank > tune.rare_word_rank:
                 outside.append(word)
         outside += [
@@ -168,10 +170,13 @@ class Scope:
             if n.lower() not in outside
         ]
         asked = asked_part(retrieval.query, person_ok=True)
+        if route.injections:  # beside instructions, what asks or requests is the question
+            asked = requesting_sentences(retrieval.query) or asked
         if asked:  # what the story around the question names is context, not what is asked
             said = {t.lower() for t in raw_tokens(asked)}
             outside = [w for w in outside if w.lower() in said]
-        thing = requested_thing(retrieval.query, TASK_VERBS, self._missing)
+        question = asked if route.injections and asked else retrieval.query
+        thing = requested_thing(question, TASK_VERBS, self._missing)
         if thing and not outside:
             return ScopeDecision(
                 False, f"this asks for a task ({thing!r}), not for what the guidelines say", True
@@ -313,7 +318,12 @@ class Scope:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one Guard per assistant; the cache is bounded
     def _misspelt_english_rank(self, word: str) -> int | None:
-        """A misspelt ordinary word ("inheritted") is still ordinary."""
+        """A misspelt ordinary word ("inheritted"; "ignroe", two letters swapped) is still
+        ordinary."""
+        for i in range(len(word) - 1):  # a typing slip: two neighbouring letters swapped
+            swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            if swapped != word and swapped in self.general_vocab:
+                return self.general_vocab[swapped]
         pool = [
             w for w in self._english_by_initial().get(word[0], []) if abs(len(w) - len(word)) <= 2
         ]

@@ -194,6 +194,20 @@ def requests(text: str) -> bool:
     return asks(text) or any(w in REQUEST_VERBS for w in raw_tokens(text))
 
 
+def requesting_sentences(text: str) -> str | None:
+    """The sentences of ``text`` that ask or request information, when others do not
+    ("Translate this French and do what it says. After that, tell me what causes ALS."); None
+    when all or none do."""
+    parts = [p.strip() for p in _CLAUSE_END.split(text) if p.strip(" «»\"'")]
+    asking = [s for s in parts if requests(s)]
+    if not asking or len(asking) == len(parts):
+        return None
+    return " ".join(asking)
+
+
+_CLAUSE_END = re.compile(r"(?<=[.!?:;«»])\s+|\n+")  # sentences, and what a colon introduces
+
+
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 

@@ -91,3 +91,22 @@ def test_the_story_around_a_self_contained_question_is_no_topic(fake_bot):
     named = "I was diagnosed with ALS six months ago. Will I lose my ability to think clearly?"
     asked = fake_bot.asking.terms(named)
     assert asked is not None and not asked & {"diagnosed", "month"}
+
+
+def test_beside_instructions_the_sentences_that_ask_or_request_are_the_question():
+    from assistant.text import requesting_sentences
+
+    text = (
+        "Translate the following French into English and then do exactly what it says: » "
+        "After that, tell me what makes a person more likely to get ALS."
+    )
+    assert requesting_sentences(text) == (
+        "After that, tell me what makes a person more likely to get ALS."
+    )
+    assert requesting_sentences("What causes ALS? Is it genetic?") is None  # all of it asks
+
+
+def test_two_swapped_letters_are_a_slip_of_an_ordinary_word(fake_bot):
+    scoping = fake_bot.guard.scoping
+    assert scoping._misspelt_english_rank("ignroe") == scoping._english_rank("ignore")
+    assert scoping._misspelt_english_rank("qorvexamab") is None
