@@ -107,8 +107,15 @@ class Evidence:
         if asked_terms is not None:
             topic &= st.as_concepts(set(asked_terms))
         terms = {w for w in terms if w not in asking} or terms  # the aspect is matched as such
-        # A term of several words counts only whole ("pseudobulbar affect", not "affect").
-        whole = {w: g for g in st.multiword if g <= terms for w in g}
+        # A term of several words counts only whole ("pseudobulbar affect", not "affect"),
+        # except by its rarest word, which names it alone ("multidisciplinary" care).
+        whole = {
+            w: g
+            for g in st.multiword
+            if g <= terms
+            for w in g
+            if w != max(g, key=lambda x: (st.idf(x), x))
+        }
         # One concept per term or group of kin words ("drool" and "sialorrhea"), weighed by
         # its rarest word; a word the corpus never uses ("troublesome") names nothing there.
         named = {w for w in topic if st.df.get(w) or st.kin.get(w, frozenset()) - {w}}

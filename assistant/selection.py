@@ -17,6 +17,7 @@ from .structure import Structure
 from .text import content_tokens, jaccard, tokens
 from .tuning import Tuning
 
+_CONDITIONS = re.compile(r"\b(when|if|once|whenever)\s*:\s*$", re.IGNORECASE)
 _ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
 
 
@@ -156,8 +157,9 @@ class Selector:
                     )
 
     def with_rest_of_lists(self, chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
-        """A short list (at most ``list_items`` items) two of whose items are shown comes whole:
-        criteria with one left out ("Initiate NIV when:") would misstate the source."""
+        """A short list (at most ``list_items`` items) two of whose items are shown comes whole,
+        or one when its lead-in states conditions: criteria with one left out ("Initiate NIV
+        when:") would misstate the source."""
         st, ct = self.structure, self.tuning.compose
         shown: dict[int, list[Candidate]] = {}
         for c in chosen:
@@ -169,7 +171,10 @@ class Selector:
         extra: list[Candidate] = []
         for items in shown.values():
             block = st.list_of[items[0].passage.id]
-            if len({c.passage.id for c in items}) < 2 or len(block.passages) > ct.list_items:
+            # Two items shown ask for the rest; one does when the lead-in states conditions
+            # ("Initiate NIV when:"): each item suffices, and one alone hides the others.
+            needed = 1 if _CONDITIONS.search(block.lead or "") else 2
+            if len({c.passage.id for c in items}) < needed or len(block.passages) > ct.list_items:
                 continue
             score = max(c.score for c in items)  # one answer, kept or cut as a unit
             for c in items:

@@ -234,6 +234,37 @@ def test_a_sentence_comes_with_the_next_that_goes_on_about_it():
     assert [c.sentence.text for c in alone] == ["Smoking may raise the risk."]
 
 
+def test_one_criterion_shown_brings_the_others_of_its_conditions(tuning):
+    """ "Initiate NIV when:" with one criterion would misstate the source: each suffices."""
+    meta = DocMeta(title="Guide", publisher="Test", audience="clinician", doc_type="guideline")
+    text = (
+        "Guide\n\nRespiratory\n\nInitiate NIV when:\n\n  • FVC below half\n"
+        "  • Symptoms with FVC low\n  • Hypoventilation in sleep\n\nOther findings include:\n\n"
+        "  • Cramps\n  • Spasms\n"
+    )
+    doc = parse_document("g", text, meta)
+    structure = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), GLOSSARY)
+    selector = Selector(tuning, Evidence(tuning, structure, None, lambda t: t))
+    items = [p for p in doc.passages if p.kind == "bullet"]
+    criteria, others = items[:3], items[3:]
+    one = [Candidate(criteria[0], criteria[0].sentences[0], 1.0)]
+    assert len(selector.with_rest_of_lists(one, [])) == 3
+    one_other = [Candidate(others[0], others[0].sentences[0], 1.0)]
+    assert len(selector.with_rest_of_lists(one_other, [])) == 1  # not conditions: as chosen
+
+
+def test_a_term_of_several_words_counts_alone_only_by_its_rarest_word(corpus, structure, tuning):
+    """The rarest word of a term names it alone ("multidisciplinary" care); the others count
+    only with it ("affect" alone is not "pseudobulbar affect")."""
+    evidence = Evidence(tuning, structure, None, lambda t: t)
+    keyword = KeywordIndex(corpus.passages)
+    found = HybridRetriever(corpus, None, keyword, mode="keyword").search("botulinum toxin?", 4)
+    q = evidence.question("botulinum toxin?", found, None)
+    alone = {"botulinum", "toxin"} - set(q.whole)
+    assert len(alone) == 1
+    assert structure.idf(alone.pop()) == max(structure.idf(w) for w in ("botulinum", "toxin"))
+
+
 def test_meaning_finds_a_sentence_that_shares_no_word(corpus, structure, tuning):
     """The stored vector of a sentence close to the question's brings it in, word or not."""
     target = next(p for p in corpus.passages if p.text.startswith("Muscle relaxants"))
