@@ -67,7 +67,7 @@ class Selector:
         chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q, patient)
         chosen = self.with_led_items(chosen, pool)
         if not patient:
-            chosen = self.with_rest_of_lists(chosen, pool)
+            chosen = self.with_rest_of_lists(chosen, pool, q)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
             # a section's opening (read as the author wrote it) last
@@ -156,7 +156,9 @@ class Selector:
                         p, sent, 0.0, words=set(content_tokens(sent.text))
                     )
 
-    def with_rest_of_lists(self, chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
+    def with_rest_of_lists(
+        self, chosen: list[Candidate], pool: list[Candidate], q: Question | None = None
+    ) -> list[Candidate]:
         """A short list (at most ``list_items`` items) two of whose items are shown comes whole,
         or one when its lead-in states conditions: criteria with one left out ("Initiate NIV
         when:") would misstate the source."""
@@ -172,8 +174,12 @@ class Selector:
         for items in shown.values():
             block = st.list_of[items[0].passage.id]
             # Two items shown ask for the rest; one does when the lead-in states conditions
-            # ("Initiate NIV when:"): each item suffices, and one alone hides the others.
-            needed = 1 if _CONDITIONS.search(block.lead or "") else 2
+            # ("Initiate NIV when:") and names the question's topic: each suffices, and one
+            # alone hides the others.
+            conditions = _CONDITIONS.search(block.lead or "") and (
+                q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
+            )
+            needed = 1 if conditions else 2
             if len({c.passage.id for c in items}) < needed or len(block.passages) > ct.list_items:
                 continue
             score = max(c.score for c in items)  # one answer, kept or cut as a unit
