@@ -23,7 +23,6 @@ from .rules import Rules, compile_phrase
 from .safety import Trust
 from .scope import Scope, ScopeDecision, section_words
 from .text import content_tokens, number_words, numbers, requests, tokens
-from .vocabulary import Vocabulary
 
 __all__ = ["Checked", "Guard", "ScopeDecision", "section_words", "ungrounded_numbers"]
 
@@ -52,23 +51,13 @@ def ungrounded_numbers(text: str, sources: list[Passage]) -> set[str]:
 class Guard:
     """Scope, grounding, verbatim facts and citations."""
 
-    def __init__(
-        self,
-        rules: Rules,
-        factbook: FactBook,
-        vocabulary: Vocabulary,
-        trust: Trust,
-        passages: list[Passage] | None = None,
-        terms: tuple[str, ...] = (),
-        sections: dict[tuple[str, tuple[str, ...]], frozenset[str]] | None = None,
-        collocations: Collocations | None = None,
-    ):
-        """``passages`` to ``collocations``: the corpus, for :class:`assistant.scope.Scope`."""
+    def __init__(self, rules: Rules, factbook: FactBook, trust: Trust, scoping: Scope):
+        """``scoping``: the corpus's scope judge (:class:`assistant.scope.Scope`)."""
         self.rules = rules
         self.tuning = rules.tuning.scope
         self.factbook = factbook
         self.trust = trust
-        self.scoping = Scope(rules, vocabulary, passages, terms, sections, collocations)
+        self.scoping = scoping
         self.meaning = MeaningCheck.from_rules(rules)
         self._leaks = [compile_phrase(p) for p in rules.safety.prompt_leak_phrases]
         self._plain = self.scoping._plain

@@ -26,6 +26,7 @@ from .retrieve import HybridRetriever, KeywordIndex, Retrieval
 from .route import Route, Router
 from .rules import Rules
 from .safety import unquoted
+from .scope import Scope
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .suggest import Suggestions, prepare_suggestions
@@ -97,16 +98,8 @@ class Assistant:
         register = Register.build(corpus.passages, rules, v.english, defined, tables.register)
         self.router = Router(rules, register, examples, v.expand)
         terms = tuple(defined.values())
-        self.guard = Guard(
-            rules,
-            self.factbook,
-            v,
-            self.trust,
-            corpus.passages,
-            terms,
-            tables.sections,
-            tables.collocations,
-        )
+        scoping = Scope(rules, v, corpus.passages, terms, tables.sections, tables.collocations)
+        self.guard = Guard(rules, self.factbook, self.trust, scoping)
         self.assembler = Assembler(rules, self.glossary)
         vectors = prepared.vectors if prepared and prepared.vectors is not None else None
         self.extractive = ExtractiveComposer(

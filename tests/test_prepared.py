@@ -149,6 +149,7 @@ def test_a_start_from_the_prepared_state_derives_what_a_fresh_build_does(
     from assistant.guard import Guard
     from assistant.register import Register
     from assistant.rules import Rules
+    from assistant.scope import Scope
     from assistant.vocabulary import Vocabulary, english_words
 
     for name in ("dose-note", "dose_note"):  # two figures whose derived fact ids slug alike
@@ -192,7 +193,7 @@ def test_a_start_from_the_prepared_state_derives_what_a_fresh_build_does(
         assert bot.router.register.known == register.known
 
     trust, terms = kept.trust, tuple(defined.values())
-    guard = Guard(rules, own, v, trust, corpus.passages, terms)
+    guard = Guard(rules, own, trust, Scope(rules, v, corpus.passages, terms))
     for bot in (kept, fresh):
         assert bot.guard.sections == guard.sections
         assert bot.guard.scoping._known_sorted == guard.scoping._known_sorted
