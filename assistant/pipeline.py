@@ -30,7 +30,7 @@ from .scope import Scope
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .suggest import Suggestions, prepare_suggestions
-from .text import asked_part
+from .text import asked_part, requests
 from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)
@@ -322,7 +322,10 @@ class Assistant:
             return self.assembler.refusal(turn, *refusal)
         if route.intent == "self_treatment":
             top.append(safety.self_treatment_message)
-        facts = () if refusal else facts
+        # An emergency that asks nothing ("I want to hurt myself. I can't cope.") gets the
+        # emergency advice alone: no guideline lines picked from its incidental words.
+        silent = status == "emergency" and not requests(route.cleaned or question)
+        facts = () if refusal or silent else facts
         inp = ComposeInput(
             question,
             query,
@@ -335,7 +338,7 @@ class Assistant:
             disagreements(facts),
             asked,
         )
-        draft = Draft((), ()) if refusal else self._compose(inp)
+        draft = Draft((), ()) if refusal or silent else self._compose(inp)
         verified = self._check(draft, facts, clock)
         n = len(draft.sentences)
         kept = verified.drafted

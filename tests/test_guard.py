@@ -571,6 +571,14 @@ def test_red_flags_get_the_emergency_message_first(fake_bot, question):
     assert d["disclaimer"] == fake_bot.rules.disclaimer_for(d["audience"]).text
 
 
+def test_an_emergency_that_asks_nothing_gets_the_emergency_advice_alone(fake_bot):
+    """No guideline lines picked from a crisis's incidental words ("Since my diagnosis ...")."""
+    told = fake_bot.ask("Since my ALS diagnosis I want to hurt myself. I can't cope anymore.")
+    assert told.status == "emergency" and told.citations == [] and told.facts == []
+    asked = fake_bot.ask("My dad is choking on his food right now, what do I do?")
+    assert asked.status == "emergency" and asked.citations  # a question still gets its answer
+
+
 def test_clinical_mentions_of_choking_are_not_emergencies(fake_bot):
     d = fake_bot.ask("Which patients are at higher risk of choking episodes?").to_dict()
     assert d["status"] == "answered"
