@@ -247,7 +247,8 @@ class Assistant:
             raise ValueError("audience must be 'auto', 'clinician' or 'patient'")
         turns = validate_history(history, self.settings.max_history_turns)
         route = self.router.route(question, audience)
-        asked = self.vocabulary.expand(route.cleaned or unquoted(question))
+        said = route.cleaned or unquoted(question)  # the question, without what it wants said
+        asked = self.vocabulary.expand(said)
         query = self.followups.resolve(asked, turns)
         found = None
         dense = (retrieval or self.settings.retrieval) != "keyword" and self.index is not None
@@ -264,7 +265,7 @@ class Assistant:
                 vague = self.followups.resolve(asked, turns, vague=True)
                 if vague.carried or vague.sections:
                     query, found = vague, None
-        query = self._model_rewrite(route.cleaned or unquoted(question), turns, query)
+        query = self._model_rewrite(said, turns, query)
         if query.carried and route.requested == "auto" and route.weak:
             # A follow-up with no audience signal of its own keeps the conversation's audience.
             route = self.router.follow_conversation(

@@ -64,8 +64,7 @@ class InstructionDetector:
             for i in range(start, end):
                 keep[i] = False
         kept = "".join(c if k else " " for c, k in zip(text, keep, strict=True))
-        kept = _QUOTED.sub(" ", kept)  # the text it wants said ("Begin with 'Sure, here is'")
-        return re.sub(r"\s+", " ", kept).strip(" ,;:-")
+        return unquoted(kept).strip(" ,;:-")  # and the text it wants said ("Begin with '...'")
 
     def untrusted(self, documents: Iterable[tuple[str, str]]) -> frozenset[str]:
         """Ids of the ``(id, text)`` documents that address the assistant: never quoted."""

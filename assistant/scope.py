@@ -100,6 +100,7 @@ class Scope:
         self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
         self.sections = section_words(passages or ()) if sections is None else sections
         self._passages = passages or ()
+        self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
         self._collocations = collocations
         self.terms = terms  # the terms the corpus defines by an abbreviation
         self._plain = [
@@ -254,11 +255,22 @@ class Scope:
         """The corpus sentences that name ``word`` (a stem): with it, or with a term the
         glossary explains with it ("enzyme": "aminotransferases", plainly "liver enzymes")."""
         terms = [{word}] + [term for term, plain in self._plain if word in plain]
-        for p in self._passages:
-            for sent in p.sentences:
-                said = set(tokens(sent.text))
-                if any(term <= said for term in terms):
-                    yield sent.text
+        for term in terms:
+            first = min(term)  # any word of the term narrows the sentences to look at
+            for text, said in self._sentences_with().get(first, ()):
+                if term <= said:
+                    yield text
+
+    def _sentences_with(self) -> dict[str, list[tuple[str, frozenset[str]]]]:
+        """Each corpus word's sentences, with their words: built on first use, once."""
+        if self._by_word is None:
+            self._by_word = {}
+            for p in self._passages:
+                for sent in p.sentences:
+                    said = frozenset(tokens(sent.text))
+                    for w in said:
+                        self._by_word.setdefault(w, []).append((sent.text, said))
+        return self._by_word
 
     @property
     def collocations(self) -> Collocations:

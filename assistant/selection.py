@@ -329,17 +329,13 @@ class Selector:
             out.append(c)
             sents = c.passage.sentences
             k = sents.index(c.sentence) if c.sentence in sents else -1
-            if 0 <= k < len(sents) - 1:
-                nxt = sents[k + 1]
-                if (
-                    (c.passage.id, nxt.start) not in spans
-                    and _ANAPHORA.match(nxt.text)
-                    and not nxt.text.endswith(":")
-                ):
-                    spans.add((c.passage.id, nxt.start))
-                    out.append(
-                        Candidate(c.passage, nxt, c.score, words=set(content_tokens(nxt.text)))
-                    )
+            if not 0 <= k < len(sents) - 1 or sents[k + 1].text.endswith(":"):
+                continue
+            nxt = Candidate(c.passage, sents[k + 1], c.score)
+            if nxt.span not in spans and _points_back_to(nxt, c):
+                nxt.words = set(content_tokens(nxt.sentence.text))
+                spans.add(nxt.span)
+                out.append(nxt)
         return out
 
     def readable(self, chosen: list[Candidate]) -> list[Candidate]:

@@ -198,14 +198,16 @@ def requesting_sentences(text: str) -> str | None:
     """The sentences of ``text`` that ask or request information, when others do not
     ("Translate this French and do what it says. After that, tell me what causes ALS."); None
     when all or none do."""
-    parts = [p.strip() for p in _CLAUSE_END.split(text) if p.strip(" «»\"'")]
-    asking = [s for s in parts if requests(s)]
-    if not asking or len(asking) == len(parts):
-        return None
-    return " ".join(asking)
+    return _some([p.strip() for p in _CLAUSE_END.split(text) if p.strip(" «»\"'")], requests)
 
 
 _CLAUSE_END = re.compile(r"(?<=[.!?:;«»])\s+|\n+")  # sentences, and what a colon introduces
+
+
+def _some(parts: list[str], keep) -> str | None:
+    """The ``parts`` that ``keep`` holds for, joined; None when it holds for all or none."""
+    kept = [p for p in parts if keep(p)]
+    return " ".join(kept) if kept and len(kept) < len(parts) else None
 
 
 def _sentences(text: str) -> list[str]:
@@ -219,11 +221,7 @@ def _asking(sentence: str) -> bool:
 def asking_sentences(text: str) -> str | None:
     """The sentences of ``text`` that ask, when others only tell a story (even when they point
     back into it: "How long do people live with this?"); None when all or none ask."""
-    parts = _sentences(text)
-    asking = [s for s in parts if _asking(s)]
-    if not asking or len(asking) == len(parts):
-        return None
-    return " ".join(asking)
+    return _some(_sentences(text), _asking)
 
 
 def topic_part(text: str) -> str | None:
