@@ -239,9 +239,14 @@ def asked_part(text: str, person_ok: bool = False) -> str | None:
     tell ("I keep dropping things ... What are the first signs?"); None when every sentence
     asks, none does, or one points back into the story ("What does that mean?"). With
     ``person_ok``, one that points to a person ("Does she meet criteria?") still asks on its
-    own: the story says whom it is about (for scope, its words are context)."""
+    own: the story says whom it is about (for scope, its words are context). Only the first
+    asking sentence can point into the story; a later one points back to the question before
+    it ("When should palliative care start? Is it only for the very end?")."""
     asking = asking_sentences(text)
-    if asking is None or (_POINTS_TO_THING if person_ok else _POINTS_BACK).search(asking):
+    if asking is None:
+        return None
+    first = next(s for s in _sentences(text) if _asking(s))
+    if (_POINTS_TO_THING if person_ok else _POINTS_BACK).search(first):
         return None
     return asking
 

@@ -18,6 +18,12 @@ from assistant.text import asked_part
         ("What is riluzole? How is it taken?", None),  # every sentence asks
         ("Tell me about riluzole.", None),  # none does
         ("The doctor wrote 'fasciculations'. What does that mean?", None),  # points back
+        # a later asking sentence points back to the question before it, not into the story
+        (
+            "Notes follow. When should palliative care start? Is it only for the very end?",
+            "When should palliative care start? Is it only for the very end?",
+        ),
+        ("Notes follow. Is it serious? When should palliative care start?", None),
     ],
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):
