@@ -171,6 +171,15 @@ def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     assert "management" in aspects.asked("Is there any medicine that can slow it down?")[0]
 
 
+def test_who_must_not_have_it_is_asked_and_answered_as_contraindication():
+    aspects = Aspects.load()
+    asked = aspects.asked("What should I flag, and who should not receive it at all?")[0]
+    assert "contraindication" in asked
+    assert "contraindication" not in aspects.asked("Who should receive edaravone?")[0]
+    label = "Patients with a history of severe reactions should not use this medication"
+    assert "contraindication" in aspects.named(label.lower().split())
+
+
 def test_discontinue_is_clinical_shorthand():
     vocabulary = Vocabulary.build(Rules.load())
     assert vocabulary.expand("riluzole d/c criteria?") == "riluzole discontinue criteria?"
