@@ -26,6 +26,12 @@ class Aspect(BaseModel):
     asks: list[str] = Field(min_length=1, description="question wording that asks for it")
     answers: list[str] = Field(min_length=1, description="heading or sentence words answering it")
     fallback: bool = Field(False, description="asked only when the question asks nothing else")
+    generic_asks: list[str] = Field(
+        default_factory=list,
+        description="wording that asks for it only when no other aspect is asked: 'anything "
+        "I can do' asks for management, but 'anything I can do to keep from getting it' asks "
+        "for prevention",
+    )
     opening: bool = Field(False, description="a document's opening paragraph answers it")
 
 
@@ -47,6 +53,7 @@ class Aspects:
     answers: dict[str, tuple[str, ...]]
     fallback: frozenset[str]
     opening: frozenset[str] = frozenset()
+    generic: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _saying: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -59,15 +66,19 @@ class Aspects:
             {k: tuple(_phrase(a) for a in v.answers) for k, v in data.items()},
             frozenset(k for k, v in data.items() if v.fallback),
             frozenset(k for k, v in data.items() if v.opening),
+            {k: tuple(_phrase(a) for a in v.generic_asks) for k, v in data.items()},
         )
 
     def asked(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
         """The aspects ``question`` asks for, and the question's words that ask for them."""
         text = _phrase(question)
         found = {k for k, phrases in self.asks.items() if any(p in text for p in phrases)}
+        if not found - self.fallback:  # only generic wording ("what can I do?") asks then
+            found |= {k for k, phrases in self.generic.items() if any(p in text for p in phrases)}
         if found - self.fallback:
             found -= self.fallback
-        words = {t for k in found for p in self.asks[k] if p in text for t in p.split()}
+        phrases = {k: (*self.asks[k], *self.generic.get(k, ())) for k in found}
+        words = {t for k in found for p in phrases[k] if p in text for t in p.split()}
         return frozenset(found), frozenset(words)
 
     def saying(self, structure: Structure, aspect: str) -> list[str]:

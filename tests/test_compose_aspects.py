@@ -180,6 +180,14 @@ def test_who_must_not_have_it_is_asked_and_answered_as_contraindication():
     assert "contraindication" in aspects.named(label.lower().split())
 
 
+def test_generic_wording_asks_for_management_only_when_nothing_else_is_asked():
+    aspects = Aspects.load()
+    assert aspects.asked("Is there anything I can do about the cramps?")[0] == {"management"}
+    asked = aspects.asked("Is there anything I can do to keep from getting it myself?")[0]
+    assert asked == {"prevention"}
+    assert "risk" in aspects.asked("Should I be worried that I'm going to get it?")[0]
+
+
 def test_discontinue_is_clinical_shorthand():
     vocabulary = Vocabulary.build(Rules.load())
     assert vocabulary.expand("riluzole d/c criteria?") == "riluzole discontinue criteria?"
