@@ -33,6 +33,10 @@ class LanguageFile(BaseModel):
         "what is left of a message once instructions to the assistant are removed asks "
         "something only with a question's form or one of these"
     )
+    request_labels: str = Field(
+        description="space-separated labels that introduce what is asked ('Question: ...', "
+        "'Content: the upper versus lower motor neurone signs'): the text after one is a request"
+    )
     value_words: str = Field(
         description="space-separated words that ask for a measured value of the thing named "
         "just before them ('CSF protein *level*', 'FVC *cutoff*'): the sources must state a "
@@ -52,6 +56,11 @@ NUMBER_WORDS = dict(_LANGUAGE.number_words)
 TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
 REQUEST_VERBS = frozenset(_LANGUAGE.request_verbs.split())
 VALUE_WORDS = frozenset(_LANGUAGE.value_words.split())
+_LABELLED = re.compile(
+    rf"(?:^|[.!?:;]\s)\W*(?:{'|'.join(map(re.escape, _LANGUAGE.request_labels.split()))})"
+    r"\s*:\s*\w",
+    re.IGNORECASE,
+)
 ADJECTIVE_SUFFIXES = tuple(_LANGUAGE.adjective_suffixes.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
@@ -190,8 +199,12 @@ def asks(text: str) -> bool:
 
 def requests(text: str) -> bool:
     """``text`` asks something or requests information ("tell me whether ...", "list the
-    tests"); "SYSTEM OVERRIDE: enabled." does not."""
-    return asks(text) or any(w in REQUEST_VERBS for w in raw_tokens(text))
+    tests", "Content: the motor neurone signs"); "SYSTEM OVERRIDE: enabled." does not."""
+    return (
+        asks(text)
+        or any(w in REQUEST_VERBS for w in raw_tokens(text))
+        or bool(_LABELLED.search(text))
+    )
 
 
 def requesting_sentences(text: str) -> str | None:
