@@ -71,6 +71,15 @@ class Router:
             who: [(_phrase(s), s.pattern) for s in signals if s.role]
             for who, signals in (("patient", r.patient), ("clinician", r.clinician))
         }
+        if professions := [p.replace("-", " ") for p in r.professions.split()]:
+            # "I'm the dietitian ...", "As a neurologist, ...", "I work as an ALS nurse"
+            names = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in professions)
+            said = re.compile(
+                rf"(?<![\w'])(?:i'm|i’m|i am|as|we're|we are)(?:\s+[\w'’-]+){{0,2}}?\s+"
+                rf"(?:{names})s?\b",
+                re.IGNORECASE,
+            )
+            self._roles["clinician"].append((said, "a care profession"))
         s = self.rules.safety
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]

@@ -160,6 +160,12 @@ class RoutingFile(_Strict):
     patient: list[Signal]
     clinician: list[Signal]
     form: FormWords
+    professions: str = Field(
+        "",
+        description="space-separated care professions (a hyphen joins a two-word one): an "
+        "asker who says they are one ('I'm the dietitian on our ALS clinic', 'As a "
+        "neurologist, ...') is a clinician by role",
+    )
     min_margin: float = 1.0
     weak_default: Audience = "patient"
 

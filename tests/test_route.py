@@ -59,6 +59,23 @@ def test_auto_routing_and_the_words_that_decided(router, question, audience, wor
     assert word in r.reason and r.to_dict()["confidence"] > 0
 
 
+@pytest.mark.parametrize(
+    ("question", "audience"),
+    [
+        ("I'm the dietitian on our ALS clinic. How often should I reassess?", "clinician"),
+        ("As a neurologist, when should I start NIV?", "clinician"),
+        # a profession beside a relative: both roles, so the words decide
+        ("I'm a nurse and my husband has ALS. What should I expect? I'm scared.", "patient"),
+        ("I'm scared. Will I lose my voice?", "patient"),
+    ],
+)
+def test_a_care_profession_the_asker_names_is_a_clinicians_role(router, question, audience):
+    route = router.route(question)
+    assert route.audience == audience
+    if audience == "clinician":
+        assert "care profession" in route.reason
+
+
 def test_weak_signal_uses_the_configured_default_and_says_so(router, rules):
     r = router.route("How is ALS diagnosed?", "auto")
     assert r.weak and r.audience == rules.routing.weak_default and "weak signal" in r.reason
