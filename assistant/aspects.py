@@ -26,6 +26,11 @@ class Aspect(BaseModel):
     asks: list[str] = Field(min_length=1, description="question wording that asks for it")
     answers: list[str] = Field(min_length=1, description="heading or sentence words answering it")
     fallback: bool = Field(False, description="asked only when the question asks nothing else")
+    unless: list[str] = Field(
+        default_factory=list,
+        description="wording that, beside its asking words, means the question asks something "
+        "else: 'how long does it *take*' asks a duration, not survival",
+    )
     generic_asks: list[str] = Field(
         default_factory=list,
         description="wording that asks for it only when no other aspect is asked: 'anything "
@@ -54,6 +59,7 @@ class Aspects:
     fallback: frozenset[str]
     opening: frozenset[str] = frozenset()
     generic: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unless: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _saying: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -67,12 +73,18 @@ class Aspects:
             frozenset(k for k, v in data.items() if v.fallback),
             frozenset(k for k, v in data.items() if v.opening),
             {k: tuple(_phrase(a) for a in v.generic_asks) for k, v in data.items()},
+            {k: tuple(_phrase(a) for a in v.unless) for k, v in data.items()},
         )
 
     def asked(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
         """The aspects ``question`` asks for, and the question's words that ask for them."""
         text = _phrase(question)
-        found = {k for k, phrases in self.asks.items() if any(p in text for p in phrases)}
+        found = {
+            k
+            for k, phrases in self.asks.items()
+            if any(p in text for p in phrases)
+            and not any(p in text for p in self.unless.get(k, ()))
+        }
         if not found - self.fallback:  # only generic wording ("what can I do?") asks then
             found |= {k for k, phrases in self.generic.items() if any(p in text for p in phrases)}
         if found - self.fallback:

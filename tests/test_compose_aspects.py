@@ -188,6 +188,13 @@ def test_generic_wording_asks_for_management_only_when_nothing_else_is_asked():
     assert "risk" in aspects.asked("Should I be worried that I'm going to get it?")[0]
 
 
+def test_how_long_something_takes_is_a_duration_not_survival():
+    aspects = Aspects.load()
+    asked = aspects.asked("how long does that usually take?")[0]
+    assert "duration" in asked and "prognosis" not in asked
+    assert "prognosis" in aspects.asked("How long do people live with ALS?")[0]
+
+
 def test_discontinue_is_clinical_shorthand():
     vocabulary = Vocabulary.build(Rules.load())
     assert vocabulary.expand("riluzole d/c criteria?") == "riluzole discontinue criteria?"
