@@ -177,7 +177,10 @@ def figures(text: str, unit: str) -> set[str]:
     return {n for m in stated.finditer(text) for n in numbers(m.group(1))}
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_CLOSER = "[\"'”’)\\]}]"  # a quote or bracket that closes a sentence ('... answer."} Then')
+_SENTENCE_END = re.compile(
+    rf"(?<=[.!?])\s+|(?:(?<=[.!?]{_CLOSER})|(?<=[.!?]{_CLOSER}{_CLOSER}))\s+(?=[^a-z\s])"
+)  # after a closing quote, only where a new sentence begins ("... 'B12.' at the end" goes on)
 _ASKING = re.compile(
     r"^(what|what's|how|why|when|which|who|where|is|are|am|can|could|should|will|would|do|does|"
     r"did|has|have|any|please)\b",
