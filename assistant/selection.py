@@ -182,6 +182,8 @@ class Selector:
             needed = 1 if conditions else 2
             if len({c.passage.id for c in items}) < needed or len(block.passages) > ct.list_items:
                 continue
+            if not block.lead:
+                continue  # bullets no lead-in gathers ("From the Guidelines" points) are no list
             score = max(c.score for c in items)  # one answer, kept or cut as a unit
             for c in items:
                 c.score = score

@@ -195,6 +195,14 @@ def test_how_long_something_takes_is_a_duration_not_survival():
     assert "prognosis" in aspects.asked("How long do people live with ALS?")[0]
 
 
+def test_who_makes_up_a_team_is_asked_and_answered_as_composition():
+    aspects = Aspects.load()
+    assert "composition" in aspects.asked("MDT composition for ALS clinic?")[0]
+    assert "composition" in aspects.asked("Which disciplines should the team include?")[0]
+    said = "care requires coordination among neurology and nutrition".split()
+    assert "composition" in aspects.named(said)
+
+
 def test_discontinue_is_clinical_shorthand():
     vocabulary = Vocabulary.build(Rules.load())
     assert vocabulary.expand("riluzole d/c criteria?") == "riluzole discontinue criteria?"

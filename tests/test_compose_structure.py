@@ -253,6 +253,25 @@ def test_one_criterion_shown_brings_the_others_of_its_conditions(tuning):
     assert len(selector.with_rest_of_lists(one_other, [])) == 1  # not conditions: as chosen
 
 
+def test_two_items_bring_the_rest_of_a_list_only_under_its_lead_in(tuning):
+    """Bullets no lead-in gathers ("From the Guidelines" points) are separate statements."""
+    meta = DocMeta(title="Guide", publisher="Test", audience="clinician", doc_type="guideline")
+    text = (
+        "Guide\n\nCare\n\nCare is planned early.\n\n  • Enteral nutrition is preferred\n"
+        "  • Exercise is advised\n  • Care is multidisciplinary\n\nSymptoms include:\n\n"
+        "  • Cramps\n  • Spasms\n  • Stiffness\n"
+    )
+    doc = parse_document("g", text, meta)
+    structure = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), GLOSSARY)
+    selector = Selector(tuning, Evidence(tuning, structure, None, lambda t: t))
+    items = [p for p in doc.passages if p.kind == "bullet"]
+    loose, listed = items[:3], items[3:]
+    two = [Candidate(p, p.sentences[0], 1.0) for p in loose[1:]]
+    assert len(selector.with_rest_of_lists(two, [])) == 2
+    two = [Candidate(p, p.sentences[0], 1.0) for p in listed[:2]]
+    assert len(selector.with_rest_of_lists(two, [])) == 3
+
+
 def test_a_term_of_several_words_counts_alone_only_by_its_rarest_word(corpus, structure, tuning):
     """The rarest word of a term names it alone ("multidisciplinary" care); the others count
     only with it ("affect" alone is not "pseudobulbar affect")."""
