@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 
 from .text import (
     NUMBER_WORDS,
+    PERMISSION_WORDS,
     QUESTION_WORDS,
     STOPWORDS,
     VALUE_WORDS,
@@ -92,6 +93,26 @@ class Collocations:
             if not self.left[seq[i]][other]:  # the corpus never puts them together
                 return f"{raw[i - 1]} {raw[i]}"
         return None
+
+
+_ACTIVITY = re.compile(
+    r"\b(?P<frame>[a-z]+)\s+(?:for (?:me|him|her|them|us|someone|a patient|patients) )?to\s+"
+    r"(?:keep |still |continue |go on )?(?P<verb>[a-z]+)"
+    r"|\b(?:can|could|may) (?:i|he|she|we|they|you) (?:still|keep|continue to|continue) "
+    r"(?P<still>[a-z]+)",
+    re.IGNORECASE,
+)
+
+
+def asked_activity(question: str) -> str | None:
+    """The activity a question asks permission for: "Is it safe for me to keep *driving*?",
+    "Can I still *fly*?"; None when it asks for none."""
+    for m in _ACTIVITY.finditer(question):
+        if m["still"]:
+            return m["still"].lower()
+        if m["frame"].lower() in PERMISSION_WORDS:
+            return m["verb"].lower()
+    return None
 
 
 def _content(token: str) -> bool:

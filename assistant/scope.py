@@ -21,6 +21,7 @@ from .naming import (
     Collocations,
     code_name,
     framing_by_position,
+    asked_activity,
     names_something,
     population_gap,
     requested_thing,
@@ -32,6 +33,7 @@ from .route import Route
 from .rules import Rules, compile_phrase
 from .text import (
     ADJECTIVE_SUFFIXES,
+    PERMISSION_WORDS,
     QUESTION_WORDS,
     STOPWORDS,
     TASK_VERBS,
@@ -205,6 +207,11 @@ class Scope:
         )
         if measured:
             return ScopeDecision(False, f"the sources give no value for {measured}", True)
+        activity = asked_activity(asked or retrieval.query)
+        asked_about = [t for t in topic if t not in PERMISSION_WORDS]
+        if activity and not asked_about and not self._any_form_known(activity):
+            # "Is it safe for me to keep driving with ALS?": the activity is what is asked.
+            return ScopeDecision(False, f"the sources do not address {activity}", True)
         gap = self.aspect_gap(retrieval, covered, facts)
         if gap:
             return ScopeDecision(False, f"the sources do not address {gap}", True)
@@ -294,6 +301,16 @@ class Scope:
             or self.vocabulary.in_corpus(word)
             or (self._near_known(word))
         )
+
+    def _any_form_known(self, verb: str) -> bool:
+        """Some form of ``verb`` ("taking": take, takes, taken, ...) is a corpus word."""
+        import lemminflect
+
+        forms = {verb, *lemmas(verb).get("VERB", ())}
+        for base in list(forms):
+            for inflected in lemminflect.getAllInflections(base).values():
+                forms.update(inflected)
+        return any(self._known_form(f) for f in forms)
 
     def _missing(self, word: str) -> bool:
         """A word the corpus never uses, in any form or spelling."""

@@ -37,6 +37,11 @@ class LanguageFile(BaseModel):
         description="space-separated labels that introduce what is asked ('Question: ...', "
         "'Content: the upper versus lower motor neurone signs'): the text after one is a request"
     )
+    permission_words: str = Field(
+        description="space-separated words that ask whether an activity is allowed ('is it "
+        "*safe* to keep driving', 'is it *okay* to fly'): the activity is what is asked, and "
+        "a verb the corpus never uses in any form is a gap when nothing else is asked"
+    )
     value_words: str = Field(
         description="space-separated words that ask for a measured value of the thing named "
         "just before them ('CSF protein *level*', 'FVC *cutoff*'): the sources must state a "
@@ -56,6 +61,7 @@ NUMBER_WORDS = dict(_LANGUAGE.number_words)
 TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
 REQUEST_VERBS = frozenset(_LANGUAGE.request_verbs.split())
 VALUE_WORDS = frozenset(_LANGUAGE.value_words.split())
+PERMISSION_WORDS = frozenset(_LANGUAGE.permission_words.split())
 _LABELLED = re.compile(
     rf"(?:^|[.!?:;]\s)\W*(?:{'|'.join(map(re.escape, _LANGUAGE.request_labels.split()))})"
     r"\s*:\s*\w",

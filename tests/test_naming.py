@@ -220,3 +220,24 @@ def test_a_value_asked_for_needs_a_figure_in_a_sentence_naming_the_thing():
     assert value_gap("What sodium level is normal?", sentences, known) is None  # unknown: no
     # gap of this kind (the corpus's scope judges the word); nothing measured, nothing asked
     assert value_gap("Which patients benefit?", sentences, known) is None
+
+
+def test_the_activity_a_question_asks_permission_for_is_read():
+    from assistant.naming import asked_activity
+
+    assert asked_activity("Is it safe for me to keep driving with ALS?") == "driving"
+    assert asked_activity("Can I still fly with my BiPAP?") == "fly"
+    assert asked_activity("Is it okay to start riluzole now?") == "start"
+    assert asked_activity("What is the safest way to feed him?") is None
+    assert asked_activity("Why is riluzole given to patients?") is None
+
+
+@pytest.mark.integration
+def test_an_activity_the_sources_never_mention_is_declined_naming_it(bot):
+    d = bot.ask("Is it safe for me to keep driving with ALS?")
+    assert d.status == "refused" and "driving" in d.reason
+    for question in (
+        "Is it OK to keep exercising with ALS?",  # the corpus speaks of exercise
+        "Is it safe to keep taking riluzole if my liver tests are high?",  # another topic
+    ):
+        assert bot.ask(question).status == "answered", question
