@@ -19,9 +19,9 @@ from .corpus import Passage
 from .facts import Located
 from .naming import (
     Collocations,
+    asked_activity,
     code_name,
     framing_by_position,
-    asked_activity,
     names_something,
     population_gap,
     requested_thing,
