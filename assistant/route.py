@@ -147,10 +147,16 @@ class Router:
         if score["patient"] > 0 and bare and margin < 0:
             # Only a bare first person on the patient side: it says someone asks, not who.
             vote = self._vote(cleaned, score["clinician"])
+            words = ", ".join(w for a, w in found if a == "patient")
             if vote is not None:
-                words = ", ".join(w for a, w in found if a == "patient")
                 return read_beyond(
                     vote.audience, f"only a bare first person ({words}); {vote.describe()}"
+                )
+            grade = self.register.grade(cleaned) if self.register else None
+            if grade is not None and grade >= self.register.tuning.clinician_grade:
+                return read_beyond(
+                    "clinician",
+                    f"only a bare first person ({words}), written at reading grade {grade:.1f}",
                 )
         if abs(margin) < min_margin:
             weak = self.rules.routing.weak_default

@@ -76,6 +76,17 @@ def test_a_care_profession_the_asker_names_is_a_clinicians_role(router, question
         assert "care profession" in route.reason
 
 
+@pytest.mark.integration
+def test_a_bare_first_person_in_a_question_written_at_a_clinicians_grade_is_a_clinician(bot):
+    """ "Should I" says someone asks, not who; the register decides when no example does."""
+    route = bot.router.route(
+        "What breathing measurements should I document at the first visit after an ALS "
+        "diagnosis?"
+    )
+    assert route.audience == "clinician" and "reading grade" in route.reason
+    assert bot.router.route("Can I still exercise?").audience == "patient"
+
+
 def test_weak_signal_uses_the_configured_default_and_says_so(router, rules):
     r = router.route("How is ALS diagnosed?", "auto")
     assert r.weak and r.audience == rules.routing.weak_default and "weak signal" in r.reason
