@@ -80,8 +80,7 @@ def test_a_care_profession_the_asker_names_is_a_clinicians_role(router, question
 def test_a_bare_first_person_in_a_question_written_at_a_clinicians_grade_is_a_clinician(bot):
     """ "Should I" says someone asks, not who; the register decides when no example does."""
     route = bot.router.route(
-        "What breathing measurements should I document at the first visit after an ALS "
-        "diagnosis?"
+        "What breathing measurements should I document at the first visit after an ALS diagnosis?"
     )
     assert route.audience == "clinician" and "reading grade" in route.reason
     assert bot.router.route("Can I still exercise?").audience == "patient"
