@@ -186,7 +186,6 @@ def test_generic_wording_asks_for_management_only_when_nothing_else_is_asked():
     asked = aspects.asked("Is there anything I can do to keep from getting it myself?")[0]
     assert asked == {"prevention"}
     assert "risk" in aspects.asked("Should I be worried that I'm going to get it?")[0]
-    assert "risk" in aspects.asked("Can my wife's ALS be passed to our children?")[0]
 
 
 def test_how_long_something_takes_is_a_duration_not_survival():
