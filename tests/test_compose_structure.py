@@ -234,42 +234,42 @@ def test_a_sentence_comes_with_the_next_that_goes_on_about_it():
     assert [c.sentence.text for c in alone] == ["Smoking may raise the risk."]
 
 
-def test_one_criterion_shown_brings_the_others_of_its_conditions(tuning):
-    """ "Initiate NIV when:" with one criterion would misstate the source: each suffices."""
+def _bullets_and_selector(text: str, tuning):
+    """The bullets of a one-document guide and a selector over it."""
     meta = DocMeta(title="Guide", publisher="Test", audience="clinician", doc_type="guideline")
-    text = (
-        "Guide\n\nRespiratory\n\nInitiate NIV when:\n\n  • FVC below half\n"
-        "  • Symptoms with FVC low\n  • Hypoventilation in sleep\n\nOther findings include:\n\n"
-        "  • Cramps\n  • Spasms\n"
-    )
     doc = parse_document("g", text, meta)
     structure = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), GLOSSARY)
     selector = Selector(tuning, Evidence(tuning, structure, None, lambda t: t))
-    items = [p for p in doc.passages if p.kind == "bullet"]
-    criteria, others = items[:3], items[3:]
-    one = [Candidate(criteria[0], criteria[0].sentences[0], 1.0)]
-    assert len(selector.with_rest_of_lists(one, [])) == 3
-    one_other = [Candidate(others[0], others[0].sentences[0], 1.0)]
-    assert len(selector.with_rest_of_lists(one_other, [])) == 1  # not conditions: as chosen
+    return [p for p in doc.passages if p.kind == "bullet"], selector
 
 
-def test_two_items_bring_the_rest_of_a_list_only_under_its_lead_in(tuning):
-    """Bullets no lead-in gathers ("From the Guidelines" points) are separate statements."""
-    meta = DocMeta(title="Guide", publisher="Test", audience="clinician", doc_type="guideline")
-    text = (
-        "Guide\n\nCare\n\nCare is planned early.\n\n  • Enteral nutrition is preferred\n"
-        "  • Exercise is advised\n  • Care is multidisciplinary\n\nSymptoms include:\n\n"
-        "  • Cramps\n  • Spasms\n  • Stiffness\n"
-    )
-    doc = parse_document("g", text, meta)
-    structure = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), GLOSSARY)
-    selector = Selector(tuning, Evidence(tuning, structure, None, lambda t: t))
-    items = [p for p in doc.passages if p.kind == "bullet"]
-    loose, listed = items[:3], items[3:]
-    two = [Candidate(p, p.sentences[0], 1.0) for p in loose[1:]]
-    assert len(selector.with_rest_of_lists(two, [])) == 2
-    two = [Candidate(p, p.sentences[0], 1.0) for p in listed[:2]]
-    assert len(selector.with_rest_of_lists(two, [])) == 3
+NIV = (
+    "Guide\n\nRespiratory\n\nInitiate NIV when:\n\n  • FVC below half\n"
+    "  • Symptoms with FVC low\n  • Hypoventilation in sleep\n\nOther findings include:\n\n"
+    "  • Cramps\n  • Spasms\n"
+)
+LOOSE = (
+    "Guide\n\nCare\n\nCare is planned early.\n\n  • Enteral nutrition is preferred\n"
+    "  • Exercise is advised\n  • Care is multidisciplinary\n\nSymptoms include:\n\n"
+    "  • Cramps\n  • Spasms\n  • Stiffness\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "count"),
+    [
+        # "Initiate NIV when:" with one criterion would misstate the source: each suffices
+        (NIV, [0], 3),
+        (NIV, [3], 1),  # not conditions: as chosen
+        # bullets no lead-in gathers ("From the Guidelines" points) are separate statements
+        (LOOSE, [1, 2], 2),
+        (LOOSE, [3, 4], 3),  # two items of a list under its lead-in bring the rest
+    ],
+)
+def test_the_rest_of_a_list_comes_by_its_lead_in(tuning, text, shown, count):
+    items, selector = _bullets_and_selector(text, tuning)
+    chosen = [Candidate(items[k], items[k].sentences[0], 1.0) for k in shown]
+    assert len(selector.with_rest_of_lists(chosen, [])) == count
 
 
 def test_a_term_of_several_words_counts_alone_only_by_its_rarest_word(corpus, structure, tuning):
