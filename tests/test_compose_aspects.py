@@ -212,6 +212,7 @@ def test_a_clinicians_synonym_is_read_as_the_documents_term():
     vocabulary = Vocabulary.build(Rules.load())
     assert vocabulary.expand("hypersalivation step-up?") == "sialorrhea step-up?"
     assert vocabulary.expand("riluzole posology") == "riluzole dose"
+    assert vocabulary.expand("Natl Academies report") == "national Academies report"
 
 
 def test_starting_and_escalating_ask_when_and_how_to_treat():
