@@ -96,6 +96,9 @@ class Evidence:
             return found.specific(w) if w in found.evidence else st.is_specific(w)
 
         own = st.as_concepts(set(own_terms)) if own_terms is not None else set(terms)
+        if own_terms is None and asked_terms is not None:
+            # The story around the asking sentences is context: its words weigh as carried.
+            own &= st.as_concepts(set(asked_terms)) | set(QUESTION_WORDS)
         # The aspect is what the asking sentences ask, not what the story around them names.
         asked_text = asking_sentences(text) or text
         asked, asking = (

@@ -99,6 +99,21 @@ def test_the_story_around_a_self_contained_question_is_no_topic(fake_bot):
     assert asked is not None and not asked & {"diagnosed", "month"}
 
 
+def test_the_storys_words_weigh_as_carried_words(fake_bot):
+    """Around a self-contained question, the story's words count as context, not as asked."""
+    from assistant.evidence import Evidence
+
+    story = "My wife was diagnosed last month. What actually causes ALS?"
+    asked = fake_bot.asking.terms(story)
+    assert asked is not None
+    c = fake_bot.extractive
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    q = evidence.question(story, fake_bot.retriever.search(story, 5), None, asked)
+    assert "diagnosed" in q.terms and "diagnosed" not in q.own
+    alone = evidence.question(story, fake_bot.retriever.search(story, 5), None)
+    assert "diagnosed" in alone.own  # a question read whole weighs all its words
+
+
 def test_beside_instructions_the_sentences_that_ask_or_request_are_the_question():
     from assistant.text import requesting_sentences
 
