@@ -171,14 +171,22 @@ class Selector:
         have = {c.span for c in chosen}
         known = {c.span: c for c in pool}
         extra: list[Candidate] = []
+        drop: set[int] = set()
         for items in shown.values():
             block = st.list_of[items[0].passage.id]
             # Two items shown ask for the rest; one does when the lead-in states conditions
             # ("Initiate NIV when:") and names the question's topic: each suffices, and one
             # alone hides the others.
-            conditions = _CONDITIONS.search(block.lead or "") and (
+            stated = bool(_CONDITIONS.search(block.lead or ""))
+            conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
             )
+            alone = len({c.passage.id for c in items}) == 1 < len(block.passages)
+            if stated and not conditions and alone:
+                # One criterion of a list the question is not about would misstate the source
+                # ("Initiate NIV when:" with one of its three): it goes, unless a fact.
+                drop |= {id(c) for c in items if not c.forced}
+                continue
             needed = 1 if conditions else 2
             if len({c.passage.id for c in items}) < needed or len(block.passages) > ct.list_items:
                 continue
@@ -190,7 +198,7 @@ class Selector:
             for x in self._unseen(block.passages, known, have):
                 x.score = max(x.score, score)
                 extra.append(x)
-        return chosen + extra
+        return [c for c in chosen if id(c) not in drop] + extra
 
     def with_list(
         self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False

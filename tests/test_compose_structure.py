@@ -272,6 +272,18 @@ def test_the_rest_of_a_list_comes_by_its_lead_in(tuning, text, shown, count):
     assert len(selector.with_rest_of_lists(chosen, [])) == count
 
 
+def test_one_criterion_of_conditions_the_question_is_not_about_goes(tuning):
+    """ "Initiate NIV when:" with one of its criteria, in an answer about gastrostomy."""
+    from assistant.evidence import Question
+
+    items, selector = _bullets_and_selector(NIV, tuning)
+    about = Question(set(), set(), set(), {"peg"}, frozenset(), ((frozenset({"peg"}), 1.0),))
+    one = [Candidate(items[0], items[0].sentences[0], 1.0)]
+    assert selector.with_rest_of_lists(one, [], about) == []
+    fact = [Candidate(items[0], items[0].sentences[0], 1.0, forced=True)]
+    assert selector.with_rest_of_lists(fact, [], about) == fact  # a fact asked for stays
+
+
 def test_a_term_of_several_words_counts_alone_only_by_its_rarest_word(corpus, structure, tuning):
     """The rarest word of a term names it alone ("multidisciplinary" care); the others count
     only with it ("affect" alone is not "pseudobulbar affect")."""
