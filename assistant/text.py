@@ -154,6 +154,11 @@ class Speller:
             return corrected
         if len(token) < 5:
             return None
+        if token.endswith(("able", "ible")):  # "curable" is cure, "treatable" treat
+            base = token[:-4]
+            for word in (base, base + "e"):
+                if word in self.vocabulary:
+                    return word
         for word in self._by_initial.get(token[0], []):
             common = len(os.path.commonprefix([token, word]))  # noqa: RUF071 - characters intended
             if (

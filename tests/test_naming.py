@@ -193,6 +193,17 @@ def test_speller_keeps_one_word_to_its_own_forms():
     assert speller.known_form("frequently") == "frequent"
 
 
+def test_an_able_adjective_is_a_form_of_the_word_it_is_made_from():
+    """ "Is ALS curable?" asks about a cure; "treatable" about treatment."""
+    from assistant.text import Speller
+
+    speller = Speller(["cure", "treat", "prevent", "tablet"], frozenset({"curable", "table"}))
+    assert speller.known_form("curable") == "cure"
+    assert speller.known_form("treatable") == "treat"
+    assert speller.known_form("preventable") == "prevent"
+    assert speller.known_form("table") is None
+
+
 def test_a_contraction_typed_without_its_apostrophe_is_english():
     from assistant.text import contraction
 
