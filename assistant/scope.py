@@ -49,6 +49,10 @@ from .text import (
 )
 from .vocabulary import Vocabulary
 
+# A disease named after a person, as the corpus writes it ("Lou Gehrig disease", "Kennedy's
+# disease"): the capitalised words before "disease".
+_EPONYM = re.compile(r"\b((?:[A-Z][a-z]+\s)*[A-Z][a-z]+)(?:'s|’s)?\s+disease\b")
+
 
 @dataclass(frozen=True)
 class ScopeDecision:
@@ -103,6 +107,7 @@ class Scope:
         self.sections = section_words(passages or ()) if sections is None else sections
         self._passages = passages or ()
         self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
+        self._eponyms: tuple[str, ...] | None = None
         self._collocations = collocations
         self.terms = terms  # the terms the corpus defines by an abbreviation
         self._plain = [
@@ -190,6 +195,11 @@ class Scope:
         if outside:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
+            )
+        person = self._person_named(asked or retrieval.query)
+        if person:
+            return ScopeDecision(
+                False, f"the sources name {person} only in the name of a disease", True
             )
         people = population_gap(
             asked or retrieval.query,  # the people the story names are context too
@@ -301,6 +311,19 @@ class Scope:
             or self.vocabulary.in_corpus(word)
             or (self._near_known(word))
         )
+
+    def _person_named(self, question: str) -> str | None:
+        """A person a disease is named after, named alone ("Who was Lou Gehrig?", not "Lou
+        Gehrig's disease" or "Lou Gehrig's"): the corpus says nothing of the person."""
+        if self._eponyms is None:
+            found = (m[1] for p in self._passages for m in _EPONYM.finditer(p.text))
+            self._eponyms = tuple(
+                dict.fromkeys(n for n in found if not set(n.lower().split()) & STOPWORDS)
+            )
+        for name in self._eponyms:
+            if re.search(rf"\b{re.escape(name)}\b(?!\s*(?:'s|’s|s\b|disease))", question, re.I):
+                return name
+        return None
 
     def _any_form_known(self, verb: str) -> bool:
         """Some form of ``verb`` ("taking": take, takes, taken, ...) is a corpus word."""

@@ -252,3 +252,11 @@ def test_an_activity_the_sources_never_mention_is_declined_naming_it(bot):
         "Is it safe to keep taking riluzole if my liver tests are high?",  # another topic
     ):
         assert bot.ask(question).status == "answered", question
+
+
+@pytest.mark.integration
+def test_a_person_a_disease_is_named_after_named_alone_is_declined(bot):
+    d = bot.ask("Who was Lou Gehrig and which baseball team did he play for?")
+    assert d.status == "refused" and "Lou Gehrig" in d.reason
+    for question in ("What is Lou Gehrig's disease?", "My dad has Lou Gehrig's. What next?"):
+        assert bot.ask(question).status == "answered", question
