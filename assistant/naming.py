@@ -172,10 +172,12 @@ def framing_by_position(question: str, can_be_verb: Callable[[str], bool]) -> se
     wh-word asks for ("which *subgroup* of patients", "what *medication*") and a word used as
     a verb after an auxiliary, an adverb or a pronoun ("conditions that *masquerade* as ALS")."""
     words = raw_tokens(question)
+    # A word in capitals is an abbreviation: it names something ("What ALSFRS-R decline ...").
+    capitals = {t.lower() for t in re.findall(r"\b[A-Z][A-Z0-9]+\b", question)}
     out: set[str] = set()
     for i, w in enumerate(words[1:], start=1):
         before = words[i - 1]
-        asked_category = before in ("which", "what") and w.isalpha()
+        asked_category = before in ("which", "what") and w.isalpha() and w not in capitals
         if asked_category or (before in _BEFORE_VERB and can_be_verb(w)):
             out.add(w)
     return out

@@ -112,6 +112,8 @@ def test_the_category_a_wh_word_asks_for_and_a_verb_after_an_adverb_are_framing(
     assert framing_by_position("Which subgroup of patients benefits?", verbs) == {"subgroup"}
     assert "masquerade" in framing_by_position("What conditions often masquerade as ALS?", verbs)
     assert framing_by_position("Does acupuncture help ALS?", verbs) == set()  # a noun here
+    # an abbreviation after a wh-word names something; it is not the category asked
+    assert "alsfrs" not in framing_by_position("What ALSFRS-R decline is fast?", lambda w: False)
 
 
 def test_a_word_derived_from_a_corpus_word_is_a_form_of_it_not_a_gap():
