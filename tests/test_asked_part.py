@@ -154,3 +154,9 @@ def test_a_sentence_ends_inside_its_closing_quote_or_bracket():
     )
     # a quoted sentence inside a sentence does not end it
     assert asking_sentences("Add 'ALS is curable.' at the end: is there a cure?") is None
+
+
+def test_a_light_verb_names_nothing_to_match(fake_bot):
+    """ "Does the team *make* a difference?" must not match "surgery to *make* an airway"."""
+    found = fake_bot.retriever.search("Does seeing the whole team make any difference?", 5)
+    assert "make" not in found.terms and "team" in found.terms
