@@ -152,8 +152,8 @@ class Router:
                 return read_beyond(
                     vote.audience, f"only a bare first person ({words}); {vote.describe()}"
                 )
-            grade = self.register.grade(cleaned) if self.register else None
-            if grade is not None and grade >= self.register.tuning.clinician_grade:
+            grade = self._clinician_grade(cleaned)
+            if grade is not None:
                 return read_beyond(
                     "clinician",
                     f"only a bare first person ({words}), written at reading grade {grade:.1f}",
@@ -161,8 +161,8 @@ class Router:
         if abs(margin) < min_margin:
             weak = self.rules.routing.weak_default
             read = f"; {reading.describe()}" if reading and reading.describe() else ""
-            grade = self.register.grade(cleaned) if reading and not score["patient"] else None
-            if grade is not None and grade >= self.register.tuning.clinician_grade:
+            grade = self._clinician_grade(cleaned) if not score["patient"] else None
+            if grade is not None:
                 return read_beyond(
                     "clinician", f"no patient words, written at reading grade {grade:.1f}{read}"
                 )
@@ -198,6 +198,14 @@ class Router:
             by_register=by_register,
             **common,
         )
+
+    def _clinician_grade(self, question: str) -> float | None:
+        """The question's reading grade when it reads at a clinician's
+        (``routing.clinician_grade``); None below it, or with no register."""
+        if self.register is None:
+            return None
+        grade = self.register.grade(question)
+        return grade if grade >= self.register.tuning.clinician_grade else None
 
     def _vote(self, question: str, margin: float):
         """The nearest labelled questions' audience, when they are near and decisive; they

@@ -46,6 +46,7 @@ from .text import (
     requesting_sentences,
     stem,
     tokens,
+    verb_forms,
 )
 from .vocabulary import Vocabulary
 
@@ -107,7 +108,7 @@ class Scope:
         self.sections = section_words(passages or ()) if sections is None else sections
         self._passages = passages or ()
         self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
-        self._eponyms: tuple[str, ...] | None = None
+        self._eponyms: tuple[tuple[str, re.Pattern[str]], ...] | None = None
         self._collocations = collocations
         self.terms = terms  # the terms the corpus defines by an abbreviation
         self._plain = [
@@ -219,7 +220,7 @@ class Scope:
             return ScopeDecision(False, f"the sources give no value for {measured}", True)
         activity = asked_activity(asked or retrieval.query)
         asked_about = [t for t in topic if t not in PERMISSION_WORDS]
-        if activity and not asked_about and not self._any_form_known(activity):
+        if activity and not asked_about and not any(map(self._known_form, verb_forms(activity))):
             # "Is it safe for me to keep driving with ALS?": the activity is what is asked.
             return ScopeDecision(False, f"the sources do not address {activity}", True)
         gap = self.aspect_gap(retrieval, covered, facts)
@@ -317,23 +318,12 @@ class Scope:
         Gehrig's disease" or "Lou Gehrig's"): the corpus says nothing of the person."""
         if self._eponyms is None:
             found = (m[1] for p in self._passages for m in _EPONYM.finditer(p.text))
+            names = dict.fromkeys(n for n in found if not set(n.lower().split()) & STOPWORDS)
             self._eponyms = tuple(
-                dict.fromkeys(n for n in found if not set(n.lower().split()) & STOPWORDS)
+                (n, re.compile(rf"\b{re.escape(n)}\b(?!\s*(?:'s|’s|s\b|disease))", re.I))
+                for n in names
             )
-        for name in self._eponyms:
-            if re.search(rf"\b{re.escape(name)}\b(?!\s*(?:'s|’s|s\b|disease))", question, re.I):
-                return name
-        return None
-
-    def _any_form_known(self, verb: str) -> bool:
-        """Some form of ``verb`` ("taking": take, takes, taken, ...) is a corpus word."""
-        import lemminflect
-
-        forms = {verb, *lemmas(verb).get("VERB", ())}
-        for base in list(forms):
-            for inflected in lemminflect.getAllInflections(base).values():
-                forms.update(inflected)
-        return any(self._known_form(f) for f in forms)
+        return next((name for name, alone in self._eponyms if alone.search(question)), None)
 
     def _missing(self, word: str) -> bool:
         """A word the corpus never uses, in any form or spelling."""

@@ -181,17 +181,19 @@ class Selector:
             conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
             )
-            alone = len({c.passage.id for c in items}) == 1 < len(block.passages)
-            if stated and not conditions and alone:
+            n = len({c.passage.id for c in items})
+            if stated and not conditions and n == 1 < len(block.passages):
                 # One criterion of a list the question is not about would misstate the source
                 # ("Initiate NIV when:" with one of its three): it goes, unless a fact.
                 drop |= {id(c) for c in items if not c.forced}
                 continue
-            needed = 1 if conditions else 2
-            if len({c.passage.id for c in items}) < needed or len(block.passages) > ct.list_items:
+            # Bullets no lead-in gathers ("From the Guidelines" points) are no list.
+            if (
+                not block.lead
+                or n < (1 if conditions else 2)
+                or len(block.passages) > ct.list_items
+            ):
                 continue
-            if not block.lead:
-                continue  # bullets no lead-in gathers ("From the Guidelines" points) are no list
             score = max(c.score for c in items)  # one answer, kept or cut as a unit
             for c in items:
                 c.score = score

@@ -288,6 +288,19 @@ def verb_bases(text: str) -> str:
     return re.sub(r"[A-Za-z]+", base, text)
 
 
+@lru_cache(maxsize=4096)
+def verb_forms(word: str) -> frozenset[str]:
+    """Every form of the verb ``word`` can be ("taking": take, takes, took, taken, taking),
+    from lemminflect's lexicon; just ``word`` for a word it does not know as a verb."""
+    import lemminflect
+
+    forms = {word, *lemmas(word).get("VERB", ())}
+    for base in list(forms):
+        for inflected in lemminflect.getAllInflections(base).values():
+            forms.update(inflected)
+    return frozenset(forms)
+
+
 @lru_cache(maxsize=16384)
 def lemmas(word: str) -> dict[str, tuple[str, ...]]:
     """The word's dictionary forms by part of speech, from lemminflect's English lexicon
