@@ -350,6 +350,15 @@ class Selector:
                 out.append(nxt)
         return out
 
+    def _later_item_shown(self, c: Candidate, keep: list[Candidate]) -> bool:
+        """Whether an item after ``c``'s, in the list ``c`` is an item of, is shown."""
+        block = self.structure.list_of.get(c.passage.id)
+        if block is None:
+            return False
+        order = {p.id: i for i, p in enumerate(block.passages)}
+        at = order[c.passage.id]
+        return any(order.get(k.passage.id, -1) > at for k in keep)
+
     def readable(self, chosen: list[Candidate]) -> list[Candidate]:
         """A patient answer within its reading grade: while its lines (with the patient
         framing) read above ``answer_grade``, the optional sentence that costs the most grade
@@ -381,6 +390,8 @@ class Selector:
                     continue
                 if c.opening and best is not None and self._same_section(c, best):
                     continue  # the best sentence keeps the rest of its section's opening
+                if self._later_item_shown(c, keep):
+                    continue  # a list is cut from its end: "Second-line" needs "First-line"
                 unit = {id(c)} | {id(a) for a in keep if a.leads_to is c}
                 unit |= {id(d) for d in keep if _points_back_to(d, c)}
                 without = grade([k for k in keep if id(k) not in unit])

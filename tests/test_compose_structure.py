@@ -348,6 +348,23 @@ def test_a_patient_answer_keeps_its_reading_grade(corpus, structure, tuning):
     assert [c.passage for c in kept] == [easy]
 
 
+def test_a_patient_answer_cuts_a_list_from_its_end(corpus, structure, tuning):
+    """ "Second-line" without "First-line" would mislead: the first item stays longest."""
+    items = [
+        next(p for p in corpus.passages if p.text.startswith(lead))
+        for lead in ("First-line", "Second-line")
+    ]
+    strict = tuning.model_copy(
+        update={"patient": tuning.patient.model_copy(update={"answer_grade": 6.0})}
+    )
+    evidence = Evidence(strict, structure, Aspects.load(), lambda t: t)
+    # The first item reads harder and scores lower: by grade alone it would go first.
+    scores = (2.0, 5.0)
+    chosen = [Candidate(p, p.sentences[0], s) for p, s in zip(items, scores, strict=True)]
+    kept = Selector(strict, evidence).readable(chosen)
+    assert [c.passage for c in kept] == items
+
+
 # --- patient wording -------------------------------------------------------------------------
 
 
