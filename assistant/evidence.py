@@ -20,7 +20,7 @@ from .retrieve import Retrieval
 from .rules import Fact
 from .sentences import Meaning
 from .structure import Structure
-from .text import QUESTION_WORDS, STOPWORDS, asking_sentences, content_tokens, tokens
+from .text import QUESTION_WORDS, STOPWORDS, asking_sentences, content_tokens, stem, tokens
 from .tuning import Tuning
 
 
@@ -104,6 +104,8 @@ class Evidence:
         asked, asking = (
             self.aspects.asked(asked_text) if self.aspects else (frozenset(), frozenset())
         )
+        # A cue the spelling reads as a corpus word ("adverse" as "adversely") is still a cue.
+        asking |= {fixed for raw, fixed in found.corrected if stem(raw.lower()) in asking}
         cues = self.aspects.cues(asked) if self.aspects else frozenset()
         typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
         topic = {w for w in terms & typed if specific(w) and w not in asking | cues}

@@ -162,6 +162,17 @@ def test_a_word_the_corpus_never_uses_is_no_part_of_the_topic(corpus, structure,
     assert all("troublesome" not in group for group, _ in q.concepts)
 
 
+def test_an_aspect_cue_spelled_as_a_corpus_word_is_still_the_aspect(corpus, structure, tuning):
+    """ "adverse" read as the corpus's "adversely" still asks for safety, not a topic."""
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    question = "riluzole adverse effects?"
+    found = replace(retrieve(corpus, question), corrected=(("adverse", "adversely"),))
+    found = replace(found, terms=tuple("adversely" if t == "adverse" else t for t in found.terms))
+    q = evidence.question(question, found, None)
+    assert "safety" in q.asked
+    assert "adversely" not in q.topic
+
+
 def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     aspects = Aspects.load()
     assert "discontinuation" in aspects.asked("riluzole discontinue criteria?")[0]
