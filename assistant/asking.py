@@ -35,6 +35,12 @@ class Asking:
         ("Will I lose my ability to think clearly?"). One that speaks of the story's person
         and asks an aspect must name it too ("What can we do so she can keep talking?"; not
         "What can help him?", which needs the story's topic)."""
+        asked = self.part(question)
+        return None if asked is None else self.terms_of(asked)
+
+    def part(self, question: str) -> str | None:
+        """The sentences that ask, when they stand alone beside a story (see :meth:`terms`);
+        None otherwise."""
         asked = topic_part(question)
         if not asked:
             return None
@@ -45,4 +51,4 @@ class Asking:
                 self.df.get(t) for t in typed if t not in asking and t not in QUESTION_WORDS
             ):
                 return None
-        return self.terms_of(asked)
+        return asked

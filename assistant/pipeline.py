@@ -307,13 +307,16 @@ class Assistant:
     ) -> Answer:
         """Decide scope, compose, guard, repair and assemble: the stages in order."""
         safety = self.rules.safety
+        part = self.asking.part(query.original)
+        asked = None if part is None else self.retriever.terms_of(part)
+        share = self.rules.tuning.compose.asking_meaning(route.audience)
+        found = self.retriever.asking(found, part, share)  # what is asked, beside a story
         turn = Turn(question, route, query, found)
         top: list[str] = []
         status = "answered"
         if route.intent == "emergency":
             status = "emergency"
             top.append(f"**{safety.emergency_message[route.audience]}**")
-        asked = self.asking.terms(query.original)
         facts = self._facts(
             query, found, route, self.asking.asks_aspect(asked_part(query.original))
         )

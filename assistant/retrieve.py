@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from . import text as _text
 from .bm25 import OkapiIndex, fingerprint
@@ -321,6 +323,18 @@ class HybridRetriever:
             evidence={t: self.keyword.evidence(t) for t in (*words.own, *words.expansions)},
             query_vector=query_vector,
         )
+
+    def asking(self, found: Retrieval, asked: str | None, share: float) -> Retrieval:
+        """``found`` with its question vector moved ``share`` of the way to the vector of
+        ``asked`` (the sentences that ask, beside a story): what sentences' meaning is
+        measured against. Unchanged without them, a share, or a dense index."""
+        if not asked or share <= 0 or self.index is None or found.query_vector is None:
+            return found
+        whole = np.asarray(found.query_vector, np.float32)
+        own = np.asarray(self.index.query_embed([asked])[0], np.float32)
+        blend = (1.0 - share) * whole + share * own
+        norm = float(np.linalg.norm(blend)) or 1.0
+        return replace(found, query_vector=tuple((blend / norm).tolist()))
 
     def terms_of(self, text: str) -> frozenset[str]:
         """The words of ``text`` as the keyword index reads them (spelling corrected, expanded)."""

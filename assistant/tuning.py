@@ -134,6 +134,22 @@ class ComposeTuning(_Section):
     similarity_weight: float = Field(
         2.0, ge=0, le=20, description="Bonus weight x the passage's cosine similarity."
     )
+    clinician_asking_meaning: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="When a clinician's question tells a case and then asks (\"68F, bulbar "
+        "onset, FVC 48% ... Which mode suits her?\"), the share of the asking sentences' own "
+        "vector in the question vector that sentences' meaning is measured against (the rest "
+        "is the whole question's). A vignette's findings are context; what is asked is not.",
+    )
+    patient_asking_meaning: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="The same share for a patient's story and question: a patient's story "
+        'often names the topic that a short question ("can anything help?") leaves out.',
+    )
     meaning_weight: float = Field(
         10.0,
         ge=0,
@@ -223,6 +239,12 @@ class ComposeTuning(_Section):
     repetitive_unique_share: float = Field(
         0.5, gt=0, le=1, description="...when fewer than this share of its words are distinct."
     )
+
+    def asking_meaning(self, audience: str) -> float:
+        """The asking sentences' share of the question vector, for this audience."""
+        if audience == "clinician":
+            return self.clinician_asking_meaning
+        return self.patient_asking_meaning
 
 
 class PatientTuning(_Section):

@@ -160,3 +160,22 @@ def test_a_light_verb_names_nothing_to_match(fake_bot):
     """ "Does the team *make* a difference?" must not match "surgery to *make* an airway"."""
     found = fake_bot.retriever.search("Does seeing the whole team make any difference?", 5)
     assert "make" not in found.terms and "team" in found.terms
+
+
+def test_a_vignettes_meaning_is_measured_against_what_it_asks(fake_bot):
+    """A clinician's case findings are context: the asking sentences' vector is what the
+    sentences' meaning is measured against (``clinician_asking_meaning``); a patient's story
+    keeps the whole question's (``patient_asking_meaning``)."""
+    import numpy as np
+
+    vignette = "68F, bulbar onset, FVC 48% of predicted. Which ventilation mode suits her?"
+    part = fake_bot.asking.part(vignette)
+    assert part == "Which ventilation mode suits her?"
+    found = fake_bot.retriever.search(vignette, 5)
+    tuning = fake_bot.rules.tuning.compose
+    moved = fake_bot.retriever.asking(found, part, tuning.asking_meaning("clinician"))
+    own = np.asarray(fake_bot.index.query_embed([part])[0])
+    assert np.allclose(moved.query_vector, own / np.linalg.norm(own), atol=1e-5)
+    kept = fake_bot.retriever.asking(found, part, tuning.asking_meaning("patient"))
+    assert kept.query_vector == found.query_vector
+    assert fake_bot.retriever.asking(found, None, 1.0) is found
