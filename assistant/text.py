@@ -204,6 +204,24 @@ _PERSONS = r"he|him|his|she|her"
 _POINTS_TO_THING = re.compile(rf"\b({_THINGS})\b", re.IGNORECASE)
 POINTS_TO_PERSON = re.compile(rf"\b({_PERSONS})\b", re.IGNORECASE)
 _POINTS_BACK = re.compile(rf"\b({_THINGS}|{_PERSONS})\b", re.IGNORECASE)
+# "it" before an adjective and a clause ("Is it true that ...", "is it safe to ...") points to
+# nothing: the clause is what is asked.
+_EXPLETIVE = re.compile(
+    r"\bit(?:'s|’s)?(?:\s+(?:is|was|be|really|still|ever|also|not|actually))*\s+([a-z]+)"
+    r"\s+(that|to|if|for|when)\b",
+    re.IGNORECASE,
+)
+
+
+def _points(pattern: re.Pattern[str], sentence: str) -> bool:
+    """Whether ``sentence`` points back with ``pattern``, an expletive "it" aside."""
+
+    def clause(m: re.Match) -> str:
+        if "ADJ" not in lemmas(m[1].lower()):
+            return m[0]
+        return m[1] if m[2].lower() == "that" else f"{m[1]} {m[2]}"
+
+    return bool(pattern.search(_EXPLETIVE.sub(clause, sentence)))
 
 
 def asks(text: str) -> bool:
@@ -257,7 +275,7 @@ def topic_part(text: str) -> str | None:
     person ("she") is who the story is about, not what is asked. None when there are none."""
     if asking_sentences(text) is None:
         return None
-    own = [s for s in _sentences(text) if _asking(s) and not _POINTS_TO_THING.search(s)]
+    own = [s for s in _sentences(text) if _asking(s) and not _points(_POINTS_TO_THING, s)]
     return " ".join(own) or None
 
 
@@ -273,7 +291,7 @@ def asked_part(text: str, person_ok: bool = False) -> str | None:
     if asking is None:
         return None
     first = next(s for s in _sentences(text) if _asking(s))
-    if (_POINTS_TO_THING if person_ok else _POINTS_BACK).search(first):
+    if _points(_POINTS_TO_THING if person_ok else _POINTS_BACK, first):
         return None
     return asking
 

@@ -24,6 +24,12 @@ from assistant.text import asked_part
             "When should palliative care start? Is it only for the very end?",
         ),
         ("Notes follow. Is it serious? When should palliative care start?", None),
+        # "it" before an adjective and a clause points to nothing ("Is it true that ...")
+        (
+            "Is it true that exercise makes ALS worse? My physio wants me to do weights.",
+            "Is it true that exercise makes ALS worse?",
+        ),
+        ("He was diagnosed in May. Is that normal?", None),
     ],
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):
