@@ -76,6 +76,13 @@ def test_a_care_profession_the_asker_names_is_a_clinicians_role(router, question
         assert "care profession" in route.reason
 
 
+def test_a_family_speaks_of_our_doctor_a_clinician_of_our_patient(router):
+    family = router.route("Our neurologist mentioned a PEG. What is that and when is it done?")
+    assert family.audience == "patient" and "our neurologist" in family.reason
+    team = router.route("Our patient has an FVC of 45%. When is it too late for a PEG?")
+    assert team.audience == "clinician"
+
+
 @pytest.mark.integration
 def test_a_bare_first_person_in_a_question_written_at_a_clinicians_grade_is_a_clinician(bot):
     """ "Should I" says someone asks, not who; the register decides when no example does."""
