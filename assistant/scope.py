@@ -41,6 +41,7 @@ from .text import (
     asking_sentences,
     contraction,
     descriptive,
+    history_words,
     lemmas,
     raw_tokens,
     requesting_sentences,
@@ -184,6 +185,8 @@ class Scope:
         if asked:  # what the story around the question names is context, not what is asked
             said = {t.lower() for t in raw_tokens(asked)}
             outside = [w for w in outside if w.lower() in said]
+        tried = history_words(asked or retrieval.query)  # "refractory to glycopyrrolate"
+        outside = [w for w in outside if w.lower() not in tried]
         question = asked if route.injections and asked else retrieval.query
         thing = requested_thing(question, TASK_VERBS, self._missing)
         if thing and not outside:

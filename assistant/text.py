@@ -47,6 +47,11 @@ class LanguageFile(BaseModel):
         "just before them ('CSF protein *level*', 'FVC *cutoff*'): the sources must state a "
         "figure in a sentence naming that thing"
     )
+    history_phrases: list[str] = Field(
+        description="phrases that tell what was already tried ('sialorrhea *refractory to* "
+        "glycopyrrolate', '*despite* amitriptyline'): the name after one is the case's "
+        "history, context for what is asked, never its gap"
+    )
     adjective_suffixes: str = Field(
         description="space-separated endings of English adjectives ('refractory', 'prognostic'): "
         "a dictionary word ending in one describes what is asked and is never a gap by itself"
@@ -68,6 +73,18 @@ _LABELLED = re.compile(
     re.IGNORECASE,
 )
 ADJECTIVE_SUFFIXES = tuple(_LANGUAGE.adjective_suffixes.split())
+_HISTORY = re.compile(
+    rf"\b(?:{'|'.join(map(re.escape, _LANGUAGE.history_phrases))})\s+([^,;:.?!()\n–—-]+)",
+    re.IGNORECASE,
+)
+
+
+def history_words(text: str) -> set[str]:
+    """The words (lowercased) of what ``text`` says was already tried: the rest of its clause
+    after a history phrase ("refractory to glycopyrrolate - next step?": glycopyrrolate)."""
+    return {w.lower() for m in _HISTORY.finditer(text) for w in raw_tokens(m[1])}
+
+
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
 
 

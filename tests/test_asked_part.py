@@ -185,3 +185,16 @@ def test_a_vignettes_meaning_is_measured_against_what_it_asks(fake_bot):
     kept = fake_bot.retriever.asking(found, part, tuning.asking_meaning("patient"))
     assert kept.query_vector == found.query_vector
     assert fake_bot.retriever.asking(found, None, 1.0) is found
+
+
+def test_what_a_case_already_tried_is_history_not_the_gap(fake_bot):
+    from assistant.text import history_words
+
+    assert history_words("sialorrhea refractory to glycopyrrolate - next step?") == {
+        "glycopyrrolate"
+    }
+    assert history_words("Is glycopyrrolate effective for sialorrhea?") == set()
+    tried = fake_bot.ask("sialorrhea refractory to glycopyrrolate - next step?")
+    asked = fake_bot.ask("Is glycopyrrolate effective for sialorrhea?")
+    assert "glycopyrrolate" not in (tried.reason or "")
+    assert asked.status == "refused" and "glycopyrrolate" in asked.reason
