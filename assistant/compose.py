@@ -148,6 +148,12 @@ class ExtractiveComposer:
         self.aspects = aspects
         self.frame = frame
 
+    def _group(self, p: Passage) -> str:
+        """The evidence group a sentence is shown under: a list's items stay together under
+        the group of its first item, whatever each item cites."""
+        block = self.structure.list_of.get(p.id)
+        return evidence_group(block.passages[0] if block and block.lead else p)
+
     def compose(self, inp: ComposeInput) -> Draft:
         patient = inp.route.audience == "patient"
         found = inp.retrieval
@@ -191,7 +197,7 @@ class ExtractiveComposer:
                     c.sentence.text,
                     (sources.index(c.passage),),
                     lead=self.structure.lead(c.passage),
-                    group=evidence_group(c.passage),
+                    group=self._group(c.passage),
                 )
             )
         differences = differences_in(inp.disagreements, sources)

@@ -417,3 +417,18 @@ def test_sentence_vectors_are_stored_once_and_loaded(tmp_path, corpus, structure
 def test_the_real_rules_load_their_aspects():
     rules = Rules.load()
     assert "management" in Aspects.load(rules.folder).asks
+
+
+def test_a_lists_items_are_shown_under_one_evidence_group(corpus, structure, tuning, monkeypatch):
+    """Each item may cite another kind of source; the list stays whole under its first's."""
+    import assistant.compose as compose_module
+
+    monkeypatch.setattr(compose_module, "evidence_group", lambda p: p.text.split(":")[0])
+    composer = ExtractiveComposer(tuning, None, structure)
+    first, second = (
+        next(p for p in corpus.passages if p.text.startswith(lead))
+        for lead in ("First-line", "Second-line")
+    )
+    assert composer._group(second) == composer._group(first) == "First-line"
+    alone = next(p for p in corpus.passages if p.text.startswith("All patients"))
+    assert composer._group(alone) == "All patients with bulbar symptoms need swallow screening."
