@@ -176,6 +176,10 @@ class Speller:
             for word in (base, base + "e"):
                 if word in self.vocabulary:
                     return word
+        if token.endswith("ed"):  # a participle of a corpus verb ("cured" is cure)
+            for word in lemmas(token).get("VERB", ()):
+                if word != token and word in self.vocabulary:
+                    return word
         for word in self._by_initial.get(token[0], []):
             common = len(os.path.commonprefix([token, word]))  # noqa: RUF071 - characters intended
             if (

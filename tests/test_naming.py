@@ -195,6 +195,15 @@ def test_speller_keeps_one_word_to_its_own_forms():
     assert speller.known_form("frequently") == "frequent"
 
 
+def test_a_participle_is_a_form_of_the_corpus_verb():
+    """ "Can ALS be cured?" asks about the corpus's "no cure"; "caring" stays its own word."""
+    from assistant.text import Speller
+
+    speller = Speller(["cure", "care"], frozenset({"cured", "caring"}))
+    assert speller.known_form("cured") == "cure"
+    assert speller.known_form("caring") is None
+
+
 def test_an_able_adjective_is_a_form_of_the_word_it_is_made_from():
     """ "Is ALS curable?" asks about a cure; "treatable" about treatment."""
     from assistant.text import Speller
