@@ -18,6 +18,9 @@ from .text import content_tokens, jaccard, tokens
 from .tuning import Tuning
 
 _CONDITIONS = re.compile(r"\b(when|if|once|whenever)\s*:\s*$", re.IGNORECASE)
+# A list whose first item opens with a rank ("First-line: ...", "1. ...", "Step 1") is ordered:
+# a later item presupposes the earlier ones.
+_RANKED = re.compile(r"^\s*(?:first|1st|1[.)]|step\s+1)\b", re.IGNORECASE)
 _ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
 
 
@@ -66,6 +69,7 @@ class Selector:
         opened = self.with_section(chosen, pool, q, patient)  # a section that answers, else a list
         chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q, patient)
         chosen = self.with_led_items(chosen, pool)
+        chosen = self.with_earlier_ranks(chosen, candidates)
         if not patient:
             chosen = self.with_rest_of_lists(chosen, pool, q)
         most = ct.patient_most if patient else ct.clinician_most
@@ -140,6 +144,29 @@ class Selector:
                 continue
             for x in self._unseen(block.passages[: ct.list_items], known, have):
                 x.score = max(x.score, (c.score if not c.forced else best) * ct.clinician_cut)
+                extra.append(x)
+        return chosen + extra
+
+    def with_earlier_ranks(
+        self, chosen: list[Candidate], candidates: list[Candidate]
+    ) -> list[Candidate]:
+        """An item of a ranked list ("Second-line: botulinum toxin ...") comes with the items
+        ranked before it ("First-line: ..."), kept or cut with it."""
+        st = self.structure
+        have = {c.span for c in chosen}
+        known = {c.span: c for c in candidates}
+        extra: list[Candidate] = []
+        for c in list(chosen):
+            block = st.list_of.get(c.passage.id)
+            if c.forced or block is None or not block.lead:
+                continue
+            order = [p.id for p in block.passages]
+            first = block.passages[0].sentences
+            if not first or not _RANKED.match(first[0].text) or order[0] == c.passage.id:
+                continue
+            earlier = block.passages[: order.index(c.passage.id)]
+            for x in self._unseen(earlier, known, have):
+                x.score = max(x.score, c.score)
                 extra.append(x)
         return chosen + extra
 

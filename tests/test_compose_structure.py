@@ -432,3 +432,16 @@ def test_a_lists_items_are_shown_under_one_evidence_group(corpus, structure, tun
     assert composer._group(second) == composer._group(first) == "First-line"
     alone = next(p for p in corpus.passages if p.text.startswith("All patients"))
     assert composer._group(alone) == "All patients with bulbar symptoms need swallow screening."
+
+
+def test_a_ranked_lists_item_comes_with_the_items_ranked_before_it(corpus, structure, tuning):
+    """ "Second-line: ..." presupposes "First-line: ..."; an unranked list is not completed."""
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    selector = Selector(tuning, evidence)
+    second = next(p for p in corpus.passages if p.text.startswith("Second-line"))
+    chosen = selector.with_earlier_ranks([Candidate(second, second.sentences[0], 3.0)], [])
+    assert [c.passage.text.split(":")[0] for c in chosen] == ["Second-line", "First-line"]
+    assert chosen[1].score == 3.0  # kept or cut with the item that needs it
+    nasal = next(p for p in corpus.passages if p.text.startswith("Nasal"))
+    alone = [Candidate(nasal, nasal.sentences[0], 3.0)]
+    assert selector.with_earlier_ranks(alone, []) == alone
