@@ -265,10 +265,10 @@ class Scope:
                 for p in evidence
             ):
                 named = ", ".join(
-                    dict.fromkeys(  # as the question writes them ("AMX0035")
+                    dict.fromkeys(  # as the question writes them ("AMX0035"); not the story's
                         w for w in re.findall(r"[^\W_]+", question) if stem(w.lower()) in topic
                     )
-                ) or ", ".join(sorted(topic))
+                )
                 return f"{aspect}" + (f" for {named}" if named else "")
         return None
 
