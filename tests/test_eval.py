@@ -91,6 +91,14 @@ def test_verbatim_fact_metric_needs_the_exact_quoted_text():
     values, failures = m.verbatim_facts([para])
     assert values["verbatim_fact_accuracy"] == 0.0
     assert failures == {"x": [f"fact not quoted verbatim: {fact!r}"]}
+    # a case's fact inside a registered fact quoted whole is quoted verbatim; one merely
+    # present in unquoted text, or quoted but not listed, is not
+    part = "FVC remains >50%"
+    inside = _record(f"Place PEG “{fact}” [1]", facts=[part], got={"facts": [{"text": fact}]})
+    bare = _record(f"Place PEG when {fact} [1]", facts=[part], got={"facts": [{"text": fact}]})
+    unlisted = _record(f"Place PEG “{fact}” [1]", facts=[part])
+    assert m.verbatim_facts([inside])[0]["verbatim_fact_accuracy"] == 1.0
+    assert m.verbatim_facts([bare, unlisted])[0]["verbatim_fact_accuracy"] == 0.0
 
 
 def test_number_grounding_metric_counts_numbers_missing_from_citations():
