@@ -149,8 +149,8 @@ class ExtractiveComposer:
         self.frame = frame
 
     def _group(self, p: Passage) -> str:
-        """The evidence group a sentence is shown under: a list's items stay together under
-        the group of its first item, whatever each item cites."""
+        """The evidence group a sentence is shown under: the items under a lead-in stay
+        together under the group of the list's first item, whatever each item cites."""
         block = self.structure.list_of.get(p.id)
         return evidence_group(block.passages[0] if block and block.lead else p)
 

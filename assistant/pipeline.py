@@ -309,8 +309,9 @@ class Assistant:
         safety = self.rules.safety
         part = self.asking.part(query.original)
         asked = None if part is None else self.retriever.terms_of(part)
-        share = self.rules.tuning.compose.asking_meaning(route.audience)
-        found = self.retriever.asking(found, part, share)  # what is asked, beside a story
+        # What is asked, beside a story (a follow-up's carried subject is context it keeps).
+        share = 0.0 if query.carried else self.rules.tuning.compose.asking_meaning(route.audience)
+        found = self.retriever.asking(found, part, share)
         turn = Turn(question, route, query, found)
         top: list[str] = []
         status = "answered"

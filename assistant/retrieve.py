@@ -330,6 +330,8 @@ class HybridRetriever:
         measured against. Unchanged without them, a share, or a dense index."""
         if not asked or share <= 0 or self.index is None or found.query_vector is None:
             return found
+        for wrong, right in found.corrected:  # the model sees them spelt right, as in search
+            asked = re.sub(rf"\b{re.escape(wrong)}\b", right, asked, flags=re.I)
         whole = np.asarray(found.query_vector, np.float32)
         own = np.asarray(self.index.query_embed([asked])[0], np.float32)
         blend = (1.0 - share) * whole + share * own

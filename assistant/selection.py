@@ -10,17 +10,13 @@ that answers and stays within its reading grade.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from .evidence import Candidate, Evidence, Question, reading_grade_of
+from .lists import Lists
 from .structure import Structure
 from .text import content_tokens, jaccard, tokens
 from .tuning import Tuning
 
-_CONDITIONS = re.compile(r"\b(when|if|once|whenever)\s*:\s*$", re.IGNORECASE)
-# A list whose first item opens with a rank ("First-line: ...", "1. ...", "Step 1") is ordered:
-# a later item presupposes the earlier ones.
-_RANKED = re.compile(r"^\s*(?:first|1st|1[.)]|step\s+1)\b", re.IGNORECASE)
 _ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
 
 
@@ -41,7 +37,7 @@ def _as_line(text: str) -> str:
     return text if text[-1:] in ".?!" else text + "."
 
 
-class Selector:
+class Selector(Lists):
     """Chooses and completes the sentences of one answer."""
 
     def __init__(self, tuning: Tuning, evidence: Evidence, frame: tuple[str, ...] = ()):
@@ -110,155 +106,6 @@ class Selector:
                 seen_spans.add(span)
                 chosen.append(c)
         return chosen
-
-    @staticmethod
-    def whole_items(chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
-        """A bullet comes whole: "Nutritional care—Swallowing will eventually be lost." with
-        "Nutrition will need to be delivered through a feeding tube."."""
-        have = {c.span for c in chosen}
-        extra = []
-        for c in chosen:
-            if c.forced or c.passage.kind != "bullet":
-                continue
-            for x in pool:
-                if x.passage.id == c.passage.id and x.span not in have:
-                    have.add(x.span)
-                    x.score = max(x.score, c.score)
-                    extra.append(x)
-        return chosen + extra
-
-    def with_led_items(self, chosen: list[Candidate], pool: list[Candidate]) -> list[Candidate]:
-        """A lead-in shown ("Bulbar-onset ALS (one-third of cases):", a quoted fact) comes
-        with its list's first ``list_items`` items: a lead-in alone says nothing."""
-        st, ct = self.structure, self.tuning.compose
-        have = {c.span for c in chosen}
-        known = {c.span: c for c in pool}
-        best = max((c.score for c in chosen if not c.forced), default=0.0)
-        extra: list[Candidate] = []
-        for c in chosen:
-            block = st.list_after.get(c.passage.id)
-            sents = c.passage.sentences
-            if block is None or not sents or c.sentence != sents[-1]:
-                continue  # not the lead-in sentence of a list
-            if not c.sentence.text.rstrip().endswith(":"):
-                continue
-            for x in self._unseen(block.passages[: ct.list_items], known, have):
-                x.score = max(x.score, (c.score if not c.forced else best) * ct.clinician_cut)
-                extra.append(x)
-        return chosen + extra
-
-    def with_earlier_ranks(
-        self, chosen: list[Candidate], candidates: list[Candidate]
-    ) -> list[Candidate]:
-        """An item of a ranked list ("Second-line: botulinum toxin ...") comes with the items
-        ranked before it ("First-line: ..."), kept or cut with it."""
-        st = self.structure
-        have = {c.span for c in chosen}
-        known = {c.span: c for c in candidates}
-        extra: list[Candidate] = []
-        for c in list(chosen):
-            block = st.list_of.get(c.passage.id)
-            if c.forced or block is None or not block.lead:
-                continue
-            order = [p.id for p in block.passages]
-            first = block.passages[0].sentences
-            if not first or not _RANKED.match(first[0].text) or order[0] == c.passage.id:
-                continue
-            earlier = block.passages[: order.index(c.passage.id)]
-            for x in self._unseen(earlier, known, have):
-                x.score = max(x.score, c.score)
-                extra.append(x)
-        return chosen + extra
-
-    @staticmethod
-    def _unseen(passages, known: dict, have: set) -> Iterator[Candidate]:
-        """Each sentence of ``passages`` not in ``have`` (then added to it): its candidate in
-        ``known`` (span -> candidate), or a new one."""
-        for p in passages:
-            for sent in p.sentences:
-                span = (p.id, sent.start)
-                if span not in have:
-                    have.add(span)
-                    yield known.get(span) or Candidate(
-                        p, sent, 0.0, words=set(content_tokens(sent.text))
-                    )
-
-    def with_rest_of_lists(
-        self, chosen: list[Candidate], pool: list[Candidate], q: Question | None = None
-    ) -> list[Candidate]:
-        """A short list (at most ``list_items`` items) two of whose items are shown comes whole,
-        or one when its lead-in states conditions: criteria with one left out ("Initiate NIV
-        when:") would misstate the source."""
-        st, ct = self.structure, self.tuning.compose
-        shown: dict[int, list[Candidate]] = {}
-        for c in chosen:
-            block = st.list_of.get(c.passage.id)
-            if block is not None and not c.forced:
-                shown.setdefault(id(block), []).append(c)
-        have = {c.span for c in chosen}
-        known = {c.span: c for c in pool}
-        extra: list[Candidate] = []
-        drop: set[int] = set()
-        for items in shown.values():
-            block = st.list_of[items[0].passage.id]
-            # Two items shown ask for the rest; one does when the lead-in states conditions
-            # ("Initiate NIV when:") and names the question's topic: each suffices, and one
-            # alone hides the others.
-            stated = bool(_CONDITIONS.search(block.lead or ""))
-            conditions = stated and (
-                q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
-            )
-            n = len({c.passage.id for c in items})
-            if stated and not conditions and n == 1 < len(block.passages):
-                # One criterion of a list the question is not about would misstate the source
-                # ("Initiate NIV when:" with one of its three): it goes, unless a fact.
-                drop |= {id(c) for c in items if not c.forced}
-                continue
-            # Bullets no lead-in gathers ("From the Guidelines" points) are no list.
-            if (
-                not block.lead
-                or n < (1 if conditions else 2)
-                or len(block.passages) > ct.list_items
-            ):
-                continue
-            score = max(c.score for c in items)  # one answer, kept or cut as a unit
-            for c in items:
-                c.score = score
-            for x in self._unseen(block.passages, known, have):
-                x.score = max(x.score, score)
-                extra.append(x)
-        return [c for c in chosen if id(c) not in drop] + extra
-
-    def with_list(
-        self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False
-    ) -> list[Candidate]:
-        """A list that answers comes whole (its best ``list_items`` items, in the author's
-        order) when its best answering item scores at least ``list_cut`` of the best sentence:
-        an item answers when it, or its heading, names the question's topic and aspect. For a
-        patient, a list whose lead-in names nothing of the topic ("Medications may include:"
-        for drooling) gives only its items that answer."""
-        ct, st = self.tuning.compose, self.structure
-        best = max((c.score for c in chosen if not c.forced), default=0.0)
-        fitting = [c for c in pool if c.passage.id in st.list_of and c.fits]
-        if not fitting:
-            return chosen
-        top = max(fitting, key=lambda c: c.score)
-        if top.score < ct.list_cut * best:
-            return chosen
-        block = st.list_of[top.passage.id]
-        members = {p.id for p in block.passages}
-        if patient and q.concepts and not self.evidence.coverage(q, set(tokens(block.header))):
-            members = {c.passage.id for c in fitting if c.passage.id in members}
-        best_of: dict[str, float] = {}
-        for c in pool:
-            if c.passage.id in members:
-                best_of[c.passage.id] = max(best_of.get(c.passage.id, c.score), c.score)
-        shown = set(sorted(best_of, key=lambda pid: -best_of[pid])[: ct.list_items])
-        have = {c.span for c in chosen}
-        extra = [c for c in pool if c.passage.id in shown and c.span not in have]  # whole items
-        for c in extra:
-            c.score = max(c.score, top.score)  # read as one answer with the list's best item
-        return chosen + extra
 
     def with_section(
         self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False
@@ -376,15 +223,6 @@ class Selector:
                 spans.add(nxt.span)
                 out.append(nxt)
         return out
-
-    def _later_item_shown(self, c: Candidate, keep: list[Candidate]) -> bool:
-        """Whether an item after ``c``'s, in the list ``c`` is an item of, is shown."""
-        block = self.structure.list_of.get(c.passage.id)
-        if block is None:
-            return False
-        order = {p.id: i for i, p in enumerate(block.passages)}
-        at = order[c.passage.id]
-        return any(order.get(k.passage.id, -1) > at for k in keep)
 
     def readable(self, chosen: list[Candidate]) -> list[Candidate]:
         """A patient answer within its reading grade: while its lines (with the patient

@@ -74,15 +74,31 @@ _LABELLED = re.compile(
 )
 ADJECTIVE_SUFFIXES = tuple(_LANGUAGE.adjective_suffixes.split())
 _HISTORY = re.compile(
-    rf"\b(?:{'|'.join(map(re.escape, _LANGUAGE.history_phrases))})\s+([^,;:.?!()\n–—-]+)",
+    rf"\b(?:{'|'.join(map(re.escape, _LANGUAGE.history_phrases))})\s+"
+    r"((?:[\w'’-]+\s*){1,6})",
     re.IGNORECASE,
 )
+_HISTORY_NAMES = 3  # what was tried is named in a few words ("botulinum toxin A")
 
 
 def history_words(text: str) -> set[str]:
-    """The words (lowercased) of what ``text`` says was already tried: the rest of its clause
-    after a history phrase ("refractory to glycopyrrolate - next step?": glycopyrrolate)."""
-    return {w.lower() for m in _HISTORY.finditer(text) for w in raw_tokens(m[1])}
+    """The words (lowercased) naming what ``text`` says was already tried: after a history
+    phrase, the name up to the next function word ("refractory to glycopyrrolate - next
+    step?": glycopyrrolate; "already on riluzole and wants to try masitinib": riluzole)."""
+    out: set[str] = set()
+    for m in _HISTORY.finditer(text):
+        named: list[str] = []
+        for w in m[1].split():
+            w = w.lower().strip("'’-")
+            if w in STOPWORDS or w in QUESTION_WORDS or not w:
+                if named:
+                    break
+                continue  # "failed *a* swallow study"
+            named.append(w)
+            if len(named) == _HISTORY_NAMES:
+                break
+        out.update(t for w in named for t in raw_tokens(w))
+    return out
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[½¼¾⅓⅔⅛]")
@@ -225,11 +241,12 @@ _PERSONS = r"he|him|his|she|her"
 _POINTS_TO_THING = re.compile(rf"\b({_THINGS})\b", re.IGNORECASE)
 POINTS_TO_PERSON = re.compile(rf"\b({_PERSONS})\b", re.IGNORECASE)
 _POINTS_BACK = re.compile(rf"\b({_THINGS}|{_PERSONS})\b", re.IGNORECASE)
-# "it" before an adjective and a clause ("Is it true that ...", "is it safe to ...") points to
-# nothing: the clause is what is asked.
+# "it" before an adjective and a "that" clause ("Is it true that ...", "is it normal that ...")
+# points to nothing: the clause is what is asked. ("Is it effective for bulbar onset?" points
+# back to the drug the story names.)
 _EXPLETIVE = re.compile(
     r"\bit(?:'s|’s)?(?:\s+(?:is|was|be|really|still|ever|also|not|actually))*\s+([a-z]+)"
-    r"\s+(that|to|if|for|when)\b",
+    r"\s+(that)\b",
     re.IGNORECASE,
 )
 
@@ -238,9 +255,7 @@ def _points(pattern: re.Pattern[str], sentence: str) -> bool:
     """Whether ``sentence`` points back with ``pattern``, an expletive "it" aside."""
 
     def clause(m: re.Match) -> str:
-        if "ADJ" not in lemmas(m[1].lower()):
-            return m[0]
-        return m[1] if m[2].lower() == "that" else f"{m[1]} {m[2]}"
+        return m[1] if "ADJ" in lemmas(m[1].lower()) else m[0]
 
     return bool(pattern.search(_EXPLETIVE.sub(clause, sentence)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.text import asked_part
@@ -30,6 +31,8 @@ from assistant.text import asked_part
             "Is it true that exercise makes ALS worse?",
         ),
         ("He was diagnosed in May. Is that normal?", None),
+        # an "it" before an adjective but no "that" clause points back to the story's thing
+        ("Riluzole was started last month. Is it effective for bulbar onset?", None),
     ],
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):
@@ -172,8 +175,6 @@ def test_a_vignettes_meaning_is_measured_against_what_it_asks(fake_bot):
     """A clinician's case findings are context: the asking sentences' vector is what the
     sentences' meaning is measured against (``clinician_asking_meaning``); a patient's story
     keeps the whole question's (``patient_asking_meaning``)."""
-    import numpy as np
-
     vignette = "68F, bulbar onset, FVC 48% of predicted. Which ventilation mode suits her?"
     part = fake_bot.asking.part(vignette)
     assert part == "Which ventilation mode suits her?"
@@ -194,7 +195,10 @@ def test_what_a_case_already_tried_is_history_not_the_gap(fake_bot):
         "glycopyrrolate"
     }
     assert history_words("Is glycopyrrolate effective for sialorrhea?") == set()
+    # the name only, up to the next function word: the drug asked about stays the question's
+    assert history_words("already on riluzole and wants to try masitinib?") == {"riluzole"}
+    assert history_words("failed a swallow study, so what next?") == {"swallow", "study"}
     tried = fake_bot.ask("sialorrhea refractory to glycopyrrolate - next step?")
     asked = fake_bot.ask("Is glycopyrrolate effective for sialorrhea?")
-    assert "glycopyrrolate" not in (tried.reason or "")
+    assert tried.status == "answered" and "glycopyrrolate" not in (tried.reason or "")
     assert asked.status == "refused" and "glycopyrrolate" in asked.reason

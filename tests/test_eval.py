@@ -83,7 +83,7 @@ def _record(answer: str = "", cid: str = "x", latency: float = 1.0, **fields) ->
     return Record(case, d, latency)
 
 
-def test_verbatim_fact_metric_needs_the_exact_quoted_text():
+def test_verbatim_fact_metric_needs_the_fact_quoted_verbatim():
     fact = "FVC remains >50% of predicted"
     good = _record(f"Place PEG “{fact}” [1]", facts=[fact], got={"facts": [{"text": fact}]})
     para = _record("Place PEG while FVC is above half of predicted [1]", facts=[fact])
@@ -99,6 +99,9 @@ def test_verbatim_fact_metric_needs_the_exact_quoted_text():
     unlisted = _record(f"Place PEG “{fact}” [1]", facts=[part])
     assert m.verbatim_facts([inside])[0]["verbatim_fact_accuracy"] == 1.0
     assert m.verbatim_facts([bare, unlisted])[0]["verbatim_fact_accuracy"] == 0.0
+    whole = "Most patients die within 36 months"
+    six = _record(f"“{whole}” [1]", facts=["6 months"], got={"facts": [{"text": whole}]})
+    assert m.verbatim_facts([six])[0]["verbatim_fact_accuracy"] == 0.0  # a word, not a part
 
 
 def test_number_grounding_metric_counts_numbers_missing_from_citations():

@@ -478,6 +478,8 @@ def test_contagion_the_sources_never_discuss_is_declined_naming_only_what_is_ask
     assert d.status == "refused"
     assert d.reason == "the sources do not address whether it passes from person to person"
     assert fake_bot.ask("Is ALS inherited?").status == "answered"
+    for near in ("If you catch it early, can ALS be slowed?", "Does ALS differ person to person?"):
+        assert "person to person" not in (fake_bot.ask(near).reason or ""), near
 
 
 @pytest.mark.integration
@@ -746,6 +748,12 @@ def test_words_to_put_into_the_reply_are_an_instruction_not_the_question(fake_bo
     assert "Silver" not in poem.cleaned and "what is ALS?" in poem.cleaned
     quoted = fake_bot.router.route("Does ALS start with 'twitching in the hands'?")
     assert not quoted.injections  # a quote the question asks about is its own
+    for plain in (  # apostrophes are no quotes, and "says" or "started" no command
+        "My neurologist says the response to riluzole isn't great, what's the alternative?",
+        "Since she started the first line medicine she's been sleepy, what's causing it?",
+        "My mom started saying words like 'yes' and 'no' only - is that ALS?",
+    ):
+        assert not fake_bot.router.route(plain).injections, plain
 
 
 def test_a_detected_instruction_is_removed_before_any_stage_reads_the_question(fake_bot):

@@ -117,7 +117,8 @@ def verbatim_facts(records: list[Record]) -> Scored:
         quoted = [f["text"] for f in r.answer["facts"] if f"“{f['text']}”" in r.answer["answer"]]
         for fact in r.case.facts:
             total += 1
-            if any(fact in text for text in quoted):
+            held = re.compile(rf"(?<![\w.]){re.escape(fact)}(?![\w.])")  # "6 months" ≠ "36 months"
+            if any(held.search(text) for text in quoted):
                 hit += 1
             else:
                 failures.setdefault(r.id, []).append(f"fact not quoted verbatim: {fact!r}")
