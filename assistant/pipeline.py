@@ -308,7 +308,7 @@ class Assistant:
         """Decide scope, compose, guard, repair and assemble: the stages in order."""
         safety = self.rules.safety
         part = self.asking.part(query.original)
-        asked = None if part is None else self.retriever.terms_of(part)
+        asked = None if part is None else self.asking.terms_of(part)  # what Asking.terms reads
         # What is asked, beside a story (a follow-up's carried subject is context it keeps).
         share = 0.0 if query.carried else self.rules.tuning.compose.asking_meaning(route.audience)
         found = self.retriever.asking(found, part, share)

@@ -96,6 +96,13 @@ def keyword_stamp(passages: list[Passage]) -> str:
 _WHOLE = "="  # marks a phrase matched with its stopwords
 
 
+def _spelt_right(text: str, corrected) -> str:
+    """``text`` with each misspelt word replaced by its correction, as the model reads it."""
+    for wrong, right in corrected:
+        text = re.sub(rf"\b{re.escape(wrong)}\b", right, text, flags=re.I)
+    return text
+
+
 class KeywordIndex:
     """BM25 over passage text with its section and lead-in; knows the corpus vocabulary."""
 
@@ -279,10 +286,7 @@ class HybridRetriever:
         query_vector = None
         if self.index is not None:
             # The model sees the user's sentence, with only the misspelt words fixed.
-            fixed_query = query
-            for wrong, right in words.corrected:
-                fixed_query = re.sub(rf"\b{re.escape(wrong)}\b", right, fixed_query, flags=re.I)
-            query_vector = tuple(self.index.query_embed([fixed_query])[0])
+            query_vector = tuple(self.index.query_embed([_spelt_right(query, words.corrected)])[0])
             dense = [
                 (i, s) for i, s in self.index.query(list(query_vector), pool) if i in self.by_id
             ]
@@ -330,10 +334,10 @@ class HybridRetriever:
         measured against. Unchanged without them, a share, or a dense index."""
         if not asked or share <= 0 or self.index is None or found.query_vector is None:
             return found
-        for wrong, right in found.corrected:  # the model sees them spelt right, as in search
-            asked = re.sub(rf"\b{re.escape(wrong)}\b", right, asked, flags=re.I)
         whole = np.asarray(found.query_vector, np.float32)
-        own = np.asarray(self.index.query_embed([asked])[0], np.float32)
+        own = np.asarray(
+            self.index.query_embed([_spelt_right(asked, found.corrected)])[0], np.float32
+        )
         blend = (1.0 - share) * whole + share * own
         norm = float(np.linalg.norm(blend)) or 1.0
         return replace(found, query_vector=tuple((blend / norm).tolist()))
