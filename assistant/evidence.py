@@ -156,6 +156,14 @@ class Evidence:
             return False
         return self.coverage(q, set(header)) >= self.tuning.compose.topic_share
 
+    def heads(self, q: Question, header: list[str]) -> bool:
+        """A section heading that answers: it :meth:`fits`, or, for a question that asks no
+        aspect, it names every concept of the topic ("Anything disease-modifying to start?"
+        and "Disease-Modifying Medication")."""
+        if self.fits(q, header):
+            return True
+        return not q.asked and bool(q.concepts) and self.coverage(q, set(header)) >= 1.0
+
     def candidates(
         self,
         found: Retrieval,
@@ -262,6 +270,11 @@ class Evidence:
             more += block.passages if block else ()
             if section and self.fits(q, tokens(" ".join(section.section))):
                 more += section.passages  # a section whose heading answers, as written
+        if q.concepts and not q.asked:
+            # A question that asks no aspect, about what a section's heading names whole.
+            for block in {id(b): b for b in st.section_of.values()}.values():
+                if block.doc_id not in untrusted and self.heads(q, tokens(" ".join(block.section))):
+                    more += block.passages
         if q.concepts and self.aspects and q.asked:
             # Passages naming the question's rarest concept under a heading that names the
             # aspect asked for, however the sentence words it ("crying or laughter").

@@ -125,7 +125,7 @@ class Selector(Lists):
             section = st.section_of.get(c.passage.id)
             if c.passage.doc_id in docs or c.passage.doc_id not in usable or section is None:
                 continue
-            if not self.evidence.fits(q, tokens(" ".join(section.section))):
+            if not self.evidence.heads(q, tokens(" ".join(section.section))):
                 continue
             docs.append(c.passage.doc_id)
             rest += self._opening(section.passages, pool, patient)[: ct.section_sentences]

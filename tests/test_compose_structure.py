@@ -29,6 +29,7 @@ from assistant.rules import RULES_DIR, GlossaryEntry, Rules
 from assistant.selection import Selector
 from assistant.sentences import SentenceVectors
 from assistant.structure import Structure, defined_abbreviations
+from assistant.text import tokens
 from assistant.tuning import Tuning
 
 GUIDE = """Guideline summary of a motor disease
@@ -447,3 +448,67 @@ def test_a_ranked_lists_item_comes_with_the_items_ranked_before_it(corpus, struc
     nasal = next(p for p in corpus.passages if p.text.startswith("Nasal"))
     alone = [Candidate(nasal, nasal.sentences[0], 3.0)]
     assert selector.with_earlier_ranks(alone, []) == alone
+
+
+HEADED = """Summary of a motor disease
+
+Clinical Presentation
+
+Weakness starts in one limb and spreads over months.
+
+Cramps and twitching are common early.
+
+Speech may slur as the tongue weakens.
+
+Swallowing gets harder over time.
+
+Nutrition
+
+Weigh the patient every three months.
+
+Offer a feeding tube when weight falls.
+
+Care Team
+
+A neurologist leads the team.
+
+A therapist helps with walking aids.
+
+A social worker helps the family.
+
+Respiratory Management
+
+Measure vital capacity at every visit.
+
+Offer ventilation when breathing weakens.
+
+Disease-Modifying Medication
+
+Riluzole 50 mg twice daily is the approved treatment.
+
+Check liver tests before and during treatment.
+"""
+
+
+def test_a_heading_that_names_the_whole_topic_answers_a_question_asking_no_aspect(tuning):
+    doc = parse_document(
+        "headed",
+        HEADED,
+        DocMeta(
+            title="Summary", publisher="Test", audience="clinician", doc_type="guideline_summary"
+        ),
+    )
+    corpus = Corpus(folder=Path("."), documents={"headed": doc})
+    structure = Structure.build(corpus)
+    question = "Anything disease-modifying to start now?"
+    keyword = KeywordIndex(corpus.passages)
+    found = HybridRetriever(corpus, None, keyword, mode="keyword").search(question, 4)
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    q = evidence.question(question, found, None)
+    assert not q.asked and q.concepts  # a topic, no aspect
+    assert evidence.heads(q, tokens("Disease-Modifying Medication"))
+    assert not evidence.heads(q, tokens("Respiratory Management"))
+    draft = compose(corpus, structure, tuning, question)
+    assert "Riluzole 50 mg twice daily is the approved treatment." in [
+        s.text for s in draft.sentences
+    ]
