@@ -3,6 +3,7 @@ findings, ...) and how a heading, lead-in or sentence that answers it is worded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,8 +47,13 @@ class AspectsFile(BaseModel):
     aspects: dict[str, Aspect]
 
 
+# "who's on it" asks as "who is on it" does (a wh-word's or pronoun's "'s" is "is").
+_IS = re.compile(r"\b(who|what|where|when|how|which|it|that|there)['’]s\b", re.IGNORECASE)
+
+
 def _phrase(text: str) -> str:
-    return f" {' '.join(tokens(text))} "
+    words = tokens(_IS.sub(r"\1 is", text))
+    return f" {' '.join(words)} "
 
 
 @dataclass(frozen=True)
