@@ -590,8 +590,16 @@ def test_an_emergency_that_asks_nothing_gets_the_emergency_advice_alone(fake_bot
     assert asked.status == "emergency" and asked.citations  # a question still gets its answer
 
 
-def test_clinical_mentions_of_choking_are_not_emergencies(fake_bot):
-    d = fake_bot.ask("Which patients are at higher risk of choking episodes?").to_dict()
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which patients are at higher risk of choking episodes?",
+        # choking again and again, told as a story, is not choking now
+        "Dad keeps choking on his food and has lost weight. Why do they want a feeding tube?",
+    ],
+)
+def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_bot, question):
+    d = fake_bot.ask(question).to_dict()
     assert d["status"] == "answered"
 
 
