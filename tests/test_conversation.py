@@ -94,6 +94,12 @@ def test_topic_switch_is_not_polluted(resolver):
             "What about for bulbar weakness?",
             "non-invasive ventilation",
         ),
+        # a symptom named as a verb ("drools") is named all the same
+        (
+            "My dad has ALS and drools constantly. What can help him?",
+            "what if the medicine doesn't help him?",
+            "sialorrhea",
+        ),
     ],
 )
 def test_bare_attributes_pronouns_and_ellipsis_carry_the_subject(
