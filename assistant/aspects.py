@@ -32,6 +32,12 @@ class Aspect(BaseModel):
         description="wording that, beside its asking words, means the question asks something "
         "else: 'how long does it *take*' asks a duration, not survival",
     )
+    telling: list[str] = Field(
+        default_factory=list,
+        description="wording in which its asking words tell when or about whom, not what is "
+        "asked: 'live *after being diagnosed*' dates the question, it does not ask for the "
+        "diagnosis; read past",
+    )
     generic_asks: list[str] = Field(
         default_factory=list,
         description="wording that asks for it only when no other aspect is asked: 'anything "
@@ -66,6 +72,7 @@ class Aspects:
     opening: frozenset[str] = frozenset()
     generic: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unless: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    telling: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _saying: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -80,15 +87,17 @@ class Aspects:
             frozenset(k for k, v in data.items() if v.opening),
             {k: tuple(_phrase(a) for a in v.generic_asks) for k, v in data.items()},
             {k: tuple(_phrase(a) for a in v.unless) for k, v in data.items()},
+            {k: tuple(_phrase(a) for a in v.telling) for k, v in data.items()},
         )
 
     def asked(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
         """The aspects ``question`` asks for, and the question's words that ask for them."""
         text = _phrase(question)
+        said = {k: self._past(text, k) for k in self.asks}  # its telling wording read past
         found = {
             k
             for k, phrases in self.asks.items()
-            if any(p in text for p in phrases)
+            if any(p in said[k] for p in phrases)
             and not any(p in text for p in self.unless.get(k, ()))
         }
         if not found - self.fallback:  # only generic wording ("what can I do?") asks then
@@ -96,8 +105,14 @@ class Aspects:
         if found - self.fallback:
             found -= self.fallback
         phrases = {k: (*self.asks[k], *self.generic.get(k, ())) for k in found}
-        words = {t for k in found for p in phrases[k] if p in text for t in p.split()}
+        words = {t for k in found for p in phrases[k] if p in said[k] for t in p.split()}
         return frozenset(found), frozenset(words)
+
+    def _past(self, text: str, aspect: str) -> str:
+        """``text`` with the aspect's telling wording read past (each replaced by a gap)."""
+        for p in self.telling.get(aspect, ()):
+            text = text.replace(p, " | ")
+        return text
 
     def saying(self, structure: Structure, aspect: str) -> list[str]:
         """The passages with a sentence that names ``aspect`` ("Most patients die within ..."

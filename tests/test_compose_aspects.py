@@ -181,6 +181,9 @@ def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     assert "composition" in aspects.asked("ALS MDT - who's on it?")[0]  # who's: who is
     assert "diagnosis" in aspects.asked("What do I need to establish ALS?")[0]
     assert "diagnosis" not in aspects.asked("Which measurements establish baseline FVC?")[0]
+    # a diagnosis that dates the question is not what it asks
+    assert aspects.asked("How long do people live after being diagnosed?")[0] == {"prognosis"}
+    assert "diagnosis" in aspects.asked("How is it diagnosed after the first signs?")[0]
     # whether to go on asks whether to stop
     assert "discontinuation" in aspects.asked("CT shows new changes. Do I continue riluzole?")[0]
     assert "management" in aspects.asked("Still drooling on an anticholinergic. Next option?")[0]
