@@ -80,6 +80,11 @@ class Router:
                 re.IGNORECASE,
             )
             self._roles["clinician"].append((said, "a care profession"))
+            # "GP here.", "Pharmacist here, counselling ...": a profession signing in
+            here = re.compile(
+                rf"(?:^|[.!?]\s+)\W*(?:an?\s+|the\s+)?(?:{names})s?\s+here\b", re.IGNORECASE
+            )
+            self._roles["clinician"].append((here, "a care profession"))
         s = self.rules.safety
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
