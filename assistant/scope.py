@@ -116,15 +116,11 @@ class Scope:
             (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
             for e in rules.glossary
         ]
+        def phrase(p: str) -> re.Pattern[str]:
+            return re.compile(p[3:], re.I) if p.startswith("re:") else compile_phrase(p)
+
         self._aspects = [
-            (
-                a.name,
-                [compile_phrase(p) for p in a.asked],
-                [
-                    re.compile(p[3:], re.I) if p.startswith("re:") else compile_phrase(p)
-                    for p in a.shown
-                ],
-            )
+            (a.name, [phrase(p) for p in a.asked], [phrase(p) for p in a.shown])
             for a in rules.aspects
         ]
 

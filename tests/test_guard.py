@@ -469,6 +469,9 @@ def test_a_dose_the_sources_never_give_for_a_code_named_drug_is_declined_naming_
     d = bot.ask("What is the recommended dosage of AMX0035 for ALS patients?").to_dict()
     assert d["status"] == "refused" and "dosing for AMX0035" in d["reason"]
     assert bot.ask("Is AMX0035 an option for ALS?").status == "answered"  # the corpus names it
+    # "how much time" asks how long, not how much of a drug
+    asked = bot.ask("I have bulbar-onset ALS. How much time do people with my type usually have?")
+    assert asked.status == "answered" and "dosing" not in (asked.reason or "")
 
 
 def test_contagion_the_sources_never_discuss_is_declined_naming_only_what_is_asked(fake_bot):

@@ -66,6 +66,7 @@ def test_auto_routing_and_the_words_that_decided(router, question, audience, wor
         ("As a neurologist, when should I start NIV?", "clinician"),
         ("GP here. My man's muscles keep twitching. What tests should he get?", "clinician"),
         ("Is a doctor here needed for the EMG? I'm scared.", "patient"),
+        ("I have bulbar-onset ALS with dysarthria. Speaking as the patient, what next?", "patient"),
         # a profession beside a relative: both roles, so the words decide
         ("I'm a nurse and my husband has ALS. What should I expect? I'm scared.", "patient"),
         ("I'm scared. Will I lose my voice?", "patient"),
