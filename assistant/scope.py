@@ -116,6 +116,7 @@ class Scope:
             (set(tokens(e.term)), {t for a in (e.plain, *e.aliases) for t in tokens(a)})
             for e in rules.glossary
         ]
+
         def phrase(p: str) -> re.Pattern[str]:
             return re.compile(p[3:], re.I) if p.startswith("re:") else compile_phrase(p)
 
