@@ -10,6 +10,8 @@ a heading or lead-in naming the aspect asked for counts for it, one naming anoth
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,6 +30,9 @@ def repetitive(text: str, min_words: int, unique_share: float) -> bool:
     """Source text that repeats itself ("X is indicated for ALS X is indicated for ALS ...")."""
     words = tokens(text)
     return len(words) >= min_words and len(set(words)) / len(words) < unique_share
+
+
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 
 
 @lru_cache(maxsize=8192)
@@ -108,7 +113,13 @@ class Evidence:
         asking |= {fixed for raw, fixed in found.corrected if stem(raw.lower()) in asking}
         cues = self.aspects.cues(asked) if self.aspects else frozenset()
         typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
-        topic = {w for w in terms & typed if specific(w) and w not in asking | cues}
+        # A figure the question gives ("smoked for 30 years", "FVC 48%") is a value, not what
+        # it is about: the topic is named in words.
+        topic = {
+            w
+            for w in terms & typed
+            if specific(w) and w not in asking | cues and not _NUMBER.fullmatch(w)
+        }
         if asked_terms is not None:
             topic &= st.as_concepts(set(asked_terms))
         terms = {w for w in terms if w not in asking} or terms  # the aspect is matched as such
