@@ -11,7 +11,6 @@ a heading or lead-in naming the aspect asked for counts for it, one naming anoth
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from functools import lru_cache
 

@@ -506,7 +506,10 @@ def test_a_heading_that_names_the_whole_topic_answers_a_question_asking_no_aspec
     evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
     q = evidence.question(question, found, None)
     assert not q.asked and q.concepts  # a topic, no aspect
-    told = evidence.question("Started 30 days ago: anything disease-modifying?", found, None)
+    story = "Started 30 days ago: anything disease-modifying?"
+    told = evidence.question(
+        story, HybridRetriever(corpus, None, keyword, mode="keyword").search(story, 4), None
+    )
     assert "30" in told.terms and "30" not in told.topic  # a figure is a value, not a topic
     assert evidence.heads(q, tokens("Disease-Modifying Medication"))
     assert not evidence.heads(q, tokens("Respiratory Management"))
