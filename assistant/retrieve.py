@@ -155,13 +155,18 @@ class KeywordIndex:
         """Keys without their stopwords ("trouble with swallowing" ~ "trouble swallowing",
         "too much spit" ~ "spit"); a phrase left with only words that name nothing that way
         ("how many people get als" -> "people als", which "does exercise help people with als"
-        holds) keeps them, and is matched as written."""
+        holds; "have kids" -> "kid", a word the documents never use) keeps them, and is matched
+        as written."""
         out: dict[str, list[str]] = {}
         for phrase, expansion in table.items():
             words = phrase.split()
             kept = [t for t in words if t not in STOPWORDS]
             key = " ".join(kept)
-            generic = all(t in QUESTION_WORDS or not self.is_specific(t) for t in kept)
+            # Words that name nothing: in most passages, or in none ("have kids" is not "kids",
+            # which the documents never use).
+            generic = all(
+                t in QUESTION_WORDS or not self.is_specific(t) or t not in self.df for t in kept
+            )
             if key and len(kept) < len(words) and generic:
                 key = f"{_WHOLE}{phrase}"
             if key:
