@@ -82,6 +82,12 @@ class Retrieval:
         return self.evidence[term].idf
 
 
+def _verb(word: str) -> bool:
+    """A word that can be a verb and not an adverb or adjective ("have"; not "up", "much")."""
+    forms = lemmas(word)
+    return "VERB" in forms and not {"ADV", "ADJ"} & set(forms)
+
+
 def _keyword_text(p: Passage) -> str:
     return " ".join(filter(None, [" ".join(p.section), p.lead or "", p.body]))
 
@@ -155,19 +161,19 @@ class KeywordIndex:
         """Keys without their stopwords ("trouble with swallowing" ~ "trouble swallowing",
         "too much spit" ~ "spit"); a phrase left with only words that name nothing that way
         ("how many people get als" -> "people als", which "does exercise help people with als"
-        holds; "have kids" -> "kid", a word the documents never use) keeps them, and is matched
-        as written."""
+        holds), or that loses a verb before words the documents never use ("have kids" -> "kid"),
+        keeps them, and is matched as written."""
         out: dict[str, list[str]] = {}
         for phrase, expansion in table.items():
             words = phrase.split()
             kept = [t for t in words if t not in STOPWORDS]
             key = " ".join(kept)
-            # Words that name nothing: in most passages, or in none ("have kids" is not "kids",
-            # which the documents never use).
-            generic = all(
-                t in QUESTION_WORDS or not self.is_specific(t) or t not in self.df for t in kept
-            )
-            if key and len(kept) < len(words) and generic:
+            generic = all(t in QUESTION_WORDS or not self.is_specific(t) for t in kept)
+            # A verb dropped before words the documents never use carried the meaning: "have
+            # kids" is not "kids" ("too much spit" is "spit"; "can't swallow" keeps "swallow").
+            verb = any(_verb(t) for t in words if t in STOPWORDS)
+            unused = verb and not any(t in self.df for t in kept)
+            if key and len(kept) < len(words) and (generic or unused):
                 key = f"{_WHOLE}{phrase}"
             if key:
                 out.setdefault(key, []).extend(expansion)
