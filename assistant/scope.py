@@ -107,6 +107,13 @@ class Scope:
         self._by_initial: dict[str, list[str]] | None = None
         self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
         self.sections = section_words(passages or ()) if sections is None else sections
+        # The corpus's own subject by any of its names ("Lou Gehrig disease") is no topic.
+        self._subject_names = tuple(
+            f" {' '.join(tokens(name))} "
+            for sub in rules.subjects.subjects
+            if sub.kind == "topic"
+            for name in (sub.name, *sub.aliases)
+        )
         self._passages = passages or ()
         self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
         self._eponyms: tuple[tuple[str, re.Pattern[str]], ...] | None = None
@@ -251,6 +258,8 @@ class Scope:
             if not cues:
                 continue
             cue_words = {t for rx in cues for m in rx.finditer(question) for t in tokens(m[0])}
+            said = f" {' '.join(tokens(question))} "
+            cue_words |= {t for n in self._subject_names if n in said for t in n.split()}
             topic = {
                 t
                 for t in covered

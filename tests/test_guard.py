@@ -469,6 +469,8 @@ def test_a_dose_the_sources_never_give_for_a_code_named_drug_is_declined_naming_
     d = bot.ask("What is the recommended dosage of AMX0035 for ALS patients?").to_dict()
     assert d["status"] == "refused" and "dosing for AMX0035" in d["reason"]
     assert bot.ask("Is AMX0035 an option for ALS?").status == "answered"  # the corpus names it
+    # the corpus's subject by another of its names is no topic the sources lack
+    assert bot.ask("What are the treatments for Lou Gehrig disease ?").status == "answered"
     # "how much time" asks how long, not how much of a drug
     asked = bot.ask("I have bulbar-onset ALS. How much time do people with my type usually have?")
     assert asked.status == "answered" and "dosing" not in (asked.reason or "")
