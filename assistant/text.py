@@ -249,6 +249,13 @@ _EXPLETIVE = re.compile(
     r"\s+(that)\b",
     re.IGNORECASE,
 )
+# "it" that tells the time points to nothing either ("Is it time to start NIV?", "is it too
+# late for a gastrostomy?").
+_TIME_IT = re.compile(
+    r"\bit(?:'s|’s)?(?:\s+(?:is|was|be|really|still|already|now|not|actually))*"
+    r"\s+(time|too late|too early|too soon)\b",
+    re.IGNORECASE,
+)
 
 
 def _points(pattern: re.Pattern[str], sentence: str) -> bool:
@@ -257,7 +264,7 @@ def _points(pattern: re.Pattern[str], sentence: str) -> bool:
     def clause(m: re.Match) -> str:
         return m[1] if "ADJ" in lemmas(m[1].lower()) else m[0]
 
-    return bool(pattern.search(_EXPLETIVE.sub(clause, sentence)))
+    return bool(pattern.search(_TIME_IT.sub(r"\1", _EXPLETIVE.sub(clause, sentence))))
 
 
 def asks(text: str) -> bool:

@@ -33,6 +33,10 @@ from assistant.text import asked_part
         ("He was diagnosed in May. Is that normal?", None),
         # an "it" before an adjective but no "that" clause points back to the story's thing
         ("Riluzole was started last month. Is it effective for bulbar onset?", None),
+        # an "it" that tells the time points to nothing ("Is it time to start NIV?")
+        ("FVC 48%, orthopnoea. Is it time to start NIV?", "Is it time to start NIV?"),
+        ("FVC 42% now. Is it too late for a gastrostomy?", "Is it too late for a gastrostomy?"),
+        ("He started a PEG feed. Is it too late for it?", None),
     ],
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):
