@@ -115,6 +115,43 @@ def asked_activity(question: str) -> str | None:
     return None
 
 
+_AGENT = re.compile(
+    r"\b(?:can|could|does|do|did|will|would|should|might|may|is|are)\s+"
+    r"(?P<np>(?:[\w'’-]+\s+){1,5}?)(?:really\s+|actually\s+|possibly\s+)?"
+    r"(?:help|slow|stop|cure|treat|work|improve|reverse|benefit|prevent|halt|fix|effective|"
+    r"useful|worth)\w*\b",
+    re.IGNORECASE,
+)
+_NOT_AGENT = frozenset(
+    "it this that these those they them he she i we you me him her us one anything something "
+    "nothing everything there what which who a an the any some my his our your their or and "
+    "of for with in on to be been being also ever can could will would should may might must do "
+    "does did is are was were".split()
+)
+
+
+def asked_agent(question: str) -> list[str]:
+    """The nouns naming what a question asks the effect of: "Can *medical marijuana* or *CBD
+    oil* slow down ALS?", "Does *acupuncture* help?" (as written, in order; an adjective only
+    as the phrase's last word; a word no dictionary knows only when written as a name, "CBD";
+    none when it asks the effect of nothing it names)."""
+    out: list[str] = []
+    for m in _AGENT.finditer(question):
+        words = [w for w in _WORD.findall(m["np"]) if w.lower() not in _NOT_AGENT]
+        for k, word in enumerate(words):
+            forms = lemmas(word.lower())
+            last = k == len(words) - 1
+            # a word no dictionary knows is a name when written as one ("CBD", "Tofersen"); in
+            # lower case it may be clinical shorthand the tables lack
+            named = not forms and (word[:1].isupper() or any(c.isdigit() for c in word))
+            noun = named or (
+                "NOUN" in forms and not {"ADV", "ADP"} & set(forms) and (last or "ADJ" not in forms)
+            )
+            if noun and word not in out:
+                out.append(word)
+    return out
+
+
 def _content(token: str) -> bool:
     return (
         token.isalpha()

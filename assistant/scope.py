@@ -20,6 +20,7 @@ from .facts import Located
 from .naming import (
     Collocations,
     asked_activity,
+    asked_agent,
     code_name,
     framing_by_position,
     names_something,
@@ -153,6 +154,7 @@ class Scope:
             for t in covered
             if t not in QUESTION_WORDS and retrieval.specific(t) and not _framing(t)
         ]
+        unused: list[str] = []
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not (word.isalpha() or code_name(word)) or len(word) < 4:
                 continue  # a number, or a figure with its unit ("50mg"); a code name counts
@@ -166,6 +168,7 @@ class Scope:
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
             if descriptive(word) or contraction(word):
                 continue  # an adjective describes what is asked ("refractory"); "isnt"
+            unused.append(word)  # no form of a corpus word, however ordinary in English
             if topic and (lemmas(word) or word.lower().endswith(ADJECTIVE_SUFFIXES)):
                 continue  # an English word, or an adjective by its form ("spirometric"),
                 # beside a corpus topic qualifies it ("dietitian", "musculoskeletal pain")
@@ -230,6 +233,10 @@ class Scope:
         if activity and not asked_about and not any(map(self._known_form, verb_forms(activity))):
             # "Is it safe for me to keep driving with ALS?": the activity is what is asked.
             return ScopeDecision(False, f"the sources do not address {activity}", True)
+        unknown = {w.lower() for w in unused if not self._near_known(w.lower())}
+        agents = [w for w in asked_agent(asked or retrieval.query) if w.lower() in unknown]
+        if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
+            return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
         gap = self.aspect_gap(retrieval, covered, facts)
         if gap:
             return ScopeDecision(False, f"the sources do not address {gap}", True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.naming import Collocations, requested_thing, unknown_names
+from assistant.naming import Collocations, asked_agent, requested_thing, unknown_names
 from assistant.rules import Rules
 from assistant.safety import InstructionDetector
 from assistant.text import TASK_VERBS
@@ -136,6 +136,30 @@ def test_a_word_only_the_story_names_is_context_not_a_gap(bot):
     asked = "What is the zorblatt dose for drooling?"  # the same word, asked about
     d = bot.ask(asked).to_dict()
     assert d["status"] == "refused" and "zorblatt" in d["reason"]
+
+
+@pytest.mark.parametrize(
+    ("question", "agents"),
+    [
+        ("Can medical marijuana or CBD oil slow down ALS?", ["marijuana", "CBD", "oil"]),
+        ("Does acupuncture or chiropractic treatment help?", ["acupuncture", "chiropractic"]),
+        ("Can Rilutek slow it down?", ["Rilutek"]),  # a name
+        ("Can nippv help?", []),  # lower case: maybe shorthand the tables lack
+        ("Is there anything that can help?", []),  # nothing named
+        ("Will it help him?", []),
+        ("Is an instrumental swallow study worth doing?", ["swallow", "study"]),  # adjective
+        ("How robust is the data behind treating pain?", ["data"]),  # an adverb: no agent
+    ],
+)
+def test_what_a_question_asks_the_effect_of_is_read_from_its_form(question, agents):
+    assert asked_agent(question) == agents
+
+
+@pytest.mark.integration
+def test_what_a_question_asks_the_effect_of_is_a_gap_when_the_sources_never_name_it(bot):
+    d = bot.ask("Can medical marijuana or CBD oil slow down ALS or help with the stiffness?")
+    assert d.status == "refused" and "marijuana" in d.reason
+    assert bot.ask("Can physical therapy help with cramps?").status == "answered"
 
 
 def test_an_english_adjective_describes_what_is_asked_and_is_no_gap():
