@@ -67,6 +67,10 @@ def test_auto_routing_and_the_words_that_decided(router, question, audience, wor
         ("GP here. My man's muscles keep twitching. What tests should he get?", "clinician"),
         ("Is a doctor here needed for the EMG? I'm scared.", "patient"),
         ("I have bulbar-onset ALS with dysarthria. Speaking as the patient, what next?", "patient"),
+        # asking for plain words asks for the patient mode, however clinical the words
+        ("Notes say fasciculations and hyperreflexia. What is that in normal language?", "patient"),
+        # one's own records: "my EMG report"
+        ("My EMG report says 'denervation in multiple regions'. Is it ALS?", "patient"),
         # a profession beside a relative: both roles, so the words decide
         ("I'm a nurse and my husband has ALS. What should I expect? I'm scared.", "patient"),
         ("I'm scared. Will I lose my voice?", "patient"),
