@@ -186,6 +186,8 @@ def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     assert "diagnosis" in aspects.asked("How is it diagnosed after the first signs?")[0]
     assert aspects.asked("How much time do people with bulbar onset have?")[0] == {"prognosis"}
     assert "monitoring" in aspects.asked("Anything to watch out for while he takes it?")[0]
+    assert "management" in aspects.asked("is there anything that actually stops the drooling")[0]
+    assert "management" in aspects.asked("She's fine now, but what can we change?")[0]
     # whether to go on asks whether to stop
     assert "discontinuation" in aspects.asked("CT shows new changes. Do I continue riluzole?")[0]
     assert "management" in aspects.asked("Still drooling on an anticholinergic. Next option?")[0]
