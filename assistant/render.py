@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from . import readability
 from .compose import GROUP_ORDER, GROUP_TITLES, DraftSentence
 from .repair import Verified
 from .rules import Fact, GlossaryEntry, Rules, compile_phrase
@@ -119,6 +120,43 @@ def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
     return out
 
 
+# The words that lead into a series ("... requiring coordination among", "tests include").
+_LEAD = re.compile(r"^(?P<head>.*\b(?:among|include|includes|including|such as)):?\s+(?P<rest>.+)$")
+
+
+def _top_level_split(text: str) -> list[str]:
+    """``text`` split at its commas outside brackets."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")" and depth > 0
+        if ch == "," and not depth:
+            parts.append(text[start:k])
+            start = k + 1
+    return [*parts, text[start:]]
+
+
+def _as_list(text: str) -> list[str] | None:
+    """A sentence that ends in a series of four or more items ("coordination among neurology,
+    lung care, ..., and palliative care"), as its lead-in and items, the words as written;
+    None when it has none. For a patient, a series read as a list is easier than one line."""
+    m = _LEAD.match(text.rstrip(" .;"))
+    if not m:
+        return None
+    items = [i.strip() for i in _top_level_split(m["rest"])]
+    if len(items) < 3 or not all(items):
+        return None
+    last = re.match(r"^(?:and|or)\s+(.+)$", items[-1])
+    if last:  # "..., and palliative care"
+        items[-1] = last[1]
+    else:  # "..., speech therapy and nutrition"
+        pair = re.match(r"^(.+?)\s+(?:and|or)\s+([^()]+)$", items[-1])
+        if not pair:
+            return None
+        items[-1:] = [pair[1], pair[2]]
+    return [f"{m['head']}:", *items] if len(items) >= 4 else None
+
+
 def render_sentence(
     s: DraftSentence,
     facts: list[Fact],
@@ -126,7 +164,10 @@ def render_sentence(
     numbering: dict[int, int],
     framed_share: float = 0.3,
     kept: frozenset[str] = frozenset(),
+    list_above: float | None = None,
 ) -> str:
+    """One displayed sentence with its citation marks. For a patient (``glossary``): facts
+    framed, terms explained, and a series read above ``list_above`` shown as a list."""
     marks = "".join(f"[{numbering[i]}]" for i in dict.fromkeys(s.cites))
     if glossary is not None:
         # For patients a threshold fact is framed by its plain lead-in, then quoted verbatim.
@@ -144,6 +185,17 @@ def render_sentence(
         else:
             parts.append(glossary.plain(seg, kept) if glossary else seg)
     text = "".join(parts)
+    quoted = "“" in text  # a fact quoted verbatim is never cut into lines
+    if (
+        glossary is not None
+        and list_above is not None
+        and not quoted
+        and (readability.grade(text) > list_above)
+    ):
+        listed = _as_list(text)
+        if listed:  # the lead-in carries the marks; each item on a line of its own
+            head, *items = listed
+            return f"{head} {marks}".rstrip() + "".join(f"\n  - {i}" for i in items)
     return f"{text} {marks}".rstrip()
 
 
@@ -200,7 +252,15 @@ def render(
             group = s.group
             lines.append(f"\n**{GROUP_TITLES.get(group or '', 'From the sources')}**")
             lead, shown_sentences = None, []
-        text = render_sentence(s, facts, gloss, numbering, rules.tuning.patient.framed_share, kept)
+        text = render_sentence(
+            s,
+            facts,
+            gloss,
+            numbering,
+            rules.tuning.patient.framed_share,
+            kept,
+            rules.tuning.patient.answer_grade,
+        )
         if s.lead and s.lead != lead:
             shown = s.lead
             for earlier in shown_sentences:  # a lead-in may begin with a sentence just shown

@@ -329,6 +329,37 @@ def test_glossary_never_touches_a_quoted_fact():
     assert out.endswith("and dysphagia (trouble swallowing) worsens. [1]")
 
 
+def test_a_long_series_reads_as_a_list_for_a_patient():
+    """The words stay as written; a series hard to read on one line shows as its items."""
+    text = (
+        "Care requires coordination among neurology, pulmonology, gastroenterology, "
+        "speech-language pathology, nutrition, occupational therapy, and palliative care."
+    )
+    out = render_sentence(DraftSentence(text, (0,)), [], GLOSSARY, {0: 1}, list_above=9.8)
+    lines = out.splitlines()
+    assert lines[0] == "Care requires coordination among: [1]"
+    assert lines[1:] == [
+        f"  - {i}"
+        for i in (
+            "neurology",
+            "pulmonology",
+            "gastroenterology",
+            "speech-language pathology",
+            "nutrition",
+            "occupational therapy",
+            "palliative care",
+        )
+    ]
+    # easy enough on one line, or for a clinician: as written
+    easy = render_sentence(DraftSentence(text, (0,)), [], GLOSSARY, {0: 1}, list_above=40)
+    clinician = render_sentence(DraftSentence(text, (0,)), [], None, {0: 1}, list_above=9.8)
+    assert "\n" not in easy and "\n" not in clinician
+    short = "Tests include a CMP, a CBC, TSH, and CK."
+    assert render_sentence(DraftSentence(short, (0,)), [], GLOSSARY, {0: 1}, list_above=9.8) == (
+        f"{short} [1]"
+    )
+
+
 def test_the_real_glossary_is_applied_to_patient_answers_only(fake_bot):
     q = "How is sialorrhea treated?"
 
