@@ -330,13 +330,20 @@ class Scope:
         )
 
     def _person_named(self, question: str) -> str | None:
-        """A person a disease is named after, named alone ("Who was Lou Gehrig?", not "Lou
-        Gehrig's disease" or "Lou Gehrig's"): the corpus says nothing of the person."""
+        """A person a disease is named after, named alone ("Who was Lou Gehrig?", "Lou Gehrig's
+        batting average"; not "Lou Gehrig's disease" or "Is it Lou Gehrig's?"): the corpus says
+        nothing of the person."""
         if self._eponyms is None:
             found = (m[1] for p in self._passages for m in _EPONYM.finditer(p.text))
             names = dict.fromkeys(n for n in found if not set(n.lower().split()) & STOPWORDS)
             self._eponyms = tuple(
-                (n, re.compile(rf"\b{re.escape(n)}\b(?!\s*(?:'s|’s|s\b|disease))", re.I))
+                (
+                    n,
+                    re.compile(
+                        rf"\b{re.escape(n)}\b(?!(?:'s|’s|s\b)?\s*disease|(?:'s|’s)\s*(?:[?.!,]|$))",
+                        re.I,
+                    ),
+                )
                 for n in names
             )
         return next((name for name, alone in self._eponyms if alone.search(question)), None)

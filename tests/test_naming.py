@@ -293,5 +293,7 @@ def test_an_activity_the_sources_never_mention_is_declined_naming_it(bot):
 def test_a_person_a_disease_is_named_after_named_alone_is_declined(bot):
     d = bot.ask("Who was Lou Gehrig and which baseball team did he play for?")
     assert d.status == "refused" and "Lou Gehrig" in d.reason
+    d = bot.ask("What was Lou Gehrig's career batting average?")  # his own, not the disease
+    assert d.status == "refused" and "Lou Gehrig" in d.reason
     for question in ("What is Lou Gehrig's disease?", "My dad has Lou Gehrig's. What next?"):
         assert bot.ask(question).status == "answered", question
