@@ -282,8 +282,8 @@ class Evidence:
                 more += section.passages  # a section whose heading answers, as written
         if q.concepts and not q.asked:
             # A question that asks no aspect, about what a section's heading names whole.
-            for block in {id(b): b for b in st.section_of.values()}.values():
-                if block.doc_id not in untrusted and self.heads(q, tokens(" ".join(block.section))):
+            for block, heading in st.section_headings():
+                if block.doc_id not in untrusted and self.heads(q, heading):
                     more += block.passages
         if q.concepts and self.aspects and q.asked:
             # Passages naming the question's rarest concept under a heading that names the

@@ -130,25 +130,43 @@ _NOT_AGENT = frozenset(
 )
 
 
+_CUT = frozenset("to at with for from in on of about by".split())  # a phrase ends at these
+_AND = frozenset("or and".split())
+
+
 def asked_agent(question: str) -> list[str]:
     """The nouns naming what a question asks the effect of: "Can *medical marijuana* or *CBD
-    oil* slow down ALS?", "Does *acupuncture* help?" (as written, in order; an adjective only
-    as the phrase's last word; a word no dictionary knows only when written as a name, "CBD";
-    none when it asks the effect of nothing it names)."""
+    oil* slow down ALS?", "Does *acupuncture* help?" (as written, in order). Each alternative is
+    judged by its head, its last word before a preposition ("the nurse at the pharmacy": nurse);
+    a word before "to" is a verb ("riluzole take to work"). An adjective never heads; a word no
+    dictionary knows only when written as a name ("CBD"). None when it names nothing."""
     out: list[str] = []
     for m in _AGENT.finditer(question):
-        words = [w for w in _WORD.findall(m["np"]) if w.lower() not in _NOT_AGENT]
-        for k, word in enumerate(words):
-            forms = lemmas(word.lower())
-            last = k == len(words) - 1
+        phrase: list[str] = []
+        for word in _WORD.findall(m["np"]):
+            low = word.lower()
+            if low in _CUT:
+                if low == "to" and phrase:
+                    phrase.pop()  # "take to work", "need to": a verb
+                break
+            phrase.append(word)
+        alternatives: list[list[str]] = [[]]
+        for word in phrase:
+            if word.lower() in _AND:
+                alternatives.append([])
+            elif word.lower() not in _NOT_AGENT:
+                alternatives[-1].append(word)
+        for words in alternatives:
+            if not words:
+                continue
+            head = words[-1]
+            forms = lemmas(head.lower())
             # a word no dictionary knows is a name when written as one ("CBD", "Tofersen"); in
             # lower case it may be clinical shorthand the tables lack
-            named = not forms and (word[:1].isupper() or any(c.isdigit() for c in word))
-            noun = named or (
-                "NOUN" in forms and not {"ADV", "ADP"} & set(forms) and (last or "ADJ" not in forms)
-            )
-            if noun and word not in out:
-                out.append(word)
+            named = not forms and (head[:1].isupper() or any(c.isdigit() for c in head))
+            noun = named or ("NOUN" in forms and not {"ADV", "ADP"} & set(forms))
+            if noun and head not in out:
+                out.append(head)
     return out
 
 

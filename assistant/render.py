@@ -121,25 +121,30 @@ def _quote_facts(text: str, facts: list[Fact]) -> list[tuple[str, bool]]:
 
 
 # The words that lead into a series ("... requiring coordination among", "tests include").
-_LEAD = re.compile(r"^(?P<head>.*\b(?:among|include|includes|including|such as)):?\s+(?P<rest>.+)$")
+_LEAD = re.compile(
+    r"^(?P<head>.*?\b(?:among|include|includes|including|such as)):?\s+(?P<rest>.+)$"
+)
+_ITEM_WORDS = 6  # an item longer than this is a clause, not an item of the series
 
 
 def _top_level_split(text: str) -> list[str]:
-    """``text`` split at its commas outside brackets."""
+    """``text`` split at its commas outside brackets (not a thousands separator, "1,000")."""
     parts, depth, start = [], 0, 0
     for k, ch in enumerate(text):
         depth += ch == "("
         depth -= ch == ")" and depth > 0
-        if ch == "," and not depth:
+        digits = 0 < k < len(text) - 1 and text[k - 1].isdigit() and text[k + 1].isdigit()
+        if ch == "," and not depth and not digits:
             parts.append(text[start:k])
             start = k + 1
     return [*parts, text[start:]]
 
 
 def _as_list(text: str) -> list[str] | None:
-    """A sentence that ends in a series of four or more items ("coordination among neurology,
-    lung care, ..., and palliative care"), as its lead-in and items, the words as written;
-    None when it has none. For a patient, a series read as a list is easier than one line."""
+    """A sentence that ends in a series of four or more short items ("coordination among
+    neurology, lung care, ..., and palliative care"), as its lead-in and items, the words as
+    written; None when it has none (a series followed by more clause, items that are clauses).
+    For a patient, a series read as a list is easier than one line."""
     m = _LEAD.match(text.rstrip(" .;"))
     if not m:
         return None
@@ -154,6 +159,11 @@ def _as_list(text: str) -> list[str] | None:
         if not pair:
             return None
         items[-1:] = [pair[1], pair[2]]
+    joined = re.compile(r"^(?:and|or|as|while|although|but|which|that)\b")
+    if any(joined.search(i) for i in items[:-2]) or any(
+        len(re.sub(r"\([^)]*\)", "", i).split()) > _ITEM_WORDS for i in items
+    ):
+        return None  # a clause, or a second series, inside: not one list
     return [f"{m['head']}:", *items] if len(items) >= 4 else None
 
 
@@ -259,7 +269,7 @@ def render(
             numbering,
             rules.tuning.patient.framed_share,
             kept,
-            rules.tuning.patient.answer_grade,
+            rules.tuning.patient.list_grade,
         )
         if s.lead and s.lead != lead:
             shown = s.lead

@@ -82,7 +82,8 @@ class Router:
             self._roles["clinician"].append((said, "a care profession"))
             # "GP here.", "Pharmacist here, counselling ...": a profession signing in
             here = re.compile(
-                rf"(?:^|[.!?]\s+)\W*(?:an?\s+|the\s+)?(?:{names})s?\s+here\b", re.IGNORECASE
+                rf"(?:^|[.!?]\s+)(?:hi|hello|hey)?[\W]*(?:an?\s+)?(?:{names})\s+here\s*(?:[.,:;!–-]|$)",
+                re.IGNORECASE,
             )
             self._roles["clinician"].append((here, "a care profession"))
         s = self.rules.safety

@@ -112,8 +112,9 @@ class Selector(Lists):
     ) -> list[Candidate]:
         """The best sentences come with the opening of their section (its first
         ``section_sentences``, for the best two documents, whether retrieval found them or
-        not) when its heading names the aspect asked for; else the best one with the rest of
-        its paragraph when that is short (``paragraph_sentences``): as the author wrote them."""
+        not) when its heading answers (:meth:`Evidence.heads`: it names the aspect asked for,
+        or a question asking none its whole topic); else the best one with the rest of its
+        paragraph when that is short (``paragraph_sentences``): as the author wrote them."""
         ct, st = self.tuning.compose, self.structure
         ranked = sorted((c for c in chosen if not c.forced), key=lambda c: (-c.score, -c.relevance))
         if not ranked:

@@ -115,6 +115,9 @@ class Structure:
     _said: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _using: dict[str, set[str]] = field(default_factory=dict)  # word -> passages naming it
     _using_sorted: dict[str, list[str]] = field(default_factory=dict)  # the same, sorted
+    _headings: list[tuple[Block, list[str]]] = field(
+        default_factory=list, compare=False, repr=False
+    )  # built on first use
 
     @classmethod
     def build(
@@ -263,6 +266,13 @@ class Structure:
             block = Block("section", items[0].doc_id, section, None, tuple(items))
             for p in items:
                 self.section_of[p.id] = block
+
+    def section_headings(self) -> list[tuple[Block, list[str]]]:
+        """Each section with its heading path's words, in corpus order (read once)."""
+        if not self._headings:
+            blocks = {id(b): b for b in self.section_of.values()}.values()
+            self._headings = [(b, tokens(" ".join(b.section))) for b in blocks]
+        return self._headings
 
     def idf(self, token: str) -> float:
         """The keyword index's idf of a word (for words the question did not type)."""

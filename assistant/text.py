@@ -253,7 +253,7 @@ _EXPLETIVE = re.compile(
 # late for a gastrostomy?").
 _TIME_IT = re.compile(
     r"\bit(?:'s|’s)?(?:\s+(?:is|was|be|really|still|already|now|not|actually))*"
-    r"\s+(time|too late|too early|too soon)\b",
+    r"\s+(time|too late|too early|too soon)(?!-)(?=\s+(?:to|for)\s+\w)",
     re.IGNORECASE,
 )
 

@@ -272,6 +272,14 @@ class PatientTuning(_Section):
         description="A patient answer's lines together read at this grade or below: the "
         "hardest optional sentences are left out until they do.",
     )
+    list_grade: float = Field(
+        9.8,
+        ge=1,
+        le=30,
+        description="A sentence ending in a long series that reads above this grade shows, in "
+        "a patient answer, as its lead-in and items on lines of their own (the words as "
+        "written). 9.8, the answer grade: only a line too hard for the answer is laid out.",
+    )
     lead_share: float = Field(
         0.7,
         ge=0,

@@ -37,6 +37,7 @@ from assistant.text import asked_part
         ("FVC 48%, orthopnoea. Is it time to start NIV?", "Is it time to start NIV?"),
         ("FVC 42% now. Is it too late for a gastrostomy?", "Is it too late for a gastrostomy?"),
         ("He started a PEG feed. Is it too late for it?", None),
+        ("He is on riluzole. Is it time-consuming to take?", None),  # "it" is the drug
     ],
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):

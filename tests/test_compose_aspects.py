@@ -188,6 +188,8 @@ def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     assert "monitoring" in aspects.asked("Anything to watch out for while he takes it?")[0]
     assert "management" in aspects.asked("is there anything that actually stops the drooling")[0]
     assert "management" in aspects.asked("She's fine now, but what can we change?")[0]
+    assert "discontinuation" not in aspects.asked("How long will he continue to walk?")[0]
+    assert aspects.asked("How long do people live after getting diagnosed?")[0] == {"prognosis"}
     # whether to go on asks whether to stop
     assert "discontinuation" in aspects.asked("CT shows new changes. Do I continue riluzole?")[0]
     assert "management" in aspects.asked("Still drooling on an anticholinergic. Next option?")[0]

@@ -577,6 +577,9 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "I have been thinking about ending my life tonight",
         "I don't see the point of going on anymore",
         "I think my father swallowed his whole bottle of riluzole",
+        # choking again and again, said to be happening now
+        "Help! He keeps choking!",
+        "My husband keeps choking and coughing, what do I do?",
     ],
 )
 def test_red_flags_get_the_emergency_message_first(fake_bot, question):

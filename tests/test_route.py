@@ -66,6 +66,8 @@ def test_auto_routing_and_the_words_that_decided(router, question, audience, wor
         ("As a neurologist, when should I start NIV?", "clinician"),
         ("GP here. My man's muscles keep twitching. What tests should he get?", "clinician"),
         ("Is a doctor here needed for the EMG? I'm scared.", "patient"),
+        ("The neurologist here told me I have ALS. How long do I have?", "patient"),  # not signing
+        ("Hi, GP here - what tests for ALS?", "clinician"),
         ("I have bulbar-onset ALS with dysarthria. Speaking as the patient, what next?", "patient"),
         # asking for plain words asks for the patient mode, however clinical the words
         ("Notes say fasciculations and hyperreflexia. What is that in normal language?", "patient"),
@@ -354,6 +356,18 @@ def test_a_long_series_reads_as_a_list_for_a_patient():
     easy = render_sentence(DraftSentence(text, (0,)), [], GLOSSARY, {0: 1}, list_above=40)
     clinician = render_sentence(DraftSentence(text, (0,)), [], None, {0: 1}, list_above=9.8)
     assert "\n" not in easy and "\n" not in clinician
+    # a series with more clause after it, or items that are clauses, is no one list
+    clause = "Risks include age, sex, and smoking, although trauma, and pesticides weigh less."
+    assert "\n" not in render_sentence(
+        DraftSentence(clause, (0,)), [], GLOSSARY, {0: 1}, list_above=1
+    )
+    doses = "Doses include 1,000 mg, 2,000 mg, 3,000 mg, and 4,000 mg."
+    assert (
+        "  - 1,000 mg"
+        in render_sentence(
+            DraftSentence(doses, (0,)), [], GLOSSARY, {0: 1}, list_above=1
+        ).splitlines()
+    )
     short = "Tests include a CMP, a CBC, TSH, and CK."
     assert render_sentence(DraftSentence(short, (0,)), [], GLOSSARY, {0: 1}, list_above=9.8) == (
         f"{short} [1]"
