@@ -336,6 +336,15 @@ def test_a_lay_phrase_left_with_only_generic_words_is_matched_as_written(corpus)
     assert "sialorrhea" in keyword.analyse("Is there anything for all the spit?").own
 
 
+def test_fertility_is_read_in_the_ways_it_is_asked(fake_bot):
+    """The real glossary's lay phrases for it, inflected ("have more kids", "father a child"),
+    while "my kids" alone asks nothing of it."""
+    analyse = fake_bot.retriever.keyword.analyse
+    for asked in ("Can I have more kids?", "Could he still father a child?"):
+        assert "reproductive" in analyse(asked).all, asked
+    assert "reproductive" not in analyse("Could my kids get it from me?").all
+
+
 def test_an_everyday_word_put_for_a_formal_one_does_not_widen_the_search():
     vocabulary = Vocabulary.build(Rules.load())
     assert "help" not in vocabulary.synonyms  # "assistance" reads as "help", not the reverse
