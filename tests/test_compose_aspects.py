@@ -190,6 +190,8 @@ def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     assert "management" in aspects.asked("She's fine now, but what can we change?")[0]
     assert "discontinuation" not in aspects.asked("How long will he continue to walk?")[0]
     assert aspects.asked("How long do people live after getting diagnosed?")[0] == {"prognosis"}
+    assert "timing" in aspects.asked("Is it time to start NIV?")[0]
+    assert "timing" in aspects.asked("Is it too early to involve the palliative team?")[0]
     # whether to go on asks whether to stop
     assert "discontinuation" in aspects.asked("CT shows new changes. Do I continue riluzole?")[0]
     assert "management" in aspects.asked("Still drooling on an anticholinergic. Next option?")[0]
