@@ -160,15 +160,15 @@ class Scope:
                 continue  # a number, or a figure with its unit ("50mg"); a code name counts
             if stem(word) in self.known_words:
                 continue
-            if word in framing:
-                continue  # the category a wh-word asks for, or a verb
-            if self.vocabulary.in_corpus(word) or _framing(word):
-                continue  # another form of a corpus word; or a verb, adjective, adverb
+            if self.vocabulary.in_corpus(word):
+                continue  # another form of a corpus word
             if self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share):
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
+            unused.append(word)  # no form of a corpus word, however ordinary in English
+            if word in framing or _framing(word):
+                continue  # the category a wh-word asks for; a verb, adjective, adverb
             if descriptive(word) or contraction(word):
                 continue  # an adjective describes what is asked ("refractory"); "isnt"
-            unused.append(word)  # no form of a corpus word, however ordinary in English
             if topic and (lemmas(word) or word.lower().endswith(ADJECTIVE_SUFFIXES)):
                 continue  # an English word, or an adjective by its form ("spirometric"),
                 # beside a corpus topic qualifies it ("dietitian", "musculoskeletal pain")
@@ -233,7 +233,10 @@ class Scope:
         if activity and not asked_about and not any(map(self._known_form, verb_forms(activity))):
             # "Is it safe for me to keep driving with ALS?": the activity is what is asked.
             return ScopeDecision(False, f"the sources do not address {activity}", True)
-        unknown = {w.lower() for w in unused if not self._near_known(w.lower())}
+        # a dictionary word is no misspelling of a corpus word ("acupuncture" ~ "puncture")
+        unknown = {
+            w.lower() for w in unused if lemmas(w.lower()) or not self._near_known(w.lower())
+        }
         agents = [w for w in asked_agent(asked or retrieval.query) if w.lower() in unknown]
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)

@@ -162,6 +162,9 @@ def test_what_a_question_asks_the_effect_of_is_a_gap_when_the_sources_never_name
     d = bot.ask("Can medical marijuana or CBD oil slow down ALS or help with the stiffness?")
     assert d.status == "refused" and "marijuana" in d.reason
     assert bot.ask("Can physical therapy help with cramps?").status == "answered"
+    # a noun asked about is judged before it is read as an adjective ("chiropractic")
+    d = bot.ask("Does acupuncture or chiropractic treatment help ALS muscle weakness?")
+    assert d.status == "refused" and "chiropractic" in d.reason
 
 
 def test_an_english_adjective_describes_what_is_asked_and_is_no_gap():
