@@ -10,7 +10,6 @@ a heading or lead-in naming the aspect asked for counts for it, one naming anoth
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -21,7 +20,15 @@ from .retrieve import Retrieval
 from .rules import Fact
 from .sentences import Meaning
 from .structure import Structure
-from .text import QUESTION_WORDS, STOPWORDS, asking_sentences, content_tokens, stem, tokens
+from .text import (
+    QUESTION_WORDS,
+    STOPWORDS,
+    asking_sentences,
+    content_tokens,
+    is_number,
+    stem,
+    tokens,
+)
 from .tuning import Tuning
 
 
@@ -29,9 +36,6 @@ def repetitive(text: str, min_words: int, unique_share: float) -> bool:
     """Source text that repeats itself ("X is indicated for ALS X is indicated for ALS ...")."""
     words = tokens(text)
     return len(words) >= min_words and len(set(words)) / len(words) < unique_share
-
-
-_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 
 
 @lru_cache(maxsize=8192)
@@ -115,9 +119,7 @@ class Evidence:
         # A figure the question gives ("smoked for 30 years", "FVC 48%") is a value, not what
         # it is about: the topic is named in words.
         topic = {
-            w
-            for w in terms & typed
-            if specific(w) and w not in asking | cues and not _NUMBER.fullmatch(w)
+            w for w in terms & typed if specific(w) and w not in asking | cues and not is_number(w)
         }
         if asked_terms is not None:
             topic &= st.as_concepts(set(asked_terms))

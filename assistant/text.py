@@ -135,6 +135,11 @@ def content_tokens(text: str) -> list[str]:
     return [t for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
 
 
+def is_number(token: str) -> bool:
+    """``token`` is a figure written with digits ("30", "1.5"), nothing else."""
+    return bool(_NUMBER.fullmatch(token))
+
+
 def numbers(text: str) -> set[str]:
     """Every number written with digits, normalised ("100,000" -> "100000")."""
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
