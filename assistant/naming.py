@@ -122,8 +122,8 @@ _AGENT = re.compile(
     r"useful|worth)\w*\b",
     re.IGNORECASE,
 )
-# Words that never name what is asked about: function words, question words, modal verbs.
-_NOT_AGENT = STOPWORDS | QUESTION_WORDS | frozenset("ever may might must one".split())
+# Words that never name what is asked about: function words and the modals STOPWORDS lacks.
+_NOT_AGENT = STOPWORDS | frozenset("ever may might must one".split())
 
 
 _CUT = frozenset("to at with for from in on of about by".split())  # a phrase ends at these
