@@ -122,8 +122,14 @@ _AGENT = re.compile(
     r"useful|worth)\w*\b",
     re.IGNORECASE,
 )
-# Words that never name what is asked about: function words and the modals STOPWORDS lacks.
-_NOT_AGENT = STOPWORDS | frozenset("ever may might must one".split())
+# Words that never name what is asked about (pronouns, determiners, auxiliaries). Not STOPWORDS:
+# it holds verbs ("say") that would leave their subject ("the sources") as the head.
+_NOT_AGENT = frozenset(
+    "it this that these those they them he she i we you me him her us one anything something "
+    "nothing everything there what which who a an the any some my his our your their or and "
+    "of for with in on to be been being also ever can could will would should may might must do "
+    "does did is are was were".split()
+)
 
 
 _CUT = frozenset("to at with for from in on of about by".split())  # a phrase ends at these
