@@ -161,6 +161,10 @@ class Evidence:
         named = sum(w for group, w in q.concepts if group & words)
         return named / (sum(w for _, w in q.concepts) or 1.0)
 
+    def _names_topic(self, q: Question, p: Passage) -> bool:
+        """Does a sentence of ``p`` itself name part of the question's topic?"""
+        return any(self.coverage(q, set(self.structure.said(p, s))) > 0 for s in p.sentences)
+
     def fits(self, q: Question, header: list[str]) -> bool:
         """A heading or lead-in that names the aspect asked for and the question's topic (at
         least ``topic_share`` of its concepts, by weight)."""
@@ -276,12 +280,22 @@ class Evidence:
         seen = {h.passage.id for h in hits}
         out = [(rank, h.passage, h.similarity) for rank, h in enumerate(hits)]
         more: list[Passage] = []
+        # Passages with a sentence naming the aspect asked ("Use BPAP ... for better ...").
+        saying = (
+            {pid for a in sorted(q.asked) for pid in self.aspects.saying(st, a)}
+            if self.aspects and q.asked
+            else set()
+        )
         for hit in hits:
             block = st.list_of.get(hit.passage.id) or st.list_after.get(hit.passage.id)
             section = st.section_of.get(hit.passage.id)
             more += block.passages if block else ()
             if section and self.fits(q, tokens(" ".join(section.section))):
                 more += section.passages  # a section whose heading answers, as written
+            elif section:
+                # The section the question's topic is in: its lines that say the aspect asked
+                # of that topic ("Use BPAP ... in patients with bulbar impairment").
+                more += [p for p in section.passages if p.id in saying and self._names_topic(q, p)]
         if q.concepts and not q.asked:
             # A question that asks no aspect, about what a section's heading names whole.
             for block, heading in st.section_headings():

@@ -199,6 +199,15 @@ def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     assert "management" in aspects.asked("Is there any medicine that can slow it down?")[0]
 
 
+def test_which_form_of_a_thing_is_asked_as_a_choice():
+    aspects = Aspects.load()
+    assert "choice" in aspects.asked("Which ventilation mode is preferred if bulbar?")[0]
+    assert "choice" in aspects.asked("which mode if he has bulbar weakness?")[0]
+    # what kinds of food: what to eat, not a form of one thing to choose
+    assert "choice" not in aspects.asked("What kinds of food are safer for her?")[0]
+    assert "choice" in aspects.named("use bilevel positive airway pressure".split())
+
+
 def test_who_must_not_have_it_is_asked_and_answered_as_contraindication():
     aspects = Aspects.load()
     asked = aspects.asked("What should I flag, and who should not receive it at all?")[0]
@@ -275,6 +284,44 @@ def test_monitoring_brings_the_list_that_says_it(corpus, structure, tuning):
     texts = answer(corpus, structure, tuning, "What should be monitored on riluzole?")
     assert "Monitor serum aminotransferases before and during treatment" in texts
     assert "Advise patients to report febrile illness due to neutropenia risk" in texts
+
+
+RESPIRATORY = """Guideline summary of breathing care
+
+Respiratory Management
+
+Initiate non-invasive ventilation (NIV) when:
+
+  • FVC <50% predicted
+  • Evidence of hypoventilation on polysomnography
+
+Use bilevel positive airway pressure (BPAP) with backup rate in patients with bulbar impairment.
+
+Prognosis
+
+Bulbar onset carries a worse prognosis than limb onset.
+"""
+
+
+def test_the_second_thing_a_question_asks_is_answered_from_the_same_section(tuning):
+    meta = DocMeta(title="Breathing", publisher="Bd", audience="clinician", doc_type="guideline")
+    docs = {"resp": parse_document("resp", RESPIRATORY, meta)}
+    corpus = Corpus(folder=Path("."), documents=docs)
+    structure = Structure.build(corpus, ())
+    question = "When should we start NIV, and which mode if bulbar weakness?"
+    found = HybridRetriever(corpus, None, KeywordIndex(corpus.passages), mode="keyword")
+    found = found.search(question, 4)
+    hits = tuple(h for h in found.hits if not h.passage.text.startswith("Use bilevel"))
+    assert hits and len(hits) < len(found.hits)  # retrieval missed the line on the mode
+    found = replace(found, hits=hits, query_vector=tuple(fake_embed([question])[0]))
+    composer = ExtractiveComposer(tuning, None, structure, None, Aspects.load())
+    route = Route(audience="clinician", requested="clinician", confidence=1.0, reason="test")
+    draft = composer.compose(
+        ComposeInput(question, SearchQuery(question, question), route, found, ())
+    )
+    texts = [s.text for s in draft.sentences]
+    assert "FVC <50% predicted" in texts
+    assert any(t.startswith("Use bilevel positive airway pressure") for t in texts)
 
 
 def test_a_cause_question_under_another_name_gets_the_cause(corpus, structure, tuning):
