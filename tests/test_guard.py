@@ -580,6 +580,9 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         # choking again and again, said to be happening now
         "Help! He keeps choking!",
         "My husband keeps choking and coughing, what do I do?",
+        # a collapse now, and doubt whether someone breathes
+        "My wife just collapsed on the floor and I don't think she's breathing",
+        "He collapsed and I can't tell if he's breathing",
     ],
 )
 def test_red_flags_get_the_emergency_message_first(fake_bot, question):
@@ -604,6 +607,9 @@ def test_an_emergency_that_asks_nothing_gets_the_emergency_advice_alone(fake_bot
         "Which patients are at higher risk of choking episodes?",
         # choking again and again, told as a story, is not choking now
         "Dad keeps choking on his food and has lost weight. Why do they want a feeding tube?",
+        # a collapse told as a story, and breathing that is poor, not absent
+        "She collapsed at the shops two weeks ago. Is that part of ALS?",
+        "I don't think she is breathing properly at night, does she need a machine?",
     ],
 )
 def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_bot, question):
