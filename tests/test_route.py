@@ -414,3 +414,16 @@ def test_the_askers_role_decides_over_vocabulary(router):
     assert doctor.audience == "clinician" and "my patients" in doctor.reason
     both = router.route("My husband is a doctor: how do I tell my patients about NIV?")
     assert "role" not in both.reason  # both roles named: the words decide
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I was diagnosed with bulbar-onset ALS and my FVC is 75% predicted. Do I need NIV?",
+        "I've been diagnosed with ALS; is PEG placement indicated at FVC 55%?",
+        "I have ALS and my EMG showed denervation. What does that mean?",
+    ],
+)
+def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question):
+    r = router.route(question)
+    assert r.audience == "patient" and "role" in r.reason
