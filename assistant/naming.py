@@ -167,9 +167,22 @@ def asked_agent(question: str) -> list[str]:
             # lower case it may be clinical shorthand the tables lack
             named = not forms and (head[:1].isupper() or any(c.isdigit() for c in head))
             noun = named or ("NOUN" in forms and not {"ADV", "ADP"} & set(forms))
-            if noun and head not in out:
-                out.append(head)
+            if not noun:
+                continue
+            # A noun before the head says which kind ("*creatine* supplements", "*vitamin* E"):
+            # it is asked about too. An adjective ("medical") only describes.
+            kinds = [w for w in words[:-1] if _names_a_kind(w)]
+            for word in (*kinds, head):
+                if word not in out:
+                    out.append(word)
     return out
+
+
+def _names_a_kind(word: str) -> bool:
+    """A modifier that names a kind of thing: a noun that is no adjective, or a word no
+    dictionary knows (a substance's name, "creatine")."""
+    forms = lemmas(word.lower())
+    return word.isalpha() and (not forms or ("NOUN" in forms and not {"ADJ", "ADV"} & set(forms)))
 
 
 def _content(token: str) -> bool:
