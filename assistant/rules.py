@@ -36,6 +36,18 @@ def _without_numbers(text: str | None, what: str) -> str | None:
     return text
 
 
+def _regexes(patterns: list[str], what: str, prefix: str = "") -> list[str]:
+    """Every pattern must compile (with ``prefix``: only the entries that start with it)."""
+    for p in patterns:
+        if prefix and not p.startswith(prefix):
+            continue
+        try:
+            re.compile(p[len(prefix) :])
+        except re.error as exc:
+            raise ValueError(f"{what} {p!r} is not a valid regular expression: {exc}") from exc
+    return patterns
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -226,6 +238,18 @@ class SafetyFile(_Strict):
     sources_differ_line: str
 
     @field_validator(
+        "emergency_patterns",
+        "outside_patterns",
+        "demand_patterns",
+        "diagnosis_patterns",
+        "self_treatment_patterns",
+        "injection_patterns",
+    )
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        return _regexes(v, "pattern")
+
+    @field_validator(
         "emergency_message",
         "diagnosis_message",
         "self_treatment_message",
@@ -263,6 +287,10 @@ class SubjectsFile(_Strict):
     )
     expansions: dict[str, list[str]] = Field(default_factory=dict)
 
+    _compiles = field_validator("leaning_patterns")(
+        classmethod(lambda cls, v: _regexes(v, "leaning pattern"))
+    )
+
 
 # --- clinical shorthand and question aspects --------------------------------------------------
 
@@ -285,6 +313,11 @@ class Aspect(_Strict):
     description: str
     asked: list[str] = Field(min_length=1)
     shown: list[str] = Field(min_length=1)
+
+    @field_validator("asked", "shown")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        return _regexes(v, "phrase", prefix="re:")
 
 
 class AspectsFile(_Strict):

@@ -79,6 +79,29 @@ def test_a_document_changing_under_a_fact_fails_loudly_naming_both(corpus_copy):
     assert fact.doc in message and fact.text in message and fact.id in message
 
 
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("safety.yaml", '"\\\\bgasping\\\\b"', '"(gasping"'),
+        ("scope_aspects.yaml", '"breastfeed*"', '"re:(?<!a+)b"'),
+    ],
+)
+def test_a_pattern_that_does_not_compile_is_one_clear_error_naming_its_file(
+    tmp_path, name, old, new
+):
+    import shutil
+
+    from assistant.rules import RULES_DIR
+
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, folder)
+    text = (folder / name).read_text(encoding="utf-8")
+    assert old in text
+    (folder / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulesError, match=rf"{name}.*not a valid regular expression"):
+        Rules.load(folder)
+
+
 def test_load_refuses_a_corpus_that_disagrees_with_the_rules(corpus_copy, tmp_path):
     from assistant import Assistant
 
@@ -485,6 +508,15 @@ def test_contagion_the_sources_never_discuss_is_declined_naming_only_what_is_ask
     assert fake_bot.ask("Is ALS inherited?").status == "answered"
     for near in ("If you catch it early, can ALS be slowed?", "Does ALS differ person to person?"):
         assert "person to person" not in (fake_bot.ask(near).reason or ""), near
+
+
+def test_fathering_a_child_is_fertility_not_pregnancy(fake_bot):
+    """ "Get me pregnant" asks whether he can father a child (the sources cover fertility);
+    getting pregnant on a medicine is pregnancy, which they never discuss."""
+    d = fake_bot.ask("Now he has ALS. Will it affect his ability to get me pregnant?")
+    assert "pregnancy" not in (d.reason or "")
+    d = fake_bot.ask("Can I get pregnant while taking riluzole?")
+    assert d.status == "refused" and "pregnancy" in d.reason
 
 
 @pytest.mark.integration
