@@ -173,6 +173,8 @@ class Answer:
     retrieved: list[RetrievedPassage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage, and "total"
     draft: DraftStats | None = None  # None for a refusal: nothing was drafted
+    # what a later ask of the question wants that the sources never show ("whether it hurts")
+    unaddressed: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -194,6 +196,7 @@ class Answer:
             "retrieved": [r.to_dict() for r in self.retrieved],
             "timings": dict(self.timings),
             "draft": self.draft.to_dict() if self.draft else None,
+            "unaddressed": self.unaddressed,
         }
 
     def to_text(self) -> str:

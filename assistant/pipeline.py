@@ -321,12 +321,14 @@ class Assistant:
         facts = self._facts(
             query, found, route, self.asking.asks_aspect(asked_part(query.original))
         )
-        refusal = self.guard.declines(found, route, facts)
+        refusal, unaddressed = self.guard.judge(found, route, facts)
         clock.lap("guard")
         if refusal and status != "emergency":
             return self.assembler.refusal(turn, *refusal)
         if route.intent == "self_treatment":
             top.append(safety.self_treatment_message)
+        if unaddressed and status != "emergency":
+            top.append(safety.unaddressed_line.format(gap=unaddressed))
         # An emergency that asks nothing ("I want to hurt myself. I can't cope.") gets the
         # emergency advice alone: no guideline lines picked from its incidental words.
         silent = status == "emergency" and not requests(route.cleaned or question)
@@ -370,6 +372,7 @@ class Assistant:
             lambda cited: self.suggestions.for_answer(cited, route.audience, question),
         )
         answer.draft = stats
+        answer.unaddressed = unaddressed
         return answer
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):

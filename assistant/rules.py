@@ -236,6 +236,10 @@ class SafetyFile(_Strict):
     care_team_line: str
     patient_lead: str
     sources_differ_line: str
+    unaddressed_line: str = Field(
+        description="said above an answer whose later ask the sources never address; "
+        "{gap} is the aspect ('whether it hurts')"
+    )
 
     @field_validator(
         "emergency_patterns",
@@ -258,6 +262,7 @@ class SafetyFile(_Strict):
         "care_team_line",
         "patient_lead",
         "sources_differ_line",
+        "unaddressed_line",
     )
     @classmethod
     def _no_numbers(cls, v):

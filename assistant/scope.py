@@ -42,6 +42,7 @@ from .text import (
     asking_sentences,
     contraction,
     descriptive,
+    each_ask,
     history_words,
     lemmas,
     raw_tokens,
@@ -62,6 +63,9 @@ class ScopeDecision:
     answerable: bool
     reason: str
     names_outside: bool = False  # the question names something the corpus never mentions
+    # What one of several asks wants that the sources never show ("Will it hurt him?" beside
+    # "What does the test look at?"): the rest is answered, and the answer says so.
+    unaddressed: str | None = None
 
 
 def _framing(word: str) -> bool:
@@ -240,8 +244,8 @@ class Scope:
         agents = [w for w in asked_agent(asked or retrieval.query) if w.lower() in unknown]
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
-        gap = self.aspect_gap(retrieval, covered, facts)
-        if gap:
+        gap, partial = self.aspect_gap(retrieval, covered, facts)
+        if gap and not partial:
             return ScopeDecision(False, f"the sources do not address {gap}", True)
         specific = [t for t in covered if t not in QUESTION_WORDS and retrieval.specific(t)]
         best = retrieval.best_similarity
@@ -251,18 +255,21 @@ class Scope:
             retrieval.idf(t) > tune.rare_term_idf for t in specific
         ):
             return ScopeDecision(False, "no passage of the guidelines matches the question")
-        return ScopeDecision(True, "covered")
+        return ScopeDecision(True, "covered", unaddressed=gap)
 
     def aspect_gap(
         self, retrieval: Retrieval, covered: list[str], facts: tuple[Located, ...] = ()
-    ) -> str | None:
-        """The aspect the question asks for (dosing, cost, pregnancy, ...) that no passage of
-        the evidence (retrieved, or holding a wanted fact) shows in a section naming the
-        question's topic; None when every aspect asked is shown. The aspect is what the asking
-        sentences ask ("I have two teenagers. Does it run in families?" asks nothing of
-        children)."""
+    ) -> tuple[str | None, bool]:
+        """``(gap, partial)``: the aspect the question asks for (dosing, cost, pregnancy, ...)
+        that no passage of the evidence (retrieved, or holding a wanted fact) shows in a
+        section naming the question's topic, or None when every aspect asked is shown. The
+        aspect is what the asking sentences ask ("I have two teenagers. Does it run in
+        families?" asks nothing of children). ``partial``: only a later ask wants it, not the
+        first ("What does the test look at? Will it hurt?"): the rest is answered."""
         question = asking_sentences(retrieval.query) or retrieval.query
+        first = each_ask(question)[0]
         evidence = [h.passage for h in retrieval.hits] + [loc.passage for loc in facts]
+        later: str | None = None
         for aspect, asked, shown in self._aspects:
             cues = [rx for rx in asked if rx.search(question)]
             if not cues:
@@ -275,18 +282,22 @@ class Scope:
                 for t in covered
                 if t not in QUESTION_WORDS and t not in cue_words and retrieval.specific(t)
             }
-            if not any(
+            if any(
                 any(rx.search(p.stated) for rx in shown)
                 and (not topic or topic & self.sections.get((p.doc_id, p.section), frozenset()))
                 for p in evidence
             ):
-                named = ", ".join(
-                    dict.fromkeys(  # as the question writes them ("AMX0035"); not the story's
-                        w for w in re.findall(r"[^\W_]+", question) if stem(w.lower()) in topic
-                    )
+                continue
+            if first != question and not any(rx.search(first) for rx in cues):
+                later = later or aspect  # only a later ask wants it
+                continue
+            named = ", ".join(
+                dict.fromkeys(  # as the question writes them ("AMX0035"); not the story's
+                    w for w in re.findall(r"[^\W_]+", question) if stem(w.lower()) in topic
                 )
-                return f"{aspect}" + (f" for {named}" if named else "")
-        return None
+            )
+            return f"{aspect}" + (f" for {named}" if named else ""), False
+        return later, later is not None
 
     def _sentences_naming(self, word: str) -> Iterator[str]:
         """The corpus sentences that name ``word`` (a stem): with it, or with a term the

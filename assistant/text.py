@@ -311,6 +311,12 @@ def _asking(sentence: str) -> bool:
     return sentence.endswith("?") or bool(_ASKING.match(sentence))
 
 
+def each_ask(text: str) -> list[str]:
+    """Each sentence of ``text`` that asks, in order ("What does the test look at?", "Will it
+    hurt?"); the whole text when none does."""
+    return [s for s in _sentences(text) if _asking(s)] or [text]
+
+
 def asking_sentences(text: str) -> str | None:
     """The sentences of ``text`` that ask, when others only tell a story (even when they point
     back into it: "How long do people live with this?"); None when all or none ask."""

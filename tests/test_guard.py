@@ -510,6 +510,21 @@ def test_contagion_the_sources_never_discuss_is_declined_naming_only_what_is_ask
         assert "person to person" not in (fake_bot.ask(near).reason or ""), near
 
 
+def test_a_later_ask_the_sources_never_address_is_named_above_the_rest(fake_bot):
+    """ "What does the test look at? Will it hurt?": the first is answered, and the answer
+    says first that the sources do not address the second; asked alone, it is declined."""
+    both = fake_bot.ask("What does an EMG test look at? Will it hurt him?")
+    assert both.status == "answered" and both.unaddressed == "whether it hurts"
+    line = fake_bot.rules.safety.unaddressed_line.format(gap="whether it hurts")
+    assert both.answer.splitlines()[0] == line and both.to_dict()["unaddressed"] == both.unaddressed
+    alone = fake_bot.ask("Will an EMG test hurt him?")
+    assert alone.status == "refused" and "whether it hurts" in alone.reason
+    first = fake_bot.ask("Will an EMG test hurt him? What does it look at?")  # the main ask
+    assert first.status == "refused"
+    plain = fake_bot.ask("What does an EMG test look at?")
+    assert plain.status == "answered" and plain.unaddressed is None
+
+
 def test_fathering_a_child_is_fertility_not_pregnancy(fake_bot):
     """ "Get me pregnant" asks whether he can father a child (the sources cover fertility);
     getting pregnant on a medicine is pregnancy, which they never discuss."""
