@@ -162,8 +162,16 @@ class Evidence:
         return named / (sum(w for _, w in q.concepts) or 1.0)
 
     def _names_topic(self, q: Question, p: Passage) -> bool:
-        """Does a sentence of ``p`` itself name part of the question's topic?"""
-        return any(self.coverage(q, set(self.structure.said(p, s))) > 0 for s in p.sentences)
+        """Does a sentence of ``p`` that says the aspect asked also name part of the question's
+        topic ("Use BPAP ... in patients with *bulbar* impairment")?"""
+        if not self.aspects:
+            return False
+        for s in p.sentences:
+            said = self.structure.said(p, s)
+            # (a question without concepts is about the section's own subject)
+            if self.aspects.named(said) & q.asked and self.coverage(q, set(said)) > 0:
+                return True
+        return False
 
     def fits(self, q: Question, header: list[str]) -> bool:
         """A heading or lead-in that names the aspect asked for and the question's topic (at

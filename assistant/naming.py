@@ -161,6 +161,8 @@ def asked_agent(question: str) -> list[str]:
         for words in alternatives:
             if not words:
                 continue
+            if len(words) > 1 and _code(words[-1]):
+                words = words[:-1]  # "vitamin E", "coenzyme Q10": the noun the code names
             head = words[-1]
             forms = lemmas(head.lower())
             # a word no dictionary knows is a name when written as one ("CBD", "Tofersen"); in
@@ -169,8 +171,8 @@ def asked_agent(question: str) -> list[str]:
             noun = named or ("NOUN" in forms and not {"ADV", "ADP"} & set(forms))
             if not noun:
                 continue
-            # A noun before the head says which kind ("*creatine* supplements", "*vitamin* E"):
-            # it is asked about too. An adjective ("medical") only describes.
+            # A name before the head says which kind ("*creatine* supplements", "*CBD* oil"): it
+            # is asked about too. An English word ("medical", "morning") only describes.
             kinds = [w for w in words[:-1] if _names_a_kind(w)]
             for word in (*kinds, head):
                 if word not in out:
@@ -179,10 +181,16 @@ def asked_agent(question: str) -> list[str]:
 
 
 def _names_a_kind(word: str) -> bool:
-    """A modifier that names a kind of thing: a noun that is no adjective, or a word no
-    dictionary knows (a substance's name, "creatine")."""
-    forms = lemmas(word.lower())
-    return word.isalpha() and (not forms or ("NOUN" in forms and not {"ADJ", "ADV"} & set(forms)))
+    """A modifier that names a kind of thing: a word no dictionary knows (a substance's name,
+    "creatine", "CBD"). An English word ("morning dose", "hospital team") only describes."""
+    return word.isalpha() and len(word) > 2 and not lemmas(word.lower())
+
+
+def _code(word: str) -> bool:
+    """A letter or short code after a noun ("E", "Q10", "B12")."""
+    return (len(word) == 1 and word.isupper()) or (
+        len(word) <= 4 and word[:1].isalpha() and any(c.isdigit() for c in word)
+    )
 
 
 def _content(token: str) -> bool:

@@ -327,7 +327,9 @@ class Assistant:
             return self.assembler.refusal(turn, *refusal)
         if route.intent == "self_treatment":
             top.append(safety.self_treatment_message)
-        if unaddressed and status != "emergency":
+        if status == "emergency":
+            unaddressed = None  # the emergency advice comes first and alone above the answer
+        if unaddressed:
             top.append(safety.unaddressed_line.format(gap=unaddressed))
         # An emergency that asks nothing ("I want to hurt myself. I can't cope.") gets the
         # emergency advice alone: no guideline lines picked from its incidental words.

@@ -86,6 +86,7 @@ class Router:
                 re.IGNORECASE,
             )
             self._roles["clinician"].append((here, "a care profession"))
+        self._has_disease = [re.compile(p, re.IGNORECASE) for p in r.has_disease]
         s = self.rules.safety
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
@@ -133,6 +134,8 @@ class Router:
         roles = {
             who: [p for rx, p in table if rx.search(cleaned)] for who, table in self._roles.items()
         }
+        if self._says_has_disease(cleaned):
+            roles["patient"].append("the asker has the disease")
         if bool(roles["patient"]) != bool(roles["clinician"]):
             who = "patient" if roles["patient"] else "clinician"
             return Route(who, "auto", 1.0, f"the asker's role: {', '.join(roles[who])}", **common)
@@ -205,6 +208,16 @@ class Router:
             **common,
         )
 
+    def _says_has_disease(self, question: str) -> bool:
+        """The asker says they have the disease (``routing.has_disease``), not quoting another
+        ("A patient says: I have ALS", "patients often say I was diagnosed too late")."""
+        for rx in self._has_disease:
+            for m in rx.finditer(question):
+                before = re.split(r"[.?!]\s", question[: m.start()])[-1]
+                if not _QUOTING.search(before):
+                    return True
+        return False
+
     def _clinician_grade(self, question: str) -> float | None:
         """The question's reading grade when it reads at a clinician's
         (``routing.clinician_grade``); None below it, or with no register."""
@@ -242,6 +255,10 @@ class Router:
             weak=False,
             by_register=False,
         )
+
+
+# Words before a first person that say it is someone else's ("a patient says: I have ALS").
+_QUOTING = re.compile(r"\b(says?|said|saying|tells?|told|telling|writes?|wrote)\b|[\"“”:]", re.I)
 
 
 def _phrase(signal) -> re.Pattern[str]:

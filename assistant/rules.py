@@ -178,8 +178,17 @@ class RoutingFile(_Strict):
         "asker who says they are one ('I'm the dietitian on our ALS clinic', 'As a "
         "neurologist, ...') is a clinician by role",
     )
+    has_disease: list[str] = Field(
+        default_factory=list,
+        description="regular expressions in which the asker says they have the disease ('I was "
+        "diagnosed with ...'): a patient by role, unless quoted ('a patient says: I have ALS')",
+    )
     min_margin: float = 1.0
     weak_default: Audience = "patient"
+
+    _compiles = field_validator("has_disease")(
+        classmethod(lambda cls, v: _regexes(v, "has_disease pattern"))
+    )
 
 
 # --- glossary --------------------------------------------------------------------------------
@@ -253,6 +262,15 @@ class SafetyFile(_Strict):
     def _compiles(cls, v: list[str]) -> list[str]:
         return _regexes(v, "pattern")
 
+    @field_validator("unaddressed_line")
+    @classmethod
+    def _gap_only(cls, v: str) -> str:
+        try:
+            v.format(gap="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"unaddressed_line may use only {{gap}}: {exc!r}") from exc
+        return v
+
     @field_validator(
         "emergency_message",
         "diagnosis_message",
@@ -318,6 +336,12 @@ class Aspect(_Strict):
     description: str
     asked: list[str] = Field(min_length=1)
     shown: list[str] = Field(min_length=1)
+    partial: bool = Field(
+        False,
+        description="asked only by a later ask of a question whose first names a topic of its "
+        "own, the rest is answered under `unaddressed_line` (never for a safety aspect: "
+        "pregnancy, children, dosing)",
+    )
 
     @field_validator("asked", "shown")
     @classmethod

@@ -133,7 +133,7 @@ class Scope:
             return re.compile(p[3:], re.I) if p.startswith("re:") else compile_phrase(p)
 
         self._aspects = [
-            (a.name, [phrase(p) for p in a.asked], [phrase(p) for p in a.shown])
+            (a.name, [phrase(p) for p in a.asked], [phrase(p) for p in a.shown], a.partial)
             for a in rules.aspects
         ]
 
@@ -264,13 +264,18 @@ class Scope:
         that no passage of the evidence (retrieved, or holding a wanted fact) shows in a
         section naming the question's topic, or None when every aspect asked is shown. The
         aspect is what the asking sentences ask ("I have two teenagers. Does it run in
-        families?" asks nothing of children). ``partial``: only a later ask wants it, not the
-        first ("What does the test look at? Will it hurt?"): the rest is answered."""
+        families?" asks nothing of children). ``partial``: only a later ask wants it (an aspect
+        marked ``partial``), not a first that names a topic of its own ("What does the test
+        look at? Will it hurt?"): the rest is answered. Pregnancy, children or a dose asked
+        later still decline the whole."""
         question = asking_sentences(retrieval.query) or retrieval.query
         first = each_ask(question)[0]
         evidence = [h.passage for h in retrieval.hits] + [loc.passage for loc in facts]
-        later: str | None = None
-        for aspect, asked, shown in self._aspects:
+        later: list[str] = []
+        # the first ask names a topic of its own ("What does an EMG test look at?"), not only
+        # a greeting or a bare name ("Can I ask something?", "Riluzole?")
+        own = {t for t in tokens(first) if t in covered and retrieval.specific(t)}
+        for aspect, asked, shown, partial in self._aspects:
             cues = [rx for rx in asked if rx.search(question)]
             if not cues:
                 continue
@@ -288,8 +293,8 @@ class Scope:
                 for p in evidence
             ):
                 continue
-            if first != question and not any(rx.search(first) for rx in cues):
-                later = later or aspect  # only a later ask wants it
+            if partial and own and first != question and not any(rx.search(first) for rx in cues):
+                later.append(aspect)  # only a later ask wants it
                 continue
             named = ", ".join(
                 dict.fromkeys(  # as the question writes them ("AMX0035"); not the story's
@@ -297,7 +302,7 @@ class Scope:
                 )
             )
             return f"{aspect}" + (f" for {named}" if named else ""), False
-        return later, later is not None
+        return (" or ".join(later) or None), bool(later)
 
     def _sentences_naming(self, word: str) -> Iterator[str]:
         """The corpus sentences that name ``word`` (a stem): with it, or with a term the

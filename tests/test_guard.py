@@ -630,6 +630,10 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         # a collapse now, and doubt whether someone breathes
         "My wife just collapsed on the floor and I don't think she's breathing",
         "He collapsed and I can't tell if he's breathing",
+        "I don’t think she’s breathing",  # a curly apostrophe
+        "I don't think he's breathing right now",
+        "I can't tell if my husband is still breathing",
+        "Mum collapsed in the kitchen, what do I do?",
     ],
 )
 def test_red_flags_get_the_emergency_message_first(fake_bot, question):
@@ -657,6 +661,11 @@ def test_an_emergency_that_asks_nothing_gets_the_emergency_advice_alone(fake_bot
         # a collapse told as a story, and breathing that is poor, not absent
         "She collapsed at the shops two weeks ago. Is that part of ALS?",
         "I don't think she is breathing properly at night, does she need a machine?",
+        "I don't think he is breathing through his nose at night, should we use a full mask?",
+        "He collapsed twice in 2023. Is that part of ALS?",
+        "When he collapsed, the ER found a low FVC. Does that mean he needs NIV?",
+        "Since she collapsed, she uses a wheelchair. What helps with spasticity?",
+        "Can a weak diaphragm mean the lungs have collapsed?",
     ],
 )
 def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_bot, question):

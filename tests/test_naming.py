@@ -141,12 +141,11 @@ def test_a_word_only_the_story_names_is_context_not_a_gap(bot):
 @pytest.mark.parametrize(
     ("question", "agents"),
     [
-        # heads, and the nouns before them that say which kind ("CBD oil"); not adjectives
+        # heads, and a name before one that says which kind ("CBD oil"), not English words
         ("Can medical marijuana or CBD oil slow down ALS?", ["marijuana", "CBD", "oil"]),
-        (
-            "Do vitamin E or creatine supplements slow ALS?",
-            ["vitamin", "E", "creatine", "supplements"],
-        ),
+        ("Do vitamin E or creatine supplements slow ALS?", ["vitamin", "creatine", "supplements"]),
+        ("Would a morning dose of riluzole help?", ["dose"]),  # "morning" only describes
+        ("Does weekend NIV help?", ["NIV"]),
         ("Does acupuncture or chiropractic treatment help?", ["acupuncture", "chiropractic"]),
         ("Can Rilutek slow it down?", ["Rilutek"]),  # a name
         ("Can nippv help?", []),  # lower case: maybe shorthand the tables lack
@@ -154,10 +153,7 @@ def test_a_word_only_the_story_names_is_context_not_a_gap(bot):
         ("Will it help him?", []),
         ("How long does riluzole take to work?", []),  # "take to": a verb
         ("Will the nurse at the pharmacy help?", ["nurse"]),  # the head, not after "at"
-        (
-            "Is an instrumental swallow study worth doing?",
-            ["swallow", "study"],
-        ),  # not "instrumental"
+        ("Is an instrumental swallow study worth doing?", ["study"]),
         ("How robust is the data behind treating pain?", []),
     ],
 )

@@ -427,3 +427,15 @@ def test_the_askers_role_decides_over_vocabulary(router):
 def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question):
     r = router.route(question)
     assert r.audience == "patient" and "role" in r.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I have ALS patients on riluzole; how often should aminotransferases be monitored?",
+        "A patient says: I have ALS and wants to stop riluzole. What about discontinuation?",
+        "Patients often say I was diagnosed too late. What is the recommended workup?",
+    ],
+)
+def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
+    assert "has the disease" not in router.route(question).reason
