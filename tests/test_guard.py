@@ -84,6 +84,8 @@ def test_a_document_changing_under_a_fact_fails_loudly_naming_both(corpus_copy):
     [
         ("safety.yaml", '"\\\\bgasping\\\\b"', '"(gasping"'),
         ("scope_aspects.yaml", '"breastfeed*"', '"re:(?<!a+)b"'),
+        ("subjects.yaml", '"^\\\\s*(and|also|so|then)\\\\b"', '"(and"'),
+        ("routing.yaml", "has_disease:\n", 'has_disease:\n  - "[unclosed"\n'),
     ],
 )
 def test_a_pattern_that_does_not_compile_is_one_clear_error_naming_its_file(
