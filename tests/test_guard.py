@@ -668,6 +668,9 @@ def test_an_emergency_that_asks_nothing_gets_the_emergency_advice_alone(fake_bot
         "When he collapsed, the ER found a low FVC. Does that mean he needs NIV?",
         "Since she collapsed, she uses a wheelchair. What helps with spasticity?",
         "Can a weak diaphragm mean the lungs have collapsed?",
+        # a general question about not breathing, not someone now
+        "What do they do when you can't breathe anymore?",
+        "What happens when patients can't breathe on their own?",
     ],
 )
 def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_bot, question):
