@@ -74,6 +74,7 @@ class Aspects:
     unless: dict[str, tuple[str, ...]] = field(default_factory=dict)
     telling: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _saying: dict = field(default_factory=dict, compare=False, repr=False)
+    _saying_any: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Aspects:
@@ -133,6 +134,20 @@ class Aspects:
                 and any(aspect in self.named(structure.said(p, s)) for s in p.sentences)
             ]
         return self._saying[key]
+
+    def saying_any(self, structure: Structure, aspects: frozenset[str]) -> frozenset[str]:
+        """The passages with a sentence that names one of ``aspects`` (:meth:`saying`)."""
+        key = (id(structure), aspects)
+        if key not in self._saying_any:
+            self._saying_any[key] = frozenset(
+                pid for a in aspects for pid in self.saying(structure, a)
+            )
+        return self._saying_any[key]
+
+    def names(self, words: list[str], aspects: frozenset[str]) -> bool:
+        """Whether ``words`` name one of ``aspects`` (:meth:`named`, for those alone)."""
+        text = f" {' '.join(words)} "
+        return any(c in text for k in aspects for c in self.answers[k])
 
     def cues(self, aspects: frozenset[str]) -> frozenset[str]:
         """Every word that asks for or answers one of ``aspects`` (not words of a topic)."""

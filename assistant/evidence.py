@@ -169,7 +169,7 @@ class Evidence:
         for s in p.sentences:
             said = self.structure.said(p, s)
             # (a question without concepts is about the section's own subject)
-            if self.aspects.named(said) & q.asked and self.coverage(q, set(said)) > 0:
+            if self.coverage(q, set(said)) > 0 and self.aspects.names(said, q.asked):
                 return True
         return False
 
@@ -289,11 +289,7 @@ class Evidence:
         out = [(rank, h.passage, h.similarity) for rank, h in enumerate(hits)]
         more: list[Passage] = []
         # Passages with a sentence naming the aspect asked ("Use BPAP ... for better ...").
-        saying = (
-            {pid for a in sorted(q.asked) for pid in self.aspects.saying(st, a)}
-            if self.aspects and q.asked
-            else set()
-        )
+        saying = self.aspects.saying_any(st, q.asked) if self.aspects and q.asked else frozenset()
         for hit in hits:
             block = st.list_of.get(hit.passage.id) or st.list_after.get(hit.passage.id)
             section = st.section_of.get(hit.passage.id)
