@@ -144,17 +144,14 @@ class Aspects:
             )
         return self._saying_any[key]
 
-    def names(self, words: list[str], aspects: frozenset[str]) -> bool:
-        """Whether ``words`` name one of ``aspects`` (:meth:`named`, for those alone)."""
-        text = f" {' '.join(words)} "
-        return any(c in text for k in aspects for c in self.answers[k])
-
     def cues(self, aspects: frozenset[str]) -> frozenset[str]:
         """Every word that asks for or answers one of ``aspects`` (not words of a topic)."""
         phrases = [p for k in aspects for p in (*self.asks[k], *self.answers[k])]
         return frozenset(w for p in phrases for w in p.split())
 
-    def named(self, words: list[str]) -> frozenset[str]:
-        """The aspects whose answering wording occurs in ``words`` (tokens, in order)."""
+    def named(self, words: list[str], among: frozenset[str] | None = None) -> frozenset[str]:
+        """The aspects (of ``among``, when given) whose answering wording occurs in ``words``
+        (tokens, in order)."""
         text = f" {' '.join(words)} "
-        return frozenset(k for k, cues in self.answers.items() if any(c in text for c in cues))
+        keys = self.answers if among is None else among
+        return frozenset(k for k in keys if any(c in text for c in self.answers[k]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,3 +35,16 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
     )
+
+
+def regexes(patterns: list[str], what: str, prefix: str = "") -> list[str]:
+    """``patterns`` unchanged when each compiles (with ``prefix``: only the entries written with
+    it, "re:..."); else a ValueError naming the bad one, for a validator to report."""
+    for p in patterns:
+        if prefix and not p.startswith(prefix):
+            continue
+        try:
+            re.compile(p[len(prefix) :])
+        except re.error as exc:
+            raise ValueError(f"{what} {p!r} is not a valid regular expression: {exc}") from exc
+    return patterns

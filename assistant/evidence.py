@@ -169,7 +169,7 @@ class Evidence:
         for s in p.sentences:
             said = self.structure.said(p, s)
             # (a question without concepts is about the section's own subject)
-            if self.coverage(q, set(said)) > 0 and self.aspects.names(said, q.asked):
+            if self.coverage(q, set(said)) > 0 and self.aspects.named(said, q.asked):
                 return True
         return False
 

@@ -68,18 +68,13 @@ class Guard:
         """Is the question covered by the corpus? (:meth:`assistant.scope.Scope.decide`)"""
         return self.scoping.decide(retrieval, route, facts)
 
-    def declines(
-        self, found: Retrieval, route: Route, facts: tuple[Located, ...] = ()
-    ) -> tuple[str, str] | None:
-        """``(message, reason)`` when the question is declined: a personal diagnosis, content
-        beyond the sources, only instructions to the assistant, or out of scope; else None."""
-        return self.judge(found, route, facts)[0]
-
     def judge(
         self, found: Retrieval, route: Route, facts: tuple[Located, ...] = ()
     ) -> tuple[tuple[str, str] | None, str | None]:
-        """``(declined, unaddressed)``: :meth:`declines`' ``(message, reason)`` or None, and
-        what a later ask of an answered question wants that the sources never show."""
+        """``(declined, unaddressed)``. ``declined``: ``(message, reason)`` when the question is
+        declined (a personal diagnosis, content beyond the sources, only instructions to the
+        assistant, or out of scope), else None. ``unaddressed``: what a later ask of an
+        answered question wants that the sources never show."""
         safety = self.rules.safety
         if route.intent == "diagnosis":
             return (safety.diagnosis_message, "a request for a personal diagnosis"), None

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .corpus import Passage
-from .datafile import load_yaml
+from .datafile import load_yaml, regexes
 from .rules import Rules, RulesError, compile_phrase
 from .text import STOPWORDS, content_tokens, lemmas
 
@@ -107,12 +107,7 @@ class MeaningFile(_Strict):
     @field_validator("clause_breaks")
     @classmethod
     def _regexes(cls, v: list[str]) -> list[str]:
-        for pattern in v:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"clause break {pattern!r}: {exc}") from exc
-        return v
+        return regexes(v, "clause break")
 
     @model_validator(mode="after")
     def _unique(self) -> MeaningFile:

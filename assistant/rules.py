@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .datafile import load_yaml
+from .datafile import load_yaml, regexes
 from .tuning import Tuning
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -34,18 +34,6 @@ def _without_numbers(text: str | None, what: str) -> str | None:
     if text is not None and (numbers(text) or number_words(text)):
         raise ValueError(f"{what} must not contain numbers (numbers come from sources): {text!r}")
     return text
-
-
-def _regexes(patterns: list[str], what: str, prefix: str = "") -> list[str]:
-    """Every pattern must compile (with ``prefix``: only the entries that start with it)."""
-    for p in patterns:
-        if prefix and not p.startswith(prefix):
-            continue
-        try:
-            re.compile(p[len(prefix) :])
-        except re.error as exc:
-            raise ValueError(f"{what} {p!r} is not a valid regular expression: {exc}") from exc
-    return patterns
 
 
 class _Strict(BaseModel):
@@ -187,7 +175,7 @@ class RoutingFile(_Strict):
     weak_default: Audience = "patient"
 
     _compiles = field_validator("has_disease")(
-        classmethod(lambda cls, v: _regexes(v, "has_disease pattern"))
+        classmethod(lambda cls, v: regexes(v, "has_disease pattern"))
     )
 
 
@@ -260,7 +248,7 @@ class SafetyFile(_Strict):
     )
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        return _regexes(v, "pattern")
+        return regexes(v, "pattern")
 
     @field_validator("unaddressed_line")
     @classmethod
@@ -311,7 +299,7 @@ class SubjectsFile(_Strict):
     expansions: dict[str, list[str]] = Field(default_factory=dict)
 
     _compiles = field_validator("leaning_patterns")(
-        classmethod(lambda cls, v: _regexes(v, "leaning pattern"))
+        classmethod(lambda cls, v: regexes(v, "leaning pattern"))
     )
 
 
@@ -346,7 +334,7 @@ class Aspect(_Strict):
     @field_validator("asked", "shown")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        return _regexes(v, "phrase", prefix="re:")
+        return regexes(v, "phrase", prefix="re:")
 
 
 class AspectsFile(_Strict):

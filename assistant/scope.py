@@ -275,13 +275,15 @@ class Scope:
         # the first ask names a topic of its own ("What does an EMG test look at?"), not only
         # a greeting or a bare name ("Can I ask something?", "Riluzole?")
         own = {t for t in tokens(first) if t in covered and retrieval.specific(t)}
+        said = f" {' '.join(tokens(question))} "
+        # the corpus's own subject by any of its names is no topic ("Lou Gehrig disease")
+        subject_words = {t for n in self._subject_names if n in said for t in n.split()}
         for aspect, asked, shown, partial in self._aspects:
             cues = [rx for rx in asked if rx.search(question)]
             if not cues:
                 continue
             cue_words = {t for rx in cues for m in rx.finditer(question) for t in tokens(m[0])}
-            said = f" {' '.join(tokens(question))} "
-            cue_words |= {t for n in self._subject_names if n in said for t in n.split()}
+            cue_words |= subject_words
             topic = {
                 t
                 for t in covered
