@@ -405,3 +405,17 @@ def test_a_plural_of_an_ing_word_stems_as_its_singular():
 
     assert stem("findings") == stem("finding")
     assert "findings" in Aspects.load().asked("Which EMG findings support the diagnosis?")[0]
+
+
+def test_whether_a_treatment_works_is_asked_as_its_benefit():
+    aspects = Aspects.load()
+    asked = aspects.asked(
+        "The doctor mentioned a mask machine. When do people start, and does it help?"
+    )[0]
+    assert "benefit" in asked and "management" not in asked  # not "what can help?"
+    assert "management" in aspects.asked("Is there anything that can help with the drooling?")[0]
+    assert aspects.asked("Is the multidisciplinary clinic worth it?")[0] == {"benefit"}
+    # who benefits asks who should have it, not how much it helps
+    assert aspects.asked("Who benefits from edaravone?")[0] == {"eligibility"}
+    assert "benefit" in aspects.named("prolongs survival and improves quality of life".split())
+
