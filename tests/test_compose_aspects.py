@@ -418,4 +418,3 @@ def test_whether_a_treatment_works_is_asked_as_its_benefit():
     # who benefits asks who should have it, not how much it helps
     assert aspects.asked("Who benefits from edaravone?")[0] == {"eligibility"}
     assert "benefit" in aspects.named("prolongs survival and improves quality of life".split())
-
