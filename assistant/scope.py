@@ -352,16 +352,19 @@ class Scope:
 
     def _person_named(self, question: str) -> str | None:
         """A person a disease is named after, named alone ("Who was Lou Gehrig?", "Lou Gehrig's
-        batting average"; not "Lou Gehrig's disease" or "Is it Lou Gehrig's?"): the corpus says
-        nothing of the person."""
+        batting average"; not "Lou Gehrig's disease", "Is it Lou Gehrig's?" or "Lou Gehrig's,
+        they called it", where a function word follows the possessive): the corpus says nothing
+        of the person."""
         if self._eponyms is None:
             found = (m[1] for p in self._passages for m in _EPONYM.finditer(p.text))
             names = dict.fromkeys(n for n in found if not set(n.lower().split()) & STOPWORDS)
+            function = "|".join(sorted(map(re.escape, STOPWORDS), key=len, reverse=True))
             self._eponyms = tuple(
                 (
                     n,
                     re.compile(
-                        rf"\b{re.escape(n)}\b(?!(?:'s|’s|s\b)?\s*disease|(?:'s|’s)\s*(?:[?.!,]|$))",
+                        rf"\b{re.escape(n)}\b(?!(?:'s|’s|s\b)?\s*disease"
+                        rf"|(?:'s|’s)\s*(?:[?.!,;]|$|(?:{function})\b))",
                         re.I,
                     ),
                 )

@@ -636,6 +636,10 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "I don't think he's breathing right now",
         "I can't tell if my husband is still breathing",
         "Mum collapsed in the kitchen, what do I do?",
+        # an overdose made ready, and the usual ways of saying life is not worth going on
+        "I can't do this anymore. All my pills are lined up on the table for tonight.",
+        "my family would be better off without me",
+        "I just want to end it all",
     ],
 )
 def test_red_flags_get_the_emergency_message_first(fake_bot, question):
@@ -688,6 +692,7 @@ def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_
         "How long until ALS takes his life?",
         "Should he take a bottle of supplement drink a day?",
         "What is the point of living wills?",
+        "All his pills are laid out in the weekly organiser. Can riluzole go in there too?",
     ],
 )
 def test_questions_about_breathing_or_the_end_of_life_are_not_emergencies(fake_bot, question):
@@ -876,3 +881,19 @@ def test_disagreeing_sources_are_shown_side_by_side(fake_bot, quantity, audience
     assert len({i["n"] for i in shown["items"]}) >= 2  # each with its own citation
     for item in shown["items"]:
         assert f"“{item['text']}” [{item['n']}]" in d["answer"]
+
+
+def test_the_person_a_disease_is_named_after_is_declined_but_the_short_name_is_not(fake_bot):
+    """ "Lou Gehrig's" followed by a function word is the disease's short name."""
+    told = fake_bot.ask("They said he has ALS, or Lou Gehrig's they called it. What is it?")
+    assert told.status == "answered"
+    person = fake_bot.ask("What was Lou Gehrig's batting average?")
+    assert person.status == "refused" and "Lou Gehrig" in person.reason
+
+
+def test_an_age_under_eighteen_asks_about_children(fake_bot):
+    child = fake_bot.ask("What is the riluzole dose for a 12-year-old with juvenile ALS?")
+    assert child.status == "refused" and "children" in child.reason
+    adult = fake_bot.ask("My 45-year-old son has ALS. Can his kids get it too?")
+    assert adult.status == "answered"
+    assert fake_bot.ask("Diagnosed 3 years ago. Do I still need liver tests?").status == "answered"
