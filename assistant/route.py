@@ -87,6 +87,7 @@ class Router:
             )
             self._roles["clinician"].append((here, "a care profession"))
         self._has_disease = [re.compile(p, re.IGNORECASE) for p in r.has_disease]
+        self._in_care = [re.compile(p, re.IGNORECASE) for p in r.in_care]
         s = self.rules.safety
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
         self._diagnosis = [re.compile(p, re.IGNORECASE) for p in s.diagnosis_patterns]
@@ -136,6 +137,8 @@ class Router:
         }
         if self._says_has_disease(cleaned):
             roles["patient"].append("the asker has the disease")
+        if any(rx.search(cleaned) for rx in self._in_care):
+            roles["clinician"].append("someone in the asker's care")
         if bool(roles["patient"]) != bool(roles["clinician"]):
             who = "patient" if roles["patient"] else "clinician"
             return Route(who, "auto", 1.0, f"the asker's role: {', '.join(roles[who])}", **common)

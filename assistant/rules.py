@@ -171,10 +171,16 @@ class RoutingFile(_Strict):
         description="regular expressions in which the asker says they have the disease ('I was "
         "diagnosed with ...'): a patient by role, unless quoted ('a patient says: I have ALS')",
     )
+    in_care: list[str] = Field(
+        default_factory=list,
+        description="regular expressions in which the asker speaks of someone in their care ('a "
+        "fella in clinic', 'a lady in my practice', 'setting up an ALS clinic'): a clinician by "
+        "role",
+    )
     min_margin: float = 1.0
     weak_default: Audience = "patient"
 
-    _compiles = field_validator("has_disease")(
+    _compiles = field_validator("has_disease", "in_care")(
         classmethod(lambda cls, v: regexes(v, "has_disease pattern"))
     )
 

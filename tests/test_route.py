@@ -439,3 +439,28 @@ def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question
 )
 def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
     assert "has the disease" not in router.route(question).reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I've got a fella in clinic whose lung test is under half. Do we start a breathing mask?",
+        "I look after a lady in my practice who was put on riluzole. What blood checks do I do?",
+        "One of the gentlemen I see in my clinic keeps losing weight. When does the tube go in?",
+        "We're setting up an ALS clinic at our hospital. Who needs to be on the team?",
+    ],
+)
+def test_someone_in_the_askers_care_is_a_clinicians_role(router, question):
+    r = router.route(question)
+    assert r.audience == "clinician" and "in the asker's care" in r.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "A man in the clinic waiting room told me his ALS started in his hands. Is that common?",
+        "My dad was seen in clinic today and they said his FVC dropped. What does that mean?",
+    ],
+)
+def test_someone_met_at_a_clinic_is_no_clinicians_role(router, question):
+    assert "in the asker's care" not in router.route(question).reason
