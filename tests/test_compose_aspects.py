@@ -197,6 +197,9 @@ def test_aspects_of_monitoring_stopping_and_slowing_are_read():
     assert "management" in aspects.asked("Still drooling on an anticholinergic. Next option?")[0]
     assert "monitoring" in aspects.asked("What should be monitored while on it?")[0]
     assert "management" in aspects.asked("Is there any medicine that can slow it down?")[0]
+    asked = aspects.asked("What blood checks do I need, and when do I take her off it?")[0]
+    assert {"monitoring", "discontinuation"} <= asked
+    assert "discontinuation" in aspects.asked("At what level do I pull it?")[0]
 
 
 def test_which_form_of_a_thing_is_asked_as_a_choice():
