@@ -241,7 +241,8 @@ _ASKING = re.compile(
 )
 
 
-_THINGS = r"it|its|this|that|these|those"
+# (a place the story names: "what are they looking for in there?"; not "is there ...")
+_THINGS = r"it|its|this|that|these|those|in there|from there|down there|out of there"
 _PERSONS = r"he|him|his|she|her"
 _POINTS_TO_THING = re.compile(rf"\b({_THINGS})\b", re.IGNORECASE)
 POINTS_TO_PERSON = re.compile(rf"\b({_PERSONS})\b", re.IGNORECASE)

@@ -86,6 +86,12 @@ def test_the_aspect_asked_comes_from_the_asking_sentences_even_when_they_point_b
         ),
         ("The doctor wrote 'fasciculations'. What does that mean?", None),
         ("What is riluzole? How is it taken?", None),  # every sentence asks: no story
+        # a place the story names points back as a thing does ("in there"); "is there" does not
+        ("They want to do a spinal tap on mum. What are they looking for in there?", None),
+        (
+            "My dad drools all day. Is there anything that helps with drooling?",
+            "Is there anything that helps with drooling?",
+        ),
     ],
 )
 def test_the_topic_comes_from_asking_sentences_that_do_not_point_back_to_a_thing(text, part):
