@@ -89,8 +89,8 @@ def test_the_aspect_asked_comes_from_the_asking_sentences_even_when_they_point_b
         # a place the story names points back as a thing does ("in there"); "is there" does not
         ("They want to do a spinal tap on mum. What are they looking for in there?", None),
         (
-            "My dad drools all day. Is there anything that helps with drooling?",
-            "Is there anything that helps with drooling?",
+            "My dad drools all day. Is there any help for drooling?",
+            "Is there any help for drooling?",
         ),
     ],
 )
