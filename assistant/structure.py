@@ -22,8 +22,7 @@ from itertools import groupby, islice
 
 from .corpus import Corpus, Passage, Sentence
 from .rules import GlossaryEntry, compile_phrase
-from .text import STOPWORDS, content_tokens, tokens
-from .vocabulary import snowball
+from .text import STOPWORDS, content_tokens, snowball, tokens
 
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
 _OTHER_NAME = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\) or ((?:[A-Z][\w'’-]* ){1,3}[a-z]+)")

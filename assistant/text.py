@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import Stemmer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .datafile import load_yaml
@@ -174,6 +175,19 @@ def _same_word(a: str, b: str) -> bool:
     return long_ == short + "ly" or (short.endswith("le") and long_ == short[:-1] + "y")
 
 
+_SNOWBALL = Stemmer.Stemmer("english")
+
+
+def snowball(word: str) -> str:
+    """The Snowball (Porter 2) stem of ``word`` (PyStemmer)."""
+    return _SNOWBALL.stemWord(word)
+
+
+def _ing(verb: str) -> str:
+    """The "-ing" form of a verb's base ("smoke" -> "smoking")."""
+    return verb[:-1] + "ing" if verb.endswith("e") and not verb.endswith("ee") else verb + "ing"
+
+
 class Speller:
     """Corrects query words to the corpus vocabulary ("rilzole" -> "riluzole")."""
 
@@ -197,10 +211,12 @@ class Speller:
             for word in (base, base + "e"):
                 if word in self.vocabulary:
                     return word
-        if token.endswith("ed"):  # a participle of a corpus verb ("cured" is cure)
-            for word in lemmas(token).get("VERB", ()):
-                if word != token and word in self.vocabulary:
-                    return word
+        if token.endswith("ed"):  # a participle of a corpus verb ("cured" is cure; "smoked"
+            # is "smoking", which the corpus says)
+            for verb in lemmas(token).get("VERB", ()):
+                for word in (verb, stem(_ing(verb))):
+                    if word != token and word in self.vocabulary:
+                        return word
         for word in self._by_initial.get(token[0], []):
             common = len(os.path.commonprefix([token, word]))  # noqa: RUF071 - characters intended
             if (

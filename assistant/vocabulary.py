@@ -21,16 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import Stemmer
-
 from .rules import Rules, compile_phrase
-from .text import raw_tokens, tokens
-
-_SNOWBALL = Stemmer.Stemmer("english")
-
-
-def snowball(word: str) -> str:
-    return _SNOWBALL.stemWord(word)
+from .text import raw_tokens, snowball, tokens
 
 
 @cache
@@ -118,7 +110,7 @@ class Vocabulary:
         known |= {t for a in s.attributes for t in tokens(a)}
         if corpus_words is None:
             corpus_words = frozenset(raw_tokens(corpus_text))
-        stems = frozenset(_SNOWBALL.stemWords(sorted(corpus_words)))
+        stems = frozenset(map(snowball, sorted(corpus_words)))
         shorthand = tuple(
             (compile_phrase(short), words)
             for short, words in sorted(rules.shorthand.items(), key=lambda kv: -len(kv[0]))

@@ -226,6 +226,8 @@ def test_speller_keeps_one_word_to_its_own_forms():
     assert speller.known_form("table") is None
     assert speller.known_form("discontinued") == "discontinue"
     assert speller.known_form("frequently") == "frequent"
+    # a participle is the "-ing" form the corpus uses ("smoked" as "smoking", stemmed "smok")
+    assert Speller(["smok"], english).known_form("smoked") == "smok"
 
 
 def test_a_participle_is_a_form_of_the_corpus_verb():
