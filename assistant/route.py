@@ -139,6 +139,11 @@ class Router:
             roles["patient"].append("the asker has the disease")
         if any(rx.search(cleaned) for rx in self._in_care):
             roles["clinician"].append("someone in the asker's care")
+        if intent == "emergency" and not roles["clinician"] and _TELLS_OWN.search(cleaned):
+            # An emergency told by the one it happens to, or by their family ("i cant breathe",
+            # "my husband is choking"), gets the words meant for them; a clinician reports a
+            # patient's.
+            roles["patient"].append("an emergency told in the first person")
         if bool(roles["patient"]) != bool(roles["clinician"]):
             who = "patient" if roles["patient"] else "clinician"
             return Route(who, "auto", 1.0, f"the asker's role: {', '.join(roles[who])}", **common)
@@ -259,6 +264,12 @@ class Router:
             by_register=False,
         )
 
+
+# A first person, and no patient spoken of ("I have a patient choking" is a clinician's).
+_TELLS_OWN = re.compile(
+    r"^(?!.*\b(?:patients?|pts?|caseload)\b).*\b(?:i|i'm|i’m|im|me|my|we|our|us)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 # Words before a first person that say it is someone else's ("a patient says: I have ALS").
 _QUOTING = re.compile(r"\b(says?|said|saying|tells?|told|telling|writes?|wrote)\b|[\"“”:]", re.I)

@@ -464,3 +464,10 @@ def test_someone_in_the_askers_care_is_a_clinicians_role(router, question):
 )
 def test_someone_met_at_a_clinic_is_no_clinicians_role(router, question):
     assert "in the asker's care" not in router.route(question).reason
+
+
+def test_an_emergency_told_in_the_first_person_is_the_patients(router):
+    own = router.route("i cant breathe. the bipap mask isnt helping, my chest is so tight")
+    assert own.intent == "emergency" and own.audience == "patient"
+    ward = router.route("I have a patient choking right now on the ward, FVC 30%")
+    assert ward.intent == "emergency" and ward.audience == "clinician"
