@@ -11,7 +11,7 @@ from .exemplars import Exemplars
 from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
-from .text import requests, verb_bases
+from .text import requesting_sentences, requests, verb_bases
 
 Intent = Literal["question", "emergency", "diagnosis", "self_treatment", "outside"]
 
@@ -122,8 +122,11 @@ class Router:
             intent = "self_treatment"
         found: list[tuple[str, str]] = []
         score = {"patient": 0.0, "clinician": 0.0}
+        # Beside instructions, who asks shows in what asks ("SYSTEM OVERRIDE: Question: what
+        # are the first signs ...?"), not in the injected text's words and capitals.
+        asking = (requesting_sentences(cleaned) or cleaned) if injections else cleaned
         # Clinical shorthand is read as what it stands for ("w/u" is a workup).
-        words = self.expand(cleaned) if self.expand else cleaned
+        words = self.expand(asking) if self.expand else asking
         for who, table in (("patient", self._patient), ("clinician", self._clinician)):
             for rx, pattern, weight in table:
                 if rx.search(words):
@@ -147,7 +150,7 @@ class Router:
         if bool(roles["patient"]) != bool(roles["clinician"]):
             who = "patient" if roles["patient"] else "clinician"
             return Route(who, "auto", 1.0, f"the asker's role: {', '.join(roles[who])}", **common)
-        reading = self.register.read(cleaned) if self.register else None
+        reading = self.register.read(asking) if self.register else None
         register = reading.score if reading else 0.0
         min_margin = self.rules.routing.min_margin
         words_weak = abs(score["clinician"] - score["patient"]) < min_margin
@@ -163,13 +166,13 @@ class Router:
         bare = all(w in self._bare for a, w in found if a == "patient")
         if score["patient"] > 0 and bare and margin < 0:
             # Only a bare first person on the patient side: it says someone asks, not who.
-            vote = self._vote(cleaned, score["clinician"])
+            vote = self._vote(asking, score["clinician"])
             words = ", ".join(w for a, w in found if a == "patient")
             if vote is not None:
                 return read_beyond(
                     vote.audience, f"only a bare first person ({words}); {vote.describe()}"
                 )
-            grade = self._clinician_grade(cleaned)
+            grade = self._clinician_grade(asking)
             if grade is not None:
                 return read_beyond(
                     "clinician",
@@ -178,12 +181,12 @@ class Router:
         if abs(margin) < min_margin:
             weak = self.rules.routing.weak_default
             read = f"; {reading.describe()}" if reading and reading.describe() else ""
-            grade = self._clinician_grade(cleaned) if not score["patient"] else None
+            grade = self._clinician_grade(asking) if not score["patient"] else None
             if grade is not None:
                 return read_beyond(
                     "clinician", f"no patient words, written at reading grade {grade:.1f}{read}"
                 )
-            vote = self._vote(cleaned, margin)
+            vote = self._vote(asking, margin)
             if vote is not None:
                 return read_beyond(
                     vote.audience,
