@@ -95,11 +95,22 @@ class Aspects:
         """The aspects ``question`` asks for, and the question's words that ask for them."""
         text = _phrase(question)
         said = {k: self._past(text, k) for k in self.asks}  # its telling wording read past
+        matched = {k: [p for p in phrases if p in said[k]] for k, phrases in self.asks.items()}
+        longer = [p for ps in matched.values() for p in ps]
+
+        def own(k: str, p: str) -> bool:
+            """``p`` asks for ``k`` somewhere it does not end another aspect's longer question
+            frame ("help" in "does it help" asks how much it helps, not how to treat; "risk"
+            in "risk of" still asks for the risk)."""
+            inside = sum(
+                said[k].count(q) for q in longer if q.endswith(p) and q != p and q not in matched[k]
+            )
+            return said[k].count(p) > inside
+
         found = {
             k
-            for k, phrases in self.asks.items()
-            if any(p in said[k] for p in phrases)
-            and not any(p in text for p in self.unless.get(k, ()))
+            for k, ps in matched.items()
+            if any(own(k, p) for p in ps) and not any(p in text for p in self.unless.get(k, ()))
         }
         if not found - self.fallback:  # only generic wording ("what can I do?") asks then
             found |= {k for k, phrases in self.generic.items() if any(p in text for p in phrases)}

@@ -181,7 +181,7 @@ class RoutingFile(_Strict):
     weak_default: Audience = "patient"
 
     _compiles = field_validator("has_disease", "in_care")(
-        classmethod(lambda cls, v: regexes(v, "has_disease pattern"))
+        classmethod(lambda cls, v, info: regexes(v, f"{info.field_name} pattern"))
     )
 
 

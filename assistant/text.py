@@ -184,7 +184,9 @@ def snowball(word: str) -> str:
 
 
 def _ing(verb: str) -> str:
-    """The "-ing" form of a verb's base ("smoke" -> "smoking")."""
+    """The "-ing" form of a verb's base ("smoke" -> "smoking", "die" -> "dying")."""
+    if verb.endswith("ie"):
+        return verb[:-2] + "ying"
     return verb[:-1] + "ing" if verb.endswith("e") and not verb.endswith("ee") else verb + "ing"
 
 
@@ -214,7 +216,10 @@ class Speller:
         if token.endswith("ed"):  # a participle of a corpus verb ("cured" is cure; "smoked"
             # is "smoking", which the corpus says)
             for verb in lemmas(token).get("VERB", ()):
-                for word in (verb, stem(_ing(verb))):
+                # (the "-ing" form's stem only when it is no word of its own: "lunged" is no
+                # "lung", "ranged" no "rang")
+                ing = stem(_ing(verb))
+                for word in (verb, *(() if lemmas(ing) else (ing,))):
                     if word != token and word in self.vocabulary:
                         return word
         for word in self._by_initial.get(token[0], []):

@@ -417,6 +417,9 @@ def test_whether_a_treatment_works_is_asked_as_its_benefit():
     )[0]
     assert "benefit" in asked and "management" not in asked  # not "what can help?"
     assert "management" in aspects.asked("Is there anything that can help with the drooling?")[0]
+    # "help" inside "does it help" is no management ask; a treatment asked outright still is
+    asked = aspects.asked("Does it help? What are the treatment options for drooling?")[0]
+    assert asked == {"benefit", "management"}
     assert aspects.asked("Is the multidisciplinary clinic worth it?")[0] == {"benefit"}
     # who benefits asks who should have it, not how much it helps
     assert aspects.asked("Who benefits from edaravone?")[0] == {"eligibility"}

@@ -227,7 +227,9 @@ def test_speller_keeps_one_word_to_its_own_forms():
     assert speller.known_form("discontinued") == "discontinue"
     assert speller.known_form("frequently") == "frequent"
     # a participle is the "-ing" form the corpus uses ("smoked" as "smoking", stemmed "smok")
-    assert Speller(["smok"], english).known_form("smoked") == "smok"
+    known = english | {"smoked", "lunged", "lung"}
+    assert Speller(["smok"], known).known_form("smoked") == "smok"
+    assert Speller(["lung"], known).known_form("lunged") is None  # "lung" is a word of its own
 
 
 def test_a_participle_is_a_form_of_the_corpus_verb():

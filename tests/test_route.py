@@ -460,6 +460,9 @@ def test_someone_in_the_askers_care_is_a_clinicians_role(router, question):
     [
         "A man in the clinic waiting room told me his ALS started in his hands. Is that common?",
         "My dad was seen in clinic today and they said his FVC dropped. What does that mean?",
+        "I met a woman in clinic who had a feeding tube. Will I need one?",
+        "A lady at our clinic told me about edaravone. Is it worth trying?",
+        "Who can help set up a home care service for me?",
     ],
 )
 def test_someone_met_at_a_clinic_is_no_clinicians_role(router, question):
