@@ -211,6 +211,12 @@ def test_which_form_of_a_thing_is_asked_as_a_choice():
     assert "choice" in aspects.named("use bilevel positive airway pressure".split())
 
 
+def test_too_early_in_other_words_asks_when():
+    aspects = Aspects.load()
+    assert "timing" in aspects.asked("A power wheelchair now? Isn't that jumping the gun?")[0]
+    assert "timing" in aspects.asked("Is a feeding tube premature at this stage?")[0]
+
+
 def test_who_must_not_have_it_is_asked_and_answered_as_contraindication():
     aspects = Aspects.load()
     asked = aspects.asked("What should I flag, and who should not receive it at all?")[0]
