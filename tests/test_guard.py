@@ -674,6 +674,8 @@ def test_an_emergency_that_asks_nothing_gets_the_emergency_advice_alone(fake_bot
         "When he collapsed, the ER found a low FVC. Does that mean he needs NIV?",
         "Since she collapsed, she uses a wheelchair. What helps with spasticity?",
         "Can a weak diaphragm mean the lungs have collapsed?",
+        # gasping told as a night-time symptom, not happening now
+        "At night she wakes up gasping a bit and is tired all day. Will she need a machine?",
         # a general question about not breathing, not someone now
         "What do they do when you can't breathe anymore?",
         "What happens when patients can't breathe on their own?",
