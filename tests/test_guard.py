@@ -82,7 +82,8 @@ def test_a_document_changing_under_a_fact_fails_loudly_naming_both(corpus_copy):
 @pytest.mark.parametrize(
     ("name", "old", "new"),
     [
-        ("safety.yaml", '"\\\\bgasping\\\\b"', '"(gasping"'),
+        ("safety.yaml", '"\\\\bpoison(ed|ing)\\\\b"', '"(poison"'),
+        ("routing.yaml", "in_care:\n", 'in_care:\n  - "[unclosed"\n'),
         ("scope_aspects.yaml", '"breastfeed*"', '"re:(?<!a+)b"'),
         ("subjects.yaml", '"^\\\\s*(and|also|so|then)\\\\b"', '"(and"'),
         ("routing.yaml", "has_disease:\n", 'has_disease:\n  - "[unclosed"\n'),
@@ -646,7 +647,7 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "breathing very hard, chest heaving, sats 84 on the finger thing. is this normal",
         "vent keeps alarming and he is going dusky round the mouth, what do i do first",
         "Crushing pain in the middle of my chest going down my left arm for 20 minutes",
-        "his temperature is 40.1 and he's breathing really hard and fast, should I give paracetamol?",
+        "his temperature is 40.1 and he's breathing really hard and fast, give paracetamol?",
         "my husband is shaking all over and not responding, its been about 5 mins",
         "mum's face has suddenly dropped on one side and she can't lift her right arm",
         "ALS pt on NIV, SpO2 78% on the oximeter, drowsy and hard to rouse. What do I do?",
@@ -721,7 +722,7 @@ def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_
         "can riluzole overdose damage the liver? mum sometimes forgets if she's taken it",
         "Will my dad suffocate at the end? I have nightmares about him dying gasping for air.",
         "Dad fell on Sunday and bumped his head, the hospital checked him over. Is falling ALS?",
-        "If someone with ALS ever gets a fever, a cough or chest pain, what would the doctor check?",
+        "If someone with ALS ever gets a fever, cough or chest pain, what would a doctor check?",
         "Should NIV start if SpO2 is 88% at night?",
         "He is not responding to riluzole, what next?",
         "I've said goodbye to my old job since the diagnosis, what support is there?",
