@@ -211,6 +211,12 @@ def test_which_form_of_a_thing_is_asked_as_a_choice():
     assert "choice" in aspects.named("use bilevel positive airway pressure".split())
 
 
+def test_stopping_it_happening_again_asks_how_to_manage_it():
+    aspects = Aspects.load()
+    asked = aspects.asked("He choked at dinner last week. How can we stop it happening again?")[0]
+    assert "management" in asked
+
+
 def test_too_early_in_other_words_asks_when():
     aspects = Aspects.load()
     assert "timing" in aspects.asked("A power wheelchair now? Isn't that jumping the gun?")[0]
@@ -430,3 +436,10 @@ def test_whether_a_treatment_works_is_asked_as_its_benefit():
     # who benefits asks who should have it, not how much it helps
     assert aspects.asked("Who benefits from edaravone?")[0] == {"eligibility"}
     assert "benefit" in aspects.named("prolongs survival and improves quality of life".split())
+
+
+def test_choking_or_coughing_at_meals_is_read_as_trouble_swallowing(fake_bot):
+    analyse = fake_bot.retriever.keyword.analyse
+    for told in ("She choked on a bit of bread at dinner.", "He coughs when drinking water."):
+        assert "dysphagia" in analyse(told).all, told
+    assert "dysphagia" not in analyse("He coughs at night.").all  # a cough alone is no sign of it
