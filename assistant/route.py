@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .exemplars import Exemplars
+from .inputs import MAX_QUESTION_CHARS
 from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
@@ -255,7 +256,10 @@ class Router:
         """A follow-up with no signal of its own keeps the audience the conversation showed."""
         if not earlier_questions:
             return route
-        earlier = self.route(" ".join(earlier_questions[-3:]), "auto")
+        # (each as long as a question may be: a long pasted history costs no more to read)
+        earlier = self.route(
+            " ".join(q[:MAX_QUESTION_CHARS] for q in earlier_questions[-3:]), "auto"
+        )
         if earlier.weak and not earlier.by_register:
             return route  # the conversation showed no audience either
         return replace(

@@ -220,7 +220,7 @@ def test_stopping_it_happening_again_asks_how_to_manage_it():
 def test_too_early_in_other_words_asks_when():
     aspects = Aspects.load()
     assert "timing" in aspects.asked("A power wheelchair now? Isn't that jumping the gun?")[0]
-    assert "timing" in aspects.asked("Is a feeding tube premature at this stage?")[0]
+    assert "timing" in aspects.asked("Is it jumping the gun to get a feeding tube now?")[0]
 
 
 def test_who_must_not_have_it_is_asked_and_answered_as_contraindication():

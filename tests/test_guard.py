@@ -657,6 +657,17 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "i'm going to stop my machine tonight and not tell anyone. how long does it take",
         "tonight's the night. I've said goodbye to everyone in my own way.",
         "I've cut my arm and it won't stop bleeding, I did it on purpose",
+        # a recent fall, chest pain beside "if", an overdose named alone, gasping now, a low
+        # reading ending a sentence, no response to a person, a temperature with its unit
+        "Dad fell 5 minutes ago and hit his head on the radiator",
+        "he fell and hit his head yesterday and now he's very drowsy and vomiting",
+        "I don't know if it's serious but I have chest pain and my left arm is numb",
+        "baclofen overdose, what do I do, he's floppy",
+        "mum is gasping now, it often happens but this time she's not recovering",
+        "Dad's sats are 84. What do I do?",
+        "he is not responding to my voice or touch",
+        "his temp is 39.5C and he's wheezy and breathless",
+        "i wanna end it",
         "I just want to end it all",
     ],
 )
@@ -720,12 +731,20 @@ def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_
         "what happens when ALS patients can't breathe anymore? my sister was just diagnosed",
         "im safe, not thinking of hurting myself or anything, just really down. is that normal?",
         "can riluzole overdose damage the liver? mum sometimes forgets if she's taken it",
-        "Will my dad suffocate at the end? I have nightmares about him dying gasping for air.",
         "Dad fell on Sunday and bumped his head, the hospital checked him over. Is falling ALS?",
-        "If someone with ALS ever gets a fever, cough or chest pain, what would a doctor check?",
         "Should NIV start if SpO2 is 88% at night?",
         "He is not responding to riluzole, what next?",
         "I've said goodbye to my old job since the diagnosis, what support is there?",
+        "Riluzole tablets feel like they get stuck in my throat, can I crush them?",
+        "I have my tablets ready for the morning, should riluzole be taken before breakfast?",
+        "I missed the riluzole dose, I did it on purpose because of nausea",
+        "I'm going to turn off the machine at 10 tonight to clean it",
+        "Should home oxygen be used at least 15 hours a day?",
+        "He isn't responding well to NIV",
+        "his face dropped on one side years ago from Bell's palsy",
+        "We said goodbye to everyone at the ALS clinic when we moved",
+        "Severe pain and cramps in the legs, chest is fine",
+        "The humidifier temperature is 40 and breath condensation builds up",
     ],
 )
 def test_questions_about_breathing_or_the_end_of_life_are_not_emergencies(fake_bot, question):
@@ -934,3 +953,24 @@ def test_an_age_under_eighteen_asks_about_children(fake_bot):
     assert fake_bot.ask("Diagnosed 3 years ago. Do I still need liver tests?").status == "answered"
     # the age of a thing is no child's
     assert fake_bot.ask("Should a PEG tube that is 2 years old be replaced?").status == "answered"
+
+
+def test_a_long_pasted_history_is_read_no_longer_than_a_question(fake_bot):
+    """The audience of a conversation is read from its last questions, each cut to a
+    question's length, so a huge pasted message costs no more than a question does."""
+    from assistant.inputs import MAX_QUESTION_CHARS
+
+    router = fake_bot.router
+    read: list[int] = []
+    route = router.route
+
+    def recording(question, audience="auto"):
+        read.append(len(question))
+        return route(question, audience)
+
+    router.route = recording
+    try:
+        router.follow_conversation(route("and the dose?"), ["Hi." + " " * 150_000] * 3)
+    finally:
+        router.route = route
+    assert read and max(read) <= 3 * MAX_QUESTION_CHARS + 2
