@@ -443,10 +443,3 @@ def test_choking_or_coughing_at_meals_is_read_as_trouble_swallowing(fake_bot):
     for told in ("She choked on a bit of bread at dinner.", "He coughs when drinking water."):
         assert "dysphagia" in analyse(told).all, told
     assert "dysphagia" not in analyse("He coughs at night.").all  # a cough alone is no sign of it
-
-
-def test_feeling_is_sensation_only_when_a_feeling_is_lost_or_kept(fake_bot):
-    analyse = fake_bot.retriever.keyword.analyse
-    assert "sensation" in analyse("Will ALS make me lose feeling in my hands?").all
-    assert "sensation" in analyse("Is numbness part of ALS?").all
-    assert "sensation" not in analyse("I feel sad and worried all the time. Is that normal?").all
