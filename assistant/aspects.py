@@ -53,6 +53,10 @@ class AspectsFile(BaseModel):
     aspects: dict[str, Aspect]
 
 
+# How many (wording, aspects) readings :meth:`Aspects.named` keeps; the corpus's sentences and
+# headings under a question's few aspect sets fit many times over.
+_NAMED_CACHE = 200_000
+
 # "who's on it" asks as "who is on it" does (a wh-word's or pronoun's "'s" is "is").
 _IS = re.compile(r"\b(who|what|where|when|how|which|it|that|there)['’]s\b", re.IGNORECASE)
 
@@ -75,6 +79,7 @@ class Aspects:
     telling: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _saying: dict = field(default_factory=dict, compare=False, repr=False)
     _saying_any: dict = field(default_factory=dict, compare=False, repr=False)
+    _named: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Aspects:
@@ -164,5 +169,10 @@ class Aspects:
         """The aspects (of ``among``, when given) whose answering wording occurs in ``words``
         (tokens, in order)."""
         text = f" {' '.join(words)} "
-        keys = self.answers if among is None else among
-        return frozenset(k for k in keys if any(c in text for c in self.answers[k]))
+        key = (text, among)
+        if key not in self._named:  # the corpus's sentences and headings, read once each
+            if len(self._named) > _NAMED_CACHE:
+                self._named.clear()
+            keys = self.answers if among is None else among
+            self._named[key] = frozenset(k for k in keys if any(c in text for c in self.answers[k]))
+        return self._named[key]
