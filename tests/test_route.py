@@ -442,31 +442,24 @@ def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
 
 
 @pytest.mark.parametrize(
-    "question",
+    ("question", "in_care"),
     [
-        "I've got a fella in clinic whose lung test is under half. Do we start a breathing mask?",
-        "I look after a lady in my practice who was put on riluzole. What blood checks do I do?",
-        "One of the gentlemen I see in my clinic keeps losing weight. When does the tube go in?",
-        "We're setting up an ALS clinic at our hospital. Who needs to be on the team?",
+        ("I've got a fella in clinic whose lung test is under half. Start a breathing mask?", True),
+        ("I look after a lady in my practice who was put on riluzole. What blood checks?", True),
+        ("One of the gentlemen I see in my clinic is losing weight. When does a tube go in?", True),
+        ("We're setting up an ALS clinic at our hospital. Who needs to be on the team?", True),
+        # someone met at a clinic, a relative seen in one, a service set up for oneself
+        ("A man in the clinic waiting room told me his ALS started in his hands. Common?", False),
+        ("My dad was seen in clinic today and they said his FVC dropped. What is that?", False),
+        ("I met a woman in clinic who had a feeding tube. Will I need one?", False),
+        ("A lady at our clinic told me about edaravone. Is it worth trying?", False),
+        ("Who can help set up a home care service for me?", False),
     ],
 )
-def test_someone_in_the_askers_care_is_a_clinicians_role(router, question):
+def test_someone_in_the_askers_care_is_a_clinicians_role(router, question, in_care):
     r = router.route(question)
-    assert r.audience == "clinician" and "in the asker's care" in r.reason
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "A man in the clinic waiting room told me his ALS started in his hands. Is that common?",
-        "My dad was seen in clinic today and they said his FVC dropped. What does that mean?",
-        "I met a woman in clinic who had a feeding tube. Will I need one?",
-        "A lady at our clinic told me about edaravone. Is it worth trying?",
-        "Who can help set up a home care service for me?",
-    ],
-)
-def test_someone_met_at_a_clinic_is_no_clinicians_role(router, question):
-    assert "in the asker's care" not in router.route(question).reason
+    assert ("in the asker's care" in r.reason) == in_care
+    assert r.audience == "clinician" or not in_care
 
 
 def test_an_emergency_told_in_the_first_person_is_the_patients(router):
