@@ -170,9 +170,11 @@ class Aspects:
         (tokens, in order)."""
         text = f" {' '.join(words)} "
         key = (text, among)
-        if key not in self._named:  # the corpus's sentences and headings, read once each
+        found = self._named.get(key)
+        if found is None:  # the corpus's sentences and headings, read once each
             if len(self._named) > _NAMED_CACHE:
                 self._named.clear()
             keys = self.answers if among is None else among
-            self._named[key] = frozenset(k for k in keys if any(c in text for c in self.answers[k]))
-        return self._named[key]
+            found = frozenset(k for k in keys if any(c in text for c in self.answers[k]))
+            self._named[key] = found
+        return found
