@@ -50,10 +50,21 @@ _REJECTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066
 _INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u2060\ufeff]")
 
 
+# A run of blank space says nothing a question needs, and a long one would make the patterns
+# that look for an instruction at a line's start try every position in it.
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+def collapse_space(text: str) -> str:
+    """``text`` with each run of blank lines as one empty line, and of spaces as one."""
+    return _SPACES.sub(" ", _BLANK_LINES.sub("\n\n", text))
+
+
 def normalise(text: str) -> str:
     """NFKC (full-width letters and digits, ligatures, no-break spaces become ordinary ones),
-    without the invisible characters."""
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    without the invisible characters, blank runs collapsed (:func:`collapse_space`)."""
+    return collapse_space(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)))
 
 
 def validate_question(question, limits: InputLimits = LIMITS) -> str:

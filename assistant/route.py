@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .exemplars import Exemplars
-from .inputs import MAX_QUESTION_CHARS
+from .inputs import MAX_QUESTION_CHARS, collapse_space
 from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
@@ -258,7 +258,8 @@ class Router:
             return route
         # (each as long as a question may be: a long pasted history costs no more to read)
         earlier = self.route(
-            " ".join(q[:MAX_QUESTION_CHARS] for q in earlier_questions[-3:]), "auto"
+            " ".join(collapse_space(q[:MAX_QUESTION_CHARS]) for q in earlier_questions[-3:]),
+            "auto",
         )
         if earlier.weak and not earlier.by_register:
             return route  # the conversation showed no audience either

@@ -39,7 +39,10 @@ def test_c1_controls_and_bidi_overrides_are_rejected(text, expected):
         ("ｒｉｌｕｚｏｌｅ ５０ ｍｇ？", "riluzole 50 mg?"),  # full-width forms
         ("What is ﬁrst-line care?", "What is first-line care?"),  # ligature
         ("riluzole\u00a0dose", "riluzole dose"),  # no-break space
-        ("Tab\tand new\nline", "Tab\tand new\nline"),  # whitespace stays
+        ("Tab\tand new\nline", "Tab\tand new\nline"),  # single whitespace stays
+        # runs of blank lines and spaces are one (a long run made instruction patterns slow)
+        ("What is\n\n \n\n\nALS?", "What is\n\nALS?"),
+        ("riluzole" + " " * 500 + "dose?", "riluzole dose?"),
         ("Ärzte: wie viel Riluzol?", "Ärzte: wie viel Riluzol?"),
     ],
 )
