@@ -34,6 +34,7 @@ from .route import Route
 from .rules import Rules, compile_phrase
 from .text import (
     ADJECTIVE_SUFFIXES,
+    AFTER_A_NAME,
     PERMISSION_WORDS,
     QUESTION_WORDS,
     STOPWORDS,
@@ -56,16 +57,6 @@ from .vocabulary import Vocabulary
 # A disease named after a person, as the corpus writes it ("Lou Gehrig disease", "Kennedy's
 # disease"): the capitalised words before "disease".
 _EPONYM = re.compile(r"\b((?:[A-Z][a-z]+\s)*[A-Z][a-z]+)(?:'s|’s)?\s+disease\b")
-
-
-# Words after "Lou Gehrig's" that show it is the disease's short name, not the man's ("... or Lou
-# Gehrig's they called it", "Lou Gehrig's or something else"): pronouns, conjunctions, verbs of
-# naming. A determiner or quantifier ("Lou Gehrig's most famous speech") is the man's.
-_AFTER_A_NAME = (
-    "they", "he", "she", "it", "we", "you", "i", "or", "and", "but", "is", "was", "as",
-    "which", "so", "too", "though", "then", "called", "call", "named", "said", "says",
-    "right", "maybe", "perhaps", "disease",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -363,12 +354,12 @@ class Scope:
     def _person_named(self, question: str) -> str | None:
         """A person a disease is named after, named alone ("Who was Lou Gehrig?", "Lou Gehrig's
         batting average", "Lou Gehrig's most famous speech"; not "Lou Gehrig's disease", "Is it
-        Lou Gehrig's?" or "Lou Gehrig's they called it" (:data:`_AFTER_A_NAME`)): the corpus
+        Lou Gehrig's?" or "Lou Gehrig's they called it" (``language.after_a_name``)): the corpus
         says nothing of the person."""
         if self._eponyms is None:
             found = (m[1] for p in self._passages for m in _EPONYM.finditer(p.text))
             names = dict.fromkeys(n for n in found if not set(n.lower().split()) & STOPWORDS)
-            function = "|".join(_AFTER_A_NAME)
+            function = "|".join(map(re.escape, AFTER_A_NAME))
             self._eponyms = tuple(
                 (
                     n,

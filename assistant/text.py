@@ -57,6 +57,10 @@ class LanguageFile(BaseModel):
         description="space-separated endings of English adjectives ('refractory', 'prognostic'): "
         "a dictionary word ending in one describes what is asked and is never a gap by itself"
     )
+    after_a_name: str = Field(
+        description="space-separated words that, after a possessive name ('Lou Gehrig's'), show "
+        "it is a disease's short name, not the person's ('... or Lou Gehrig's *they* called it')"
+    )
 
 
 _LANGUAGE = load_yaml(Path(__file__).parent / "rules" / "language.yaml", LanguageFile)
@@ -68,6 +72,7 @@ TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
 REQUEST_VERBS = frozenset(_LANGUAGE.request_verbs.split())
 VALUE_WORDS = frozenset(_LANGUAGE.value_words.split())
 PERMISSION_WORDS = frozenset(_LANGUAGE.permission_words.split())
+AFTER_A_NAME = tuple(_LANGUAGE.after_a_name.split())
 _LABELLED = re.compile(
     rf"(?:^|[.!?:;]\s)\W*(?:{'|'.join(map(re.escape, _LANGUAGE.request_labels.split()))})"
     r"\s*:\s*\w",

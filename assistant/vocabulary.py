@@ -110,7 +110,7 @@ class Vocabulary:
         known |= {t for a in s.attributes for t in tokens(a)}
         if corpus_words is None:
             corpus_words = frozenset(raw_tokens(corpus_text))
-        stems = frozenset(map(snowball, sorted(corpus_words)))
+        stems = frozenset(map(snowball, corpus_words))
         shorthand = tuple(
             (compile_phrase(short), words)
             for short, words in sorted(rules.shorthand.items(), key=lambda kv: -len(kv[0]))
