@@ -202,13 +202,33 @@ def _content(token: str) -> bool:
     )
 
 
-def unknown_names(question: str, unknown: Iterable[str], known: Callable[[str], bool]) -> list[str]:
+def people_named(question: str, people: Iterable[str]) -> frozenset[str]:
+    """Names the question gives people, read from apposition to a word for a person ("my
+    sister Maria", "Dad (Frank)", "Linda, my wife", "my neurologist Dr Okafor"): a person's
+    name is who the story is about, not a topic the corpus lacks."""
+    nouns = "|".join(sorted(map(re.escape, people), key=len, reverse=True))
+    if not nouns:
+        return frozenset()
+    title = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+)?"
+    name = r"([A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)"
+    after = re.compile(rf"\b(?i:{nouns})\b(?:\s*,|\s*\()?\s*{title}{name}\b")
+    before = re.compile(rf"\b{name}\s*(?:,|\(|-|–|—)\s*(?i:my|our|his|her)\s+(?i:{nouns})\b")
+    return frozenset(m[1] for rx in (after, before) for m in rx.finditer(question))
+
+
+def unknown_names(
+    question: str,
+    unknown: Iterable[str],
+    known: Callable[[str], bool],
+    people: frozenset[str] = frozenset(),
+) -> list[str]:
     """Capitalised words inside a sentence of ``question`` that the corpus never uses (not
-    words in capitals: an abbreviation may be shorthand the tables lack).
+    words in capitals: an abbreviation may be shorthand the tables lack), except the names of
+    ``people`` (:func:`people_named`).
 
     ``unknown`` is the retrieval's list of words the corpus lacks; ``known`` says whether a
     word is the assistant's own vocabulary after all (another form, a misspelling)."""
-    missing = {w.lower() for w in unknown}
+    missing = {w.lower() for w in unknown} - {p.lower() for p in people}
     out: list[str] = []
     for m in _WORD.finditer(question):
         word = m.group(0).rstrip("'’-")

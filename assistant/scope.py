@@ -24,6 +24,7 @@ from .naming import (
     code_name,
     framing_by_position,
     names_something,
+    people_named,
     population_gap,
     requested_thing,
     unknown_names,
@@ -120,6 +121,12 @@ class Scope:
             if sub.kind == "topic"
             for name in (sub.name, *sub.aliases)
         )
+        # Words for a person, a name may stand beside ("my sister Maria", "Dr Okafor, my GP").
+        self._people = frozenset(
+            sig.pattern.split()[-1]
+            for sig in rules.routing.patient
+            if sig.role and re.fullmatch(r"[a-z ]+", sig.pattern)
+        ) | frozenset(p.replace("-", " ") for p in rules.routing.professions.split())
         self._passages = passages or ()
         self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
         self._eponyms: tuple[tuple[str, re.Pattern[str]], ...] | None = None
@@ -159,10 +166,14 @@ class Scope:
             for t in covered
             if t not in QUESTION_WORDS and retrieval.specific(t) and not _framing(t)
         ]
+        people = people_named(retrieval.query, self._people)
+        named = {p.lower() for p in people}
         unused: list[str] = []
         for word in dict.fromkeys(retrieval.unknown_terms):
             if not (word.isalpha() or code_name(word)) or len(word) < 4:
                 continue  # a number, or a figure with its unit ("50mg"); a code name counts
+            if word.lower() in named:
+                continue  # a name the story gives a person ("my sister Maria")
             if stem(word) in self.known_words:
                 continue
             if self.vocabulary.in_corpus(word):
@@ -188,7 +199,9 @@ class Scope:
                 outside.append(word)
         outside += [
             n
-            for n in unknown_names(retrieval.query, retrieval.unknown_terms, self._known_form)
+            for n in unknown_names(
+                retrieval.query, retrieval.unknown_terms, self._known_form, people
+            )
             if n.lower() not in outside
         ]
         asked = asked_part(retrieval.query, person_ok=True)

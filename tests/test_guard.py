@@ -8,6 +8,7 @@ spelling decisions are calibrated on the real model: those tests are marked inte
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -414,6 +415,18 @@ def test_scope_a_name_the_corpus_never_uses_declines_naming_it(fake_bot):
     decision = fake_bot.guard.scope(found, route)
     assert not decision.answerable and decision.names_outside
     assert "'qorvexamab'" in decision.reason
+
+
+def test_scope_a_name_the_story_gives_a_person_is_no_gap_but_the_same_word_alone_is(fake_bot):
+    route = fake_bot.router.route("x")
+
+    def asked(query: str) -> Retrieval:
+        return dataclasses.replace(_with_unknown("qorvexa"), query=query)
+
+    told = asked("My wife Qorvexa needs a higher dose. What dose?")
+    assert "qorvexa" not in fake_bot.guard.scope(told, route).reason.lower()
+    alone = fake_bot.guard.scope(asked("Does Qorvexa change the dose?"), route)
+    assert not alone.answerable and "'qorvexa'" in alone.reason
 
 
 def test_scope_a_code_name_of_letters_and_digits_is_judged_as_a_name(fake_bot):

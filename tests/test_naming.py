@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.naming import Collocations, asked_agent, requested_thing, unknown_names
+from assistant.naming import (
+    Collocations,
+    asked_agent,
+    people_named,
+    requested_thing,
+    unknown_names,
+)
 from assistant.rules import Rules
 from assistant.safety import InstructionDetector
 from assistant.text import TASK_VERBS
@@ -310,3 +316,29 @@ def test_a_person_a_disease_is_named_after_named_alone_is_declined(bot):
     assert d.status == "refused" and "Lou Gehrig" in d.reason
     for question in ("What is Lou Gehrig's disease?", "My dad has Lou Gehrig's. What next?"):
         assert bot.ask(question).status == "answered", question
+
+
+PEOPLE = ["sister", "wife", "dad", "neurologist", "husband"]
+
+
+@pytest.mark.parametrize(
+    "question, names",
+    [
+        ("my sister Maria is 54. How long do people live?", {"Maria"}),
+        ("Dad (Frank) hates the mask. Is it worth it?", {"Frank"}),
+        ("Linda, my wife, has ALS. Can Linda take riluzole?", {"Linda"}),
+        ("my neurologist Dr Okafor says I need NIV", {"Okafor"}),
+        ("My husband takes Nuedexta for the crying", set()),  # a drug, not his name
+        ("Is Nuedexta used in ALS?", set()),
+    ],
+)
+def test_a_name_given_in_apposition_to_a_person_word_is_a_persons_name(question, names):
+    assert people_named(question, PEOPLE) == names
+
+
+def test_a_persons_name_is_no_unknown_name_but_a_drug_beside_a_person_still_is():
+    q = "my wife Linda takes Nuedexta. Does it help?"
+    unknown = ["linda", "nuedexta"]
+    assert unknown_names(q, unknown, lambda w: False) == ["Linda", "Nuedexta"]
+    people = people_named(q, PEOPLE)
+    assert unknown_names(q, unknown, lambda w: False, people) == ["Nuedexta"]
