@@ -331,12 +331,14 @@ class Scope:
                     yield text
 
     def _sentences_with(self) -> dict[str, list[tuple[str, frozenset[str]]]]:
-        """Each corpus word's sentences, with their words: built on first use, once."""
+        """Each corpus word's sentences, with their words: built on first use, once. A list
+        item says what its lead-in says ("Initiate NIV when:" / "FVC <50% predicted")."""
         if self._by_word is None:
             self._by_word = {}
             for p in self._passages:
+                lead = frozenset(tokens(p.lead)) if p.kind == "bullet" and p.lead else frozenset()
                 for sent in p.sentences:
-                    said = frozenset(tokens(sent.text))
+                    said = frozenset(tokens(sent.text)) | lead
                     for w in said:
                         self._by_word.setdefault(w, []).append((sent.text, said))
         return self._by_word

@@ -585,6 +585,7 @@ def test_a_value_the_sources_never_state_is_declined_naming_the_measure(bot):
     for question in (
         "What FVC level should trigger NIV?",
         "What liver enzyme level means riluzole should be stopped?",  # the glossary's words
+        "NIV threshold?",  # the figures are the items of the list its lead-in names NIV in
     ):
         assert bot.ask(question).status == "answered", question
 

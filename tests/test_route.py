@@ -422,6 +422,8 @@ def test_the_askers_role_decides_over_vocabulary(router):
         "I was diagnosed with bulbar-onset ALS and my FVC is 75% predicted. Do I need NIV?",
         "I've been diagnosed with ALS; is PEG placement indicated at FVC 55%?",
         "I have ALS and my EMG showed denervation. What does that mean?",
+        "Me again, I'm the one with ALS. My PFT showed FVC 48% predicted. Is that NIV criteria?",
+        "As someone living with MND, what does FVC <50% predicted mean for NIV?",
     ],
 )
 def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question):
@@ -435,6 +437,7 @@ def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question
         "I have ALS patients on riluzole; how often should aminotransferases be monitored?",
         "A patient says: I have ALS and wants to stop riluzole. What about discontinuation?",
         "Patients often say I was diagnosed too late. What is the recommended workup?",
+        "I am with ALS patients all day; what is the NIV threshold?",
     ],
 )
 def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
