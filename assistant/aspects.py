@@ -61,7 +61,27 @@ _NAMED_CACHE = 200_000
 _IS = re.compile(r"\b(who|what|where|when|how|which|it|that|there)['’]s\b", re.IGNORECASE)
 
 
+_WH = re.compile(r"\b(?:what|how|who|where|which|why)\b", re.I)
+_CONDITION_WHEN = re.compile(
+    r"(?<!\band )(?<!\bor )(?<!\bknow )(?<!\btell )(?<!\bdecide )(?<!\bsure )"
+    r"(?<!\bwonder )(?<!\bsay )(?<!\bsee )\bwhen\b",
+    re.I,
+)
+
+
+def _clause_when(clause: str) -> str:
+    """A "when" after another question word in its clause joins a condition to that question
+    ("What do they do *when* the muscles give out?"): it asks no time; "and when" still does,
+    as does one after a verb of knowing ("How do I know when to start?")."""
+    m = _WH.search(clause)
+    if not m:
+        return clause
+    tail = _CONDITION_WHEN.sub(" ", clause[m.end() :])
+    return clause[: m.end()] + tail
+
+
 def _phrase(text: str) -> str:
+    text = re.sub(r"[^.?!,;:]+", lambda m: _clause_when(m.group()), text)
     words = tokens(_IS.sub(r"\1 is", text))
     return f" {' '.join(words)} "
 

@@ -10,6 +10,7 @@ a heading or lead-in naming the aspect asked for counts for it, one naming anoth
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -26,6 +27,7 @@ from .text import (
     asking_sentences,
     content_tokens,
     is_number,
+    lemmas,
     stem,
     tokens,
 )
@@ -118,8 +120,13 @@ class Evidence:
         typed = st.as_concepts(set(found.terms))  # not the ranking hints ("treated" -> ...)
         # A figure the question gives ("smoked for 30 years", "FVC 48%") is a value, not what
         # it is about: the topic is named in words.
+        # An adverb the spelling reads as a corpus word says how, not what ("absolutely" is no
+        # "absolute" topic).
+        how = {fixed for raw, fixed in found.corrected if set(lemmas(raw.lower())) == {"ADV"}}
         topic = {
-            w for w in terms & typed if specific(w) and w not in asking | cues and not is_number(w)
+            w
+            for w in terms & typed
+            if specific(w) and w not in asking | cues | how and not is_number(w)
         }
         if asked_terms is not None:
             topic &= st.as_concepts(set(asked_terms))
@@ -136,15 +143,41 @@ class Evidence:
         # One concept per term or group of kin words ("drool" and "sialorrhea"), weighed by
         # its rarest word; a word the corpus never uses ("troublesome") names nothing there.
         named = {w for w in topic if st.df.get(w) or st.kin.get(w, frozenset()) - {w}}
+        said_as, inside = self._said_as(found)
+        named -= inside
         concepts: dict[frozenset[str], float] = {}
         for w in sorted(named):
-            group = whole.get(w) or st.kin.get(w, frozenset({w}))
+            group = whole.get(w) or said_as.get(w) or st.kin.get(w, frozenset({w}))
             idf = found.idf(w) if w in found.evidence else st.idf(w)
             concepts[group] = max(concepts.get(group, 0.0), idf)
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.
         specific_terms = {w for w in terms if specific(w)} or set(terms)
         return Question(terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole)
+
+    def _said_as(self, found: Retrieval) -> tuple[dict[str, frozenset[str]], set[str]]:
+        """Lay words the glossary reads as a term ("breathing mask": non-invasive ventilation)
+        name the term's concept, not concepts of their own (a word in several such phrases,
+        "breathing" in "short of breath" and "breathing machine", keeps its own); the terms
+        of a one-word phrase inside a longer one ("breathing": respiratory) are no concept of
+        their own unless the question says them or a longer phrase names them too."""
+        st, groups = self.structure, {}
+        longer = [(lay, st.as_concepts(set(term))) for lay, term in found.said_as if len(lay) > 1]
+        seen = Counter(w for lay, _ in longer for w in set(lay))
+        for lay, said in longer:
+            for w in [*said, *(w for w in lay if seen[w] == 1)]:
+                groups[w] = frozenset(said)
+        taken = {w for lay, _ in longer for w in lay}
+        named = {w for _, said in longer for w in said}
+        typed = set(tokens(found.query))
+        inside = {
+            w
+            for lay, term in found.said_as
+            if len(lay) == 1 and lay[0] in taken
+            for w in st.as_concepts(set(term))
+            if w not in typed | named
+        }
+        return groups, inside
 
     def reading(self, text: str) -> tuple[float, bool]:
         """A sentence's reading grade in its plain words, and whether it is too hard for a

@@ -32,6 +32,7 @@ class QueryTerms:
     expansions: tuple[str, ...]
     unknown: tuple[str, ...]
     corrected: tuple[tuple[str, str], ...]
+    said_as: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # lay words -> term
 
     @property
     def all(self) -> list[str]:
@@ -71,6 +72,7 @@ class Retrieval:
     unknown_terms: tuple[str, ...]
     corrected: tuple[tuple[str, str], ...] = ()
     expansions: tuple[str, ...] = ()  # corpus wording added for lay words and attributes
+    said_as: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # lay words -> term
     evidence: dict[str, TermEvidence] = field(default_factory=dict)  # terms and expansions
     query_vector: tuple[float, ...] | None = None  # the query as the dense index embedded it
 
@@ -180,19 +182,23 @@ class KeywordIndex:
         return out
 
     @staticmethod
-    def _found(table: dict[str, list[str]], joined: str, whole: str) -> list[str]:
-        """The expansions of the table's phrases that ``joined`` (without stopwords) or
-        ``whole`` (as written) holds."""
+    def _matched(table: dict[str, list[str]], joined: str, whole: str) -> list[str]:
+        """The table's phrases that ``joined`` (without stopwords) or ``whole`` (as written)
+        holds."""
         return [
-            t
-            for key, expansion in table.items()
+            key
+            for key in table
             if (
                 f" {key.removeprefix(_WHOLE)} " in whole
                 if key.startswith(_WHOLE)
                 else f" {key} " in joined
             )
-            for t in expansion
         ]
+
+    @classmethod
+    def _found(cls, table: dict[str, list[str]], joined: str, whole: str) -> list[str]:
+        """The expansions of the table's phrases that the query holds (:meth:`_matched`)."""
+        return [t for key in cls._matched(table, joined, whole) for t in table[key]]
 
     def is_specific(self, token: str) -> bool:
         """A word in few passages; one in most of them ("als") says nothing about the topic."""
@@ -228,9 +234,13 @@ class KeywordIndex:
             own.append(fixed)
         joined = f" {' '.join(own)} "
         whole = f" {' '.join(tokens(query))} "
-        own += self._found(self.synonyms, joined, whole)
+        said_as = tuple(
+            (tuple(key.removeprefix(_WHOLE).split()), tuple(self.synonyms[key]))
+            for key in self._matched(self.synonyms, joined, whole)
+        )
+        own += [t for _, term in said_as for t in term]
         added = self._found(self.hints, joined, whole)
-        return QueryTerms(tuple(own), tuple(added), tuple(unknown), tuple(corrected))
+        return QueryTerms(tuple(own), tuple(added), tuple(unknown), tuple(corrected), said_as)
 
     def _closed_compound(self, token: str) -> list[str] | None:
         """Two corpus words written as one ("noninvasive" ~ "non-invasive"), or None."""
@@ -333,6 +343,7 @@ class HybridRetriever:
             best_similarity=max(similarity.values(), default=0.0),
             terms=words.own,
             expansions=words.expansions,
+            said_as=words.said_as,
             unknown_terms=tuple(dict.fromkeys(words.unknown)),
             corrected=words.corrected,
             evidence={t: self.keyword.evidence(t) for t in (*words.own, *words.expansions)},

@@ -213,3 +213,24 @@ def test_what_a_case_already_tried_is_history_not_the_gap(fake_bot):
     asked = fake_bot.ask("Is glycopyrrolate effective for sialorrhea?")
     assert tried.status == "answered" and "glycopyrrolate" not in (tried.reason or "")
     assert asked.status == "refused" and "glycopyrrolate" in asked.reason
+
+
+def test_lay_words_the_glossary_reads_as_a_term_name_the_terms_concept(fake_bot):
+    """ "breathing mask" is one concept, non-invasive ventilation's: its words are no concepts
+    of their own, nor is "respiratory", which "breathing" alone would be read as."""
+    from assistant.evidence import Evidence
+
+    c = fake_bot.extractive
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    question = "Dad absolutely hates the breathing mask at night. Is it worth it?"
+    found = fake_bot.retriever.search(question, 5)
+    assert any(lay == ("breath", "mask") for lay, _ in found.said_as)
+    q = evidence.question(question, found, None)
+    groups = [group for group, _ in q.concepts]
+    assert frozenset({"niv"}) in groups
+    assert not any(group & {"breath", "mask", "respiratory"} for group in groups)
+    assert "benefit" in q.asked and "absolute" not in q.topic  # an adverb says how, not what
+    # a word in two such phrases keeps a concept of its own
+    both = "Short of breath, and will he need a breathing machine?"
+    q = evidence.question(both, fake_bot.retriever.search(both, 5), None)
+    assert any("breath" in group for group, _ in q.concepts)

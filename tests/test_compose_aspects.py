@@ -444,3 +444,18 @@ def test_choking_or_coughing_at_meals_is_read_as_trouble_swallowing(fake_bot):
         assert "dysphagia" in analyse(told).all, told
     assert "dysphagia" not in analyse("He coughs at night.").all  # a cough alone is no sign of it
     assert "dysphagia" not in analyse("He is choking right now!").all  # an emergency, not a diet
+
+
+@pytest.mark.parametrize(
+    ("question", "timing"),
+    [
+        ("What do they do when the breathing muscles give out?", False),  # a condition
+        ("What happens when he can't talk at all?", False),
+        ("When should NIV start?", True),
+        ("What is the dose, and when to start?", True),
+        ("Which patients and when?", True),
+        ("How do I know when to start NIV?", True),  # an indirect question
+    ],
+)
+def test_when_after_another_question_word_joins_a_condition_not_a_time(question, timing):
+    assert ("timing" in Aspects.load().asked(question)[0]) is timing
