@@ -266,7 +266,7 @@ class Assistant:
                 if vague.carried or vague.sections:
                     query, found = vague, None
         query = self._model_rewrite(said, turns, query)
-        if query.carried and route.requested == "auto" and route.weak:
+        if query.carried and route.requested == "auto" and self.router.open_to_conversation(route):
             # A follow-up with no audience signal of its own keeps the conversation's audience.
             route = self.router.follow_conversation(
                 route, [m["content"] for m in turns if m["role"] == "user"]

@@ -252,6 +252,16 @@ class Router:
             return vote
         return None
 
+    def open_to_conversation(self, route: Route) -> bool:
+        """A follow-up's own words show no audience: none decided, or only pronouns ("how do
+        *we* monitor for those?" speaks of the conversation's people, whoever asks)."""
+        persons = set(self.rules.routing.form.persons.lower().split())
+        return route.weak or (
+            bool(route.signals)
+            and "role" not in route.reason
+            and all(w.lower() in persons for _, words in route.signals for w in words.split(", "))
+        )
+
     def follow_conversation(self, route: Route, earlier_questions: list[str]) -> Route:
         """A follow-up with no signal of its own keeps the audience the conversation showed."""
         if not earlier_questions:

@@ -459,3 +459,12 @@ def test_choking_or_coughing_at_meals_is_read_as_trouble_swallowing(fake_bot):
 )
 def test_when_after_another_question_word_joins_a_condition_not_a_time(question, timing):
     assert ("timing" in Aspects.load().asked(question)[0]) is timing
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["When do we stop it?", "What does the guidance say about continuing the drug?"],
+)
+def test_stopping_or_continuing_a_treatment_asks_for_discontinuation(question):
+    asked, words = Aspects.load().asked(question)
+    assert "discontinuation" in asked and not words & {"riluzole", "edaravone"}

@@ -175,6 +175,20 @@ def test_a_follow_up_keeps_the_conversations_audience(fake_bot):
     assert after.audience == "clinician" and "follow-up" in after.route["reason"]
 
 
+def test_a_follow_ups_pronouns_are_no_audience_of_their_own(fake_bot):
+    """ "we" in a follow-up speaks of the conversation's people (a care team or a family)."""
+    q1 = "What is the FVC cut-off for PEG placement?"  # clinician words
+    alone = fake_bot.ask("When do we stop it?")
+    assert alone.audience == "patient" and not alone.route.get("weak", False)
+    after = fake_bot.ask("When do we stop it?", history=_turns((q1, "…")))
+    assert after.audience == "clinician" and "follow-up" in after.route["reason"]
+    family = fake_bot.ask("When do we stop it?", history=_turns(("My mom has ALS.", "…")))
+    assert family.audience == "patient"
+    # the asker's role is their own signal, conversation or not
+    role = fake_bot.ask("As a neurologist, when do we stop it?", history=_turns(("My mom?", "…")))
+    assert role.audience == "clinician"
+
+
 def test_an_explicit_audience_beats_the_conversations(fake_bot):
     q1 = "What is the FVC cut-off for PEG placement?"
     d = fake_bot.ask("When is it too late?", "patient", _turns((q1, "…")))
