@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from .text import (
+    COMPARING_WORDS,
     NUMBER_WORDS,
     PERMISSION_WORDS,
     QUESTION_WORDS,
@@ -362,4 +363,49 @@ def value_gap(
         if named and not any(_FIGURE.search(s) for t in named for s in sentences(t)):
             written = re.search(r"\W+".join(map(re.escape, thing)), question, re.IGNORECASE)
             return written.group(0) if written else " ".join(thing)  # as the question writes it
+    return None
+
+
+# "ALS-mimicking conditions such as A, B, and C", "other disorders such as tumors or stroke":
+# the examples a sentence gives of conditions other than its subject.
+_OTHER_CONDITIONS = re.compile(
+    r"\b(?:other|\w+-mimicking|mimicking|mimic)\s+(?:medical\s+)?"
+    r"(?:conditions?|disorders?|diseases?)\s+(?:such as|like|including)\s+([^.;:()\n]+)",
+    re.IGNORECASE,
+)
+
+
+def other_conditions(texts: Iterable[str]) -> tuple[str, ...]:
+    """The conditions the corpus names only as examples of other conditions (to rule out, to
+    tell apart): "cervical spondylotic myelopathy", "Kennedy's disease", "stroke"."""
+    out: dict[str, None] = {}
+    for text in texts:
+        for m in _OTHER_CONDITIONS.finditer(text):
+            items = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group(1))
+            for item in items:
+                words = re.sub(r"[\d\s]+$", "", item).strip()
+                if words and len(words.split()) <= 4:
+                    out[words.lower()] = None
+    return tuple(out)
+
+
+def about_other_condition(
+    question: str, conditions: Iterable[str], own_names: Iterable[str], whole: str | None = None
+) -> str | None:
+    """The other condition (:func:`other_conditions`) a question asks about without naming the
+    corpus's own subject or relating the two (``language.comparing_words``): "How is Kennedy's
+    disease treated?"; not "Is it Kennedy's disease or ALS?" or "whats the difference?". The
+    sources say nothing of it but that it is another condition. ``question``: what asks;
+    ``whole``: the message it is part of (naming the subject anywhere keeps it)."""
+    said = f" {' '.join(raw_tokens(question))} "
+    message = f" {' '.join(raw_tokens(whole or question))} "
+    if any(f" {' '.join(raw_tokens(n))} " in message for n in own_names):
+        return None
+    if set(message.split()) & COMPARING_WORDS:
+        return None  # how it bears on the corpus's own subject: tell apart, rule out
+    for name in conditions:
+        words = raw_tokens(name)
+        forms = {" ".join(words), " ".join(w.removesuffix("s") for w in words)}
+        if any(f" {f} " in said for f in forms):
+            return name
     return None

@@ -19,11 +19,13 @@ from .corpus import Passage
 from .facts import Located
 from .naming import (
     Collocations,
+    about_other_condition,
     asked_activity,
     asked_agent,
     code_name,
     framing_by_position,
     names_something,
+    other_conditions,
     people_named,
     population_gap,
     requested_thing,
@@ -127,6 +129,16 @@ class Scope:
             for sig in rules.routing.patient
             if sig.role and re.fullmatch(r"[a-z ]+", sig.pattern)
         ) | frozenset(p.replace("-", " ") for p in rules.routing.professions.split())
+        own = [
+            name
+            for sub in rules.subjects.subjects
+            if sub.kind == "topic"
+            for name in (sub.name, *sub.aliases)
+        ]
+        # (and its shorthand: "MND")
+        said = {n.lower() for n in own}
+        self._own_names = (*own, *(k for k, v in rules.shorthand.items() if v.lower() in said))
+        self._others: tuple[str, ...] | None = None
         self._passages = passages or ()
         self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
         self._eponyms: tuple[tuple[str, re.Pattern[str]], ...] | None = None
@@ -224,6 +236,16 @@ class Scope:
         if outside:
             return ScopeDecision(
                 False, f"the guidelines never mention {', '.join(repr(t) for t in outside)}", True
+            )
+        other = about_other_condition(
+            asked or retrieval.query,  # a condition the story names is context
+            self._other_conditions(),
+            self._own_names,
+            retrieval.query,
+        )
+        if other:
+            return ScopeDecision(
+                False, f"the sources mention {other} only as another condition to rule out", True
             )
         person = self._person_named(asked or retrieval.query)
         if person:
@@ -387,6 +409,12 @@ class Scope:
                 for n in names
             )
         return next((name for name, alone in self._eponyms if alone.search(question)), None)
+
+    def _other_conditions(self) -> tuple[str, ...]:
+        """The conditions the corpus names only as others to rule out: read once."""
+        if self._others is None:
+            self._others = other_conditions(p.text for p in self._passages)
+        return self._others
 
     def _missing(self, word: str) -> bool:
         """A word the corpus never uses, in any form or spelling."""

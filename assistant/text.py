@@ -61,6 +61,12 @@ class LanguageFile(BaseModel):
         description="space-separated words that, after a possessive name ('Lou Gehrig's'), show "
         "it is a disease's short name, not the person's ('... or Lou Gehrig's *they* called it')"
     )
+    comparing_words: str = Field(
+        description="space-separated words that relate one condition to another ('what is the "
+        "*difference*', 'how to tell it *apart*', 'why *exclude* it'): a question asking about a "
+        "condition the sources name only as another one to rule out, in these words, asks how "
+        "it bears on their own subject"
+    )
 
 
 _LANGUAGE = load_yaml(Path(__file__).parent / "rules" / "language.yaml", LanguageFile)
@@ -73,6 +79,7 @@ REQUEST_VERBS = frozenset(_LANGUAGE.request_verbs.split())
 VALUE_WORDS = frozenset(_LANGUAGE.value_words.split())
 PERMISSION_WORDS = frozenset(_LANGUAGE.permission_words.split())
 AFTER_A_NAME = tuple(_LANGUAGE.after_a_name.split())
+COMPARING_WORDS = frozenset(_LANGUAGE.comparing_words.split())
 _LABELLED = re.compile(
     rf"(?:^|[.!?:;]\s)\W*(?:{'|'.join(map(re.escape, _LANGUAGE.request_labels.split()))})"
     r"\s*:\s*\w",

@@ -7,7 +7,9 @@ import pytest
 
 from assistant.naming import (
     Collocations,
+    about_other_condition,
     asked_agent,
+    other_conditions,
     people_named,
     requested_thing,
     unknown_names,
@@ -342,3 +344,46 @@ def test_a_persons_name_is_no_unknown_name_but_a_drug_beside_a_person_still_is()
     assert unknown_names(q, unknown, lambda w: False) == ["Linda", "Nuedexta"]
     people = people_named(q, PEOPLE)
     assert unknown_names(q, unknown, lambda w: False, people) == ["Nuedexta"]
+
+
+OTHERS_TEXT = [
+    "Diagnosis takes time because of the need to exclude ALS-mimicking conditions such as "
+    "cervical spondylotic myelopathy, multifocal motor neuropathy, and Kennedy's disease 3, 6",
+    "An MRI may evaluate other disorders such as tumors or stroke.",
+    "Care should emphasise autonomy, dignity, and quality of life",
+]
+OWN = ["ALS", "amyotrophic lateral sclerosis", "motor neuron disease", "mnd"]
+
+
+def test_conditions_named_only_as_others_to_rule_out_are_read_from_such_as_lists():
+    assert other_conditions(OTHERS_TEXT) == (
+        "cervical spondylotic myelopathy",
+        "multifocal motor neuropathy",
+        "kennedy's disease",
+        "tumors",
+        "stroke",
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "other"),
+    [
+        ("How is Kennedy's disease treated?", "kennedy's disease"),
+        ("First-line treatment for multifocal motor neuropathy?", "multifocal motor neuropathy"),
+        ("What causes a stroke?", "stroke"),
+        ("Is it Kennedy's disease or ALS?", None),  # the corpus's own subject beside it
+        ("Kennedy's disease vs MND?", None),
+        ("He might have Kennedy's disease, whats the difference?", None),  # relates the two
+        ("Why exclude cervical spondylotic myelopathy?", None),
+    ],
+)
+def test_a_question_about_a_condition_named_only_as_another_is_declined(question, other):
+    conditions = other_conditions(OTHERS_TEXT)
+    assert about_other_condition(question, conditions, OWN) == other
+
+
+def test_a_condition_the_story_names_is_context():
+    conditions = other_conditions(OTHERS_TEXT)
+    message = "Will I go numb? I'm scared, like my aunt after her stroke."
+    assert about_other_condition("Will I go numb?", conditions, OWN, message) is None
+    assert about_other_condition(message, conditions, OWN) == "stroke"
