@@ -145,40 +145,74 @@ def asked_agent(question: str) -> list[str]:
     dictionary knows only when written as a name ("CBD"). None when it names nothing."""
     out: list[str] = []
     for m in _AGENT.finditer(question):
-        phrase: list[str] = []
-        for word in _WORD.findall(m["np"]):
-            low = word.lower()
-            if low in _CUT:
-                if low == "to" and phrase:
-                    phrase.pop()  # "take to work", "need to": a verb
-                break
-            phrase.append(word)
-        alternatives: list[list[str]] = [[]]
-        for word in phrase:
-            if word.lower() in _AND:
-                alternatives.append([])
-            elif word.lower() not in _NOT_AGENT:
-                alternatives[-1].append(word)
-        for words in alternatives:
-            if not words:
-                continue
-            if len(words) > 1 and _code(words[-1]):
-                words = words[:-1]  # "vitamin E", "coenzyme Q10": the noun the code names
-            head = words[-1]
-            forms = lemmas(head.lower())
-            # a word no dictionary knows is a name when written as one ("CBD", "Tofersen"); in
-            # lower case it may be clinical shorthand the tables lack
-            named = not forms and (head[:1].isupper() or any(c.isdigit() for c in head))
-            noun = named or ("NOUN" in forms and not {"ADV", "ADP"} & set(forms))
-            if not noun:
-                continue
-            # A name before the head says which kind ("*creatine* supplements", "*CBD* oil"): it
-            # is asked about too. An English word ("medical", "morning") only describes.
-            kinds = [w for w in words[:-1] if _names_a_kind(w)]
-            for word in (*kinds, head):
-                if word not in out:
-                    out.append(word)
+        _heads(m["np"], out)
     return out
+
+
+_EFFECT = re.compile(
+    r"\b(?:does|do|can|could|will|would|might|may|did)\s+(?:als|mnd|it|this|that|"
+    r"(?:the|this) (?:disease|illness|condition)|motor neuron disease|lou gehrig[’']?s?"
+    r"(?: disease)?)\s+(?:ever\s+|also\s+|sometimes\s+|really\s+)?(?:cause|lead to|"
+    r"give (?:you|people|him|her|them|patients)|bring on|result in|trigger)\s+"
+    r"(?P<np>[^.?!;:,()]{1,80})",
+    re.IGNORECASE,
+)
+
+
+def asked_effect(question: str) -> list[str]:
+    """What a question asks whether the disease causes: "Does ALS cause *seizures*?", "Can it
+    lead to *hair loss*?": each alternative's nouns (as :func:`asked_agent` reads them), as
+    written."""
+    out: list[str] = []
+    for m in _EFFECT.finditer(question):
+        for alternative in re.split(r"\b(?:or|and)\b", m["np"], flags=re.IGNORECASE):
+            nouns: list[str] = []
+            _heads(alternative, nouns, nouns_too=True)
+            if nouns and " ".join(nouns) not in out:
+                out.append(" ".join(nouns))
+    return out
+
+
+def _heads(np: str, out: list[str], nouns_too: bool = False) -> None:
+    """The head noun of each alternative of a noun phrase (and a name of a kind before it; with
+    ``nouns_too``, any noun before it: "*hair* loss"), appended to ``out`` as written."""
+    phrase: list[str] = []
+    for word in _WORD.findall(np):
+        low = word.lower()
+        if low in _CUT:
+            if low == "to" and phrase:
+                phrase.pop()  # "take to work", "need to": a verb
+            break
+        phrase.append(word)
+    alternatives: list[list[str]] = [[]]
+    for word in phrase:
+        if word.lower() in _AND:
+            alternatives.append([])
+        elif word.lower() not in _NOT_AGENT:
+            alternatives[-1].append(word)
+    for words in alternatives:
+        if not words:
+            continue
+        if len(words) > 1 and _code(words[-1]):
+            words = words[:-1]  # "vitamin E", "coenzyme Q10": the noun the code names
+        head = words[-1]
+        forms = lemmas(head.lower())
+        # a word no dictionary knows is a name when written as one ("CBD", "Tofersen"); in
+        # lower case it may be clinical shorthand the tables lack
+        named = not forms and (head[:1].isupper() or any(c.isdigit() for c in head))
+        noun = named or ("NOUN" in forms and not {"ADV", "ADP"} & set(forms))
+        if not noun:
+            continue
+        # A name before the head says which kind ("*creatine* supplements", "*CBD* oil"): it
+        # is asked about too. An English word ("medical", "morning") only describes.
+        kinds = [
+            w
+            for w in words[:-1]
+            if _names_a_kind(w) or (nouns_too and set(lemmas(w.lower())) == {"NOUN"})
+        ]
+        for word in (*kinds, head):
+            if word not in out:
+                out.append(word)
 
 
 def _names_a_kind(word: str) -> bool:

@@ -22,6 +22,7 @@ from .naming import (
     about_other_condition,
     asked_activity,
     asked_agent,
+    asked_effect,
     code_name,
     framing_by_position,
     names_something,
@@ -280,6 +281,12 @@ class Scope:
         agents = [w for w in asked_agent(asked or retrieval.query) if w.lower() in unknown]
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
+        asked_effects = asked_effect(asked or retrieval.query)
+        effects = [e for e in asked_effects if any(w.lower() in unknown for w in e.split())]
+        if effects and len(effects) == len(asked_effects):
+            # "Does ALS cause seizures?": what it asks whether ALS causes, the sources never name
+            return ScopeDecision(False, f"the sources do not address {', '.join(effects)}", True)
+        unnamed = ", ".join(effects) or None  # "blindness or numbness?": numbness is answered
         gap, partial = self.aspect_gap(retrieval, covered, facts)
         if gap and not partial:
             return ScopeDecision(False, f"the sources do not address {gap}", True)
@@ -291,7 +298,9 @@ class Scope:
             retrieval.idf(t) > tune.rare_term_idf for t in specific
         ):
             return ScopeDecision(False, "no passage of the guidelines matches the question")
-        return ScopeDecision(True, "covered", unaddressed=gap)
+        return ScopeDecision(
+            True, "covered", unaddressed=" or ".join(g for g in (gap, unnamed) if g) or None
+        )
 
     def aspect_gap(
         self, retrieval: Retrieval, covered: list[str], facts: tuple[Located, ...] = ()

@@ -579,6 +579,15 @@ def test_the_story_around_a_question_is_context_for_scope(bot):
 
 
 @pytest.mark.integration
+def test_an_effect_the_sources_never_name_is_declined_and_a_named_one_answered(bot):
+    d = bot.ask("Does ALS cause seizures?")
+    assert d.status == "refused" and "seizures" in d.reason
+    both = bot.ask("Does ALS cause blindness or numbness?")
+    assert both.status == "answered" and "blindness" in both.answer.split("\n")[0]
+    assert bot.ask("Does ALS cause dementia?").status == "answered"  # the glossary's word
+
+
+@pytest.mark.integration
 def test_a_value_the_sources_never_state_is_declined_naming_the_measure(bot):
     d = bot.ask("What CSF protein level is typically found on lumbar puncture in ALS?")
     assert d.status == "refused" and "no value for CSF protein" in d.reason

@@ -9,6 +9,7 @@ from assistant.naming import (
     Collocations,
     about_other_condition,
     asked_agent,
+    asked_effect,
     other_conditions,
     people_named,
     requested_thing,
@@ -387,3 +388,19 @@ def test_a_condition_the_story_names_is_context():
     message = "Will I go numb? I'm scared, like my aunt after her stroke."
     assert about_other_condition("Will I go numb?", conditions, OWN, message) is None
     assert about_other_condition(message, conditions, OWN) == "stroke"
+
+
+@pytest.mark.parametrize(
+    ("question", "effects"),
+    [
+        ("Does ALS cause seizures?", ["seizures"]),
+        ("Can it lead to hair loss?", ["hair loss"]),
+        ("Does ALS cause blindness or numbness?", ["blindness", "numbness"]),
+        ("will the disease give him kidney failure", ["kidney failure"]),
+        ("Can it cause problems with swallowing?", ["problems"]),
+        ("What causes ALS?", []),  # the disease's cause, not what it causes
+        ("Does riluzole cause nausea?", []),  # a drug's effect is a safety question
+    ],
+)
+def test_what_a_question_asks_whether_the_disease_causes_is_read_from_its_form(question, effects):
+    assert asked_effect(question) == effects
