@@ -61,27 +61,27 @@ _NAMED_CACHE = 200_000
 _IS = re.compile(r"\b(who|what|where|when|how|which|it|that|there)['’]s\b", re.IGNORECASE)
 
 
-_WH = re.compile(r"\b(?:what|how|who|where|which|why)\b", re.I)
+# "What do they do *when* the muscles give out?", "What happens *when* he can't talk?", "How
+# will we communicate *when* his speech goes?": a "when" after what is done or happens, or how
+# one copes, joins a condition to the question; "Who decides when", "criteria for when" ask it.
 _CONDITION_WHEN = re.compile(
-    r"(?<!\band )(?<!\bor )(?<!\bknow )(?<!\btell )(?<!\bdecide )(?<!\bsure )"
-    r"(?<!\bwonder )(?<!\bsay )(?<!\bsee )\bwhen\b",
-    re.I,
+    r"\b(?:what\b[^,;:.?!]*?\b(?:do|doing|done|happens?|happened)"
+    r"|how\b[^,;:.?!]*?\b(?:cope|manage|deal|communicate|handle|live|talk))"
+    r"(?:\s+\w+){0,3}?\s+(when)\b",
+    re.IGNORECASE,
 )
 
 
-def _clause_when(clause: str) -> str:
-    """A "when" after another question word in its clause joins a condition to that question
-    ("What do they do *when* the muscles give out?"): it asks no time; "and when" still does,
-    as does one after a verb of knowing ("How do I know when to start?")."""
-    m = _WH.search(clause)
-    if not m:
-        return clause
-    tail = _CONDITION_WHEN.sub(" ", clause[m.end() :])
-    return clause[: m.end()] + tail
+def _clause_when(text: str) -> str:
+    """``text`` without each "when" that joins a condition (:data:`_CONDITION_WHEN`): it asks
+    no time."""
+    for m in reversed(list(_CONDITION_WHEN.finditer(text))):
+        text = text[: m.start(1)] + " " + text[m.end(1) :]
+    return text
 
 
 def _phrase(text: str) -> str:
-    text = re.sub(r"[^.?!,;:]+", lambda m: _clause_when(m.group()), text)
+    text = _clause_when(text)
     words = tokens(_IS.sub(r"\1 is", text))
     return f" {' '.join(words)} "
 

@@ -246,9 +246,19 @@ def people_named(question: str, people: Iterable[str]) -> frozenset[str]:
         return frozenset()
     title = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+)?"
     name = r"([A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)"
-    after = re.compile(rf"\b(?i:{nouns})\b(?:\s*,|\s*\()?\s*{title}{name}\b")
-    before = re.compile(rf"\b{name}\s*(?:,|\(|-|–|—)\s*(?i:my|our|his|her)\s+(?i:{nouns})\b")
-    return frozenset(m[1] for rx in (after, before) for m in rx.finditer(question))
+    # ("my sister Maria", "my wife, Linda, ...", "Dad (Frank)"; not "my husband, Qalsody was")
+    after = re.compile(
+        rf"\b(?i:{nouns})(?:\s+{title}{name}\b|\s*,\s*{title}{name}\s*(?:[,.;:!?]|$)"
+        rf"|\s*\(\s*{title}{name}\s*\))"
+    )
+    # ("Linda, my wife, has ALS", "Frank (my dad)"; not "Nuedexta, my doctor says")
+    before = re.compile(
+        rf"\b{name}\s*(?:,\s*(?i:my|our)\s+(?i:{nouns})\s*(?:[,.;:!?]|$)"
+        rf"|\(\s*(?i:my|our)\s+(?i:{nouns})\s*\))"
+    )
+    return frozenset(
+        g for rx in (after, before) for m in rx.finditer(question) for g in m.groups() if g
+    )
 
 
 def unknown_names(

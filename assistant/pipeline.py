@@ -98,7 +98,10 @@ class Assistant:
         register = Register.build(corpus.passages, rules, v.english, defined, tables.register)
         self.router = Router(rules, register, examples, v.expand)
         terms = tuple(defined.values())
-        scoping = Scope(rules, v, corpus.passages, terms, tables.sections, tables.collocations)
+        aspects = Aspects.load(rules.folder)
+        scoping = Scope(
+            rules, v, corpus.passages, terms, tables.sections, tables.collocations, aspects
+        )
         self.guard = Guard(rules, self.factbook, self.trust, scoping)
         self.assembler = Assembler(rules, self.glossary)
         vectors = prepared.vectors if prepared and prepared.vectors is not None else None
@@ -107,7 +110,7 @@ class Assistant:
             self.glossary.plain,
             self.structure,
             vectors if vectors is not None else SentenceVectors.load(index, self.structure),
-            Aspects.load(rules.folder),
+            aspects,
             (rules.safety.patient_lead, rules.safety.care_team_line),
         )
         self.composer = composer or self.extractive

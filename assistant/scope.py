@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .aspects import Aspects
 from .corpus import Passage
 from .facts import Located
 from .naming import (
@@ -106,10 +107,13 @@ class Scope:
         terms: tuple[str, ...] = (),
         sections: dict[tuple[str, tuple[str, ...]], frozenset[str]] | None = None,
         collocations: Collocations | None = None,
+        aspects: Aspects | None = None,
     ):
         """``sections``: :func:`section_words` of ``passages``; ``collocations``: the corpus's
-        fixed phrases (:meth:`Scope.phrases`); each when already known."""
+        fixed phrases (:meth:`Scope.phrases`); each when already known. ``aspects``: what
+        questions ask about a topic (its asking words are no topic of their own)."""
         self.rules = rules
+        self.aspects = aspects
         self.tuning = rules.tuning.scope
         self.vocabulary = vocabulary
         self.general_vocab = vocabulary.english
@@ -125,11 +129,12 @@ class Scope:
             for name in (sub.name, *sub.aliases)
         )
         # Words for a person, a name may stand beside ("my sister Maria", "Dr Okafor, my GP").
+        # (a relation the family names: "my sister", "our doctor", "dad"; not "my family")
         self._people = frozenset(
-            sig.pattern.split()[-1]
+            m[1]
             for sig in rules.routing.patient
-            if sig.role and re.fullmatch(r"[a-z ]+", sig.pattern)
-        ) | frozenset(p.replace("-", " ") for p in rules.routing.professions.split())
+            if sig.role and (m := re.fullmatch(r"(?:(?:my|our) )?([a-z]+)", sig.pattern))
+        ) - {"family"} | frozenset(p.replace("-", " ") for p in rules.routing.professions.split())
         own = [
             name
             for sub in rules.subjects.subjects
@@ -138,7 +143,13 @@ class Scope:
         ]
         # (and its shorthand: "MND")
         said = {n.lower() for n in own}
-        self._own_names = (*own, *(k for k, v in rules.shorthand.items() if v.lower() in said))
+        # (and the disease of the story: "is it a stroke or *his disease*?")
+        told = [f"{w} disease" for w in ("this", "his", "her", "my", "the", "their", "your")]
+        self._own_names = (
+            *own,
+            *(k for k, v in rules.shorthand.items() if v.lower() in said),
+            *told,
+        )
         self._others: tuple[str, ...] | None = None
         self._passages = passages or ()
         self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
@@ -244,7 +255,9 @@ class Scope:
             self._own_names,
             retrieval.query,
         )
-        if other:
+        asking = self.aspects.asked(retrieval.query)[1] if self.aspects and other else set()
+        if other and not set(topic) - set(tokens(other)) - asking:  # nothing else asked of
+            # the corpus than the aspect ("How is Kennedy's disease *treated*?")
             return ScopeDecision(
                 False, f"the sources mention {other} only as another condition to rule out", True
             )

@@ -455,6 +455,10 @@ def test_choking_or_coughing_at_meals_is_read_as_trouble_swallowing(fake_bot):
         ("What is the dose, and when to start?", True),
         ("Which patients and when?", True),
         ("How do I know when to start NIV?", True),  # an indirect question
+        ("Who decides when to start NIV?", True),
+        ("What determines when PEG should be placed?", True),
+        ("What are the criteria for when to place a PEG?", True),
+        ("How will we communicate when his speech goes?", False),
     ],
 )
 def test_when_after_another_question_word_joins_a_condition_not_a_time(question, timing):
@@ -468,3 +472,15 @@ def test_when_after_another_question_word_joins_a_condition_not_a_time(question,
 def test_stopping_or_continuing_a_treatment_asks_for_discontinuation(question):
     asked, words = Aspects.load().asked(question)
     assert "discontinuation" in asked and not words & {"riluzole", "edaravone"}
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("Can anything stop it?", "discontinuation"),  # what stops the disease
+        ("Should I do anything before the PEG?", "benefit"),
+        ("How much weight loss is worth worrying about?", "benefit"),
+    ],
+)
+def test_stopping_the_disease_or_doing_anything_asks_no_stopping_or_benefit(question, aspect):
+    assert aspect not in Aspects.load().asked(question)[0]

@@ -578,6 +578,30 @@ def test_the_story_around_a_question_is_context_for_scope(bot):
     assert asked.status == "refused" and "children" in asked.reason
 
 
+def test_scope_person_words_are_relations_and_professions_not_any_role_phrase(fake_bot):
+    people = fake_bot.guard.scoping._people
+    assert {"sister", "wife", "dad", "neurologist", "doctor"} <= people
+    assert not people & {"family", "terms", "words", "plain", "language", "patient"}
+
+
+@pytest.mark.integration
+def test_a_condition_named_only_as_another_is_declined_unless_asked_beside_ours(bot):
+    for question in (
+        "How is Kennedy's disease treated and what is its prognosis?",
+        "What is the first-line treatment for multifocal motor neuropathy?",
+    ):
+        d = bot.ask(question)
+        assert d.status == "refused" and "only as another condition" in d.reason, question
+    for question in (
+        "Why do they do an MRI, to look for tumors?",  # the corpus answers why
+        "Could a tumor cause these symptoms instead?",
+        "My husband has weakness on one side, is it a stroke or his disease?",
+        "Does riluzole increase the risk of stroke?",
+        "my husband was told he might have kennedy's disease, whats the difference?",
+    ):
+        assert "only as another condition" not in (bot.ask(question).reason or ""), question
+
+
 @pytest.mark.integration
 def test_an_effect_the_sources_never_name_is_declined_and_a_named_one_answered(bot):
     d = bot.ask("Does ALS cause seizures?")

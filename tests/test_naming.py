@@ -333,6 +333,12 @@ PEOPLE = ["sister", "wife", "dad", "neurologist", "husband"]
         ("my neurologist Dr Okafor says I need NIV", {"Okafor"}),
         ("My husband takes Nuedexta for the crying", set()),  # a drug, not his name
         ("Is Nuedexta used in ALS?", set()),
+        # beside a person word but no apposition: a drug the sources may lack
+        ("Nuedexta, my neurologist says, could help. Is that right?", set()),
+        ("My husband, Qalsody was approved, can he get it?", set()),
+        ("Is Nuedexta (my neurologist mentioned it) any good?", set()),
+        ("Frank (my dad) hates the mask.", {"Frank"}),
+        ("my wife, Linda, has ALS", {"Linda"}),
     ],
 )
 def test_a_name_given_in_apposition_to_a_person_word_is_a_persons_name(question, names):
@@ -385,7 +391,7 @@ def test_a_question_about_a_condition_named_only_as_another_is_declined(question
 
 def test_a_condition_the_story_names_is_context():
     conditions = other_conditions(OTHERS_TEXT)
-    message = "Will I go numb? I'm scared, like my aunt after her stroke."
+    message = "Will I go numb? I'm scared: my aunt went numb after her stroke."
     assert about_other_condition("Will I go numb?", conditions, OWN, message) is None
     assert about_other_condition(message, conditions, OWN) == "stroke"
 

@@ -438,6 +438,7 @@ def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question
         "A patient says: I have ALS and wants to stop riluzole. What about discontinuation?",
         "Patients often say I was diagnosed too late. What is the recommended workup?",
         "I am with ALS patients all day; what is the NIV threshold?",
+        "As with ALS, is an FVC below 50% predicted the NIV trigger in other MND variants?",
     ],
 )
 def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
