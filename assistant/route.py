@@ -290,7 +290,12 @@ _TELLS_OWN = re.compile(
 )
 
 # Words before a first person that say it is someone else's ("a patient says: I have ALS").
-_QUOTING = re.compile(r"\b(says?|said|saying|tells?|told|telling|writes?|wrote)\b|[\"“”:]", re.I)
+# ("I was told I have ALS" is the asker's own: being told is no quoting)
+_QUOTING = re.compile(
+    r"\b(says?|said|saying|tells?|(?<!\bwas )(?<!\bwere )(?<!\bbeen )told|telling|writes?|wrote)\b"
+    r"|[\"“”:]",
+    re.I,
+)
 
 
 def _phrase(signal) -> re.Pattern[str]:

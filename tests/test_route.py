@@ -424,6 +424,8 @@ def test_the_askers_role_decides_over_vocabulary(router):
         "I have ALS and my EMG showed denervation. What does that mean?",
         "Me again, I'm the one with ALS. My PFT showed FVC 48% predicted. Is that NIV criteria?",
         "As someone living with MND, what does FVC <50% predicted mean for NIV?",
+        "I'm a patient with suspected MND, workup for 11 months (EMG, NCS). Median time to dx?",
+        "I was told I have limb-onset ALS with UMN and LMN signs. Will I live longer?",
     ],
 )
 def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question):
@@ -452,6 +454,8 @@ def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
         ("I look after a lady in my practice who was put on riluzole. What blood checks?", True),
         ("One of the gentlemen I see in my clinic is losing weight. When does a tube go in?", True),
         ("We're setting up an ALS clinic at our hospital. Who needs to be on the team?", True),
+        ("I look after quite a few people with MND in my practice. When does PEG go in?", True),
+        ("My mom sees a few people with ALS in her group at the clinic. What helps?", False),
         # someone met at a clinic, a relative seen in one, a service set up for oneself
         ("A man in the clinic waiting room told me his ALS started in his hands. Common?", False),
         ("My dad was seen in clinic today and they said his FVC dropped. What is that?", False),
