@@ -125,6 +125,18 @@ def test_a_follow_up_without_a_signal_keeps_the_conversations_audience(router):
     assert router.follow_conversation(weak, []) == weak
 
 
+@pytest.mark.parametrize(
+    ("question", "audience"),
+    [
+        ("after starting riluzole, at what level of liver enzymes do I pull it", "clinician"),
+        ("Should I order an EMG or refer first?", "clinician"),
+        ("Will they stop the riluzole if my liver tests go up?", "patient"),
+    ],
+)
+def test_a_prescribers_act_in_the_first_person_is_a_clinicians(router, question, audience):
+    assert router.route(question, "auto").audience == audience
+
+
 def test_routing_accuracy_on_the_labelled_set(router):
     items = load_routing()
     right = sum(router.route(i.question, "auto").audience == i.audience for i in items)
