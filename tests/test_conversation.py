@@ -175,6 +175,13 @@ def test_a_follow_up_keeps_the_conversations_audience(fake_bot):
     assert after.audience == "clinician" and "follow-up" in after.route["reason"]
 
 
+def test_a_subject_named_in_the_glossarys_lay_words_is_carried(fake_bot):
+    """"choking on water" is dysphagia (the glossary's alias), a subject a follow-up carries."""
+    history = _turns(("My mom has ALS and keeps choking on water and tea", "…"))
+    d = fake_bot.ask("so what should she drink instead?", history=history).to_dict()
+    assert "dysphagia" in d["search_query"]
+
+
 def test_a_follow_ups_pronouns_are_no_audience_of_their_own(fake_bot):
     """ "we" in a follow-up speaks of the conversation's people (a care team or a family)."""
     q1 = "What is the FVC cut-off for PEG placement?"  # clinician words
