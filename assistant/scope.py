@@ -151,6 +151,12 @@ class Scope:
             *told,
         )
         self._others: tuple[str, ...] | None = None
+        self._lay_words = frozenset(
+            stem(a.lower())
+            for e in rules.glossary
+            for a in (*e.aliases, e.plain)
+            if len(a.split()) == 1
+        )
         self._passages = passages or ()
         self._by_word: dict[str, list[tuple[str, frozenset[str]]]] | None = None
         self._eponyms: tuple[tuple[str, re.Pattern[str]], ...] | None = None
@@ -295,7 +301,7 @@ class Scope:
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
         asked_effects = asked_effect(asked or retrieval.query)
-        effects = [e for e in asked_effects if any(w.lower() in unknown for w in e.split())]
+        effects = [e for e in asked_effects if any(map(self._unnamed, e.split()))]
         if effects and len(effects) == len(asked_effects):
             # "Does ALS cause seizures?": what it asks whether ALS causes, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(effects)}", True)
@@ -437,6 +443,17 @@ class Scope:
         if self._others is None:
             self._others = other_conditions(p.text for p in self._passages)
         return self._others
+
+    def _unnamed(self, word: str) -> bool:
+        """A word that names nothing the corpus says: no form of a corpus word, and no lay word
+        the glossary gives alone for one ("numbness"; "fit" only in "keep fit" names nothing)."""
+        w = word.lower()
+        tune = self.tuning
+        return not (
+            self.vocabulary.in_corpus(w)
+            or self.vocabulary.derived(w, tune.derived_min_prefix, tune.derived_min_share)
+            or stem(w) in self._lay_words
+        )
 
     def _missing(self, word: str) -> bool:
         """A word the corpus never uses, in any form or spelling."""

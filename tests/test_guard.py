@@ -609,6 +609,9 @@ def test_an_effect_the_sources_never_name_is_declined_and_a_named_one_answered(b
     both = bot.ask("Does ALS cause blindness or numbness?")
     assert both.status == "answered" and "blindness" in both.answer.split("\n")[0]
     assert bot.ask("Does ALS cause dementia?").status == "answered"  # the glossary's word
+    # a word the assistant knows only inside another phrase ("keep fit") names nothing here
+    fits = bot.ask("Does ALS cause seizures or fits?")
+    assert fits.status == "refused" and "fits" in fits.reason
 
 
 @pytest.mark.integration
