@@ -61,8 +61,11 @@ class CitedSections:
 class FollowUpResolver:
     """Rewrites a follow-up into a standalone search query without a language model."""
 
-    def __init__(self, rules: Rules, corpus: Corpus | None = None):
+    def __init__(self, rules: Rules, corpus: Corpus | None = None, expand=None):
+        """``expand``: clinical shorthand spelled out ("sialorrhoea" is "sialorrhea"), so a
+        subject is found however a turn spells it."""
         self.cited = CitedSections(corpus)
+        self.expand = expand or (lambda text: text)
         s = rules.subjects
         # A subject the glossary explains is also named in its lay words ("choking on water":
         # dysphagia).
@@ -93,6 +96,7 @@ class FollowUpResolver:
 
     def subjects_in(self, text: str) -> list[str]:
         """Subjects named in ``text``, in order of first mention."""
+        text = self.expand(text)
         found = []
         for name, patterns in self.subjects:
             pos = min((m.start() for p in patterns if (m := p.search(text))), default=None)

@@ -82,7 +82,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             corpus, index, keyword, settings.retrieval, tuning.retrieval
         )
-        self.followups = FollowUpResolver(rules, corpus)
+        self.followups = FollowUpResolver(rules, corpus, v.expand)
         if self.trust.untrusted_docs:
             log.warning(
                 "documents that address the assistant are never quoted: %s",

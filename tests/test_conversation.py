@@ -182,6 +182,12 @@ def test_a_subject_named_in_the_glossarys_lay_words_is_carried(fake_bot):
     assert "dysphagia" in d["search_query"]
 
 
+def test_a_subject_spelled_as_shorthand_or_british_is_carried(fake_bot):
+    history = _turns(("What's first-line treatment for sialorrhoea in ALS?", "…"))
+    d = fake_bot.ask("and if that doesn't work?", history=history).to_dict()
+    assert "sialorrhea" in d["search_query"]
+
+
 def test_a_follow_ups_pronouns_are_no_audience_of_their_own(fake_bot):
     """ "we" in a follow-up speaks of the conversation's people (a care team or a family)."""
     q1 = "What is the FVC cut-off for PEG placement?"  # clinician words
