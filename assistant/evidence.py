@@ -126,7 +126,9 @@ class Evidence:
         topic = {
             w
             for w in terms & typed
-            if specific(w) and w not in asking | cues | how and not is_number(w)
+            if specific(w)
+            and w not in asking | cues | how | self._carried_ask(text, found, asked)
+            and not is_number(w)
         }
         if asked_terms is not None:
             topic &= st.as_concepts(set(asked_terms))
@@ -154,6 +156,18 @@ class Evidence:
         # question ("What are the symptoms of ALS?") is matched on all its words.
         specific_terms = {w for w in terms if specific(w)} or set(terms)
         return Question(terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole)
+
+    def _carried_ask(self, text: str, found: Retrieval, asked: frozenset[str]) -> set[str]:
+        """The words a follow-up carries that asked the earlier turn's aspect ("lab
+        monitoring" carried into "and when do I stop it?"): when the follow-up asks an aspect
+        of its own, they are no topic; the earlier turn's subject is."""
+        if not self.aspects or not asked or not found.query.startswith(text):
+            return set()
+        carried = found.query[len(text) :]
+        earlier, words = self.aspects.asked(carried)
+        if not earlier or earlier <= asked:
+            return set()
+        return set(self.structure.as_concepts(set(tokens(" ".join(words))))) | set(words)
 
     def _said_as(self, found: Retrieval) -> tuple[dict[str, frozenset[str]], set[str]]:
         """Lay words the glossary reads as a term ("breathing mask": non-invasive ventilation)
@@ -199,10 +213,13 @@ class Evidence:
         topic ("Use BPAP ... in patients with *bulbar* impairment")?"""
         if not self.aspects:
             return False
+        # (what the passage is about counts: "Riluzole 50 mg ..." above its list's "Discontinue
+        # if ...")
+        about = set(self.structure.subject_tokens(p))
         for s in p.sentences:
             said = self.structure.said(p, s)
             # (a question without concepts is about the section's own subject)
-            if self.coverage(q, set(said)) > 0 and self.aspects.named(said, q.asked):
+            if self.coverage(q, set(said) | about) > 0 and self.aspects.named(said, q.asked):
                 return True
         return False
 

@@ -188,6 +188,21 @@ def test_a_subject_spelled_as_shorthand_or_british_is_carried(fake_bot):
     assert "sialorrhea" in d["search_query"]
 
 
+def test_a_follow_up_asking_its_own_aspect_drops_the_earlier_aspect_from_its_topic(fake_bot):
+    """"and when do I stop it?" after "What lab monitoring does it need?" asks when to stop
+    riluzole: the stopping rules of the riluzole section answer, not lines about monitoring."""
+    from assistant.evidence import Evidence
+
+    history = _turns(("Is riluzole first choice in ALS?", "…"), ("What lab monitoring?", "…"))
+    query = fake_bot.followups.resolve("and when do I stop it?", history)
+    assert "monitoring" in query.text  # carried, as the earlier turn asked it
+    c = fake_bot.extractive
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    found = fake_bot.retriever.search(query.text, 5)
+    q = evidence.question(query.original, found, fake_bot.retriever.terms_of(query.original))
+    assert "discontinuation" in q.asked and "monitor" not in q.topic and "riluzole" in q.topic
+
+
 def test_a_follow_ups_pronouns_are_no_audience_of_their_own(fake_bot):
     """ "we" in a follow-up speaks of the conversation's people (a care team or a family)."""
     q1 = "What is the FVC cut-off for PEG placement?"  # clinician words
