@@ -484,3 +484,10 @@ def test_stopping_or_continuing_a_treatment_asks_for_discontinuation(question):
 )
 def test_stopping_the_disease_or_doing_anything_asks_no_stopping_or_benefit(question, aspect):
     assert aspect not in Aspects.load().asked(question)[0]
+
+
+def test_the_first_symptoms_that_date_a_span_are_no_ask_for_symptoms():
+    aspects = Aspects.load()
+    asked = aspects.asked("Why does it take so long from first symptoms to an ALS diagnosis?")[0]
+    assert "symptoms" not in asked
+    assert "symptoms" in aspects.asked("What are the first symptoms?")[0]
