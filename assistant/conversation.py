@@ -67,18 +67,8 @@ class FollowUpResolver:
         self.cited = CitedSections(corpus)
         self.expand = expand or (lambda text: text)
         s = rules.subjects
-        # A subject the glossary explains is also named in its lay words ("choking on water":
-        # dysphagia).
-        lay = {e.term.lower(): e.aliases for e in rules.glossary}
         self.subjects = [
-            (
-                sub.name,
-                [
-                    compile_phrase(a)
-                    for a in dict.fromkeys((sub.name, *sub.aliases, *lay.get(sub.name.lower(), ())))
-                ],
-            )
-            for sub in s.subjects
+            (sub.name, [compile_phrase(a) for a in (sub.name, *sub.aliases)]) for sub in s.subjects
         ]
         self.general = {sub.name for sub in s.subjects if sub.kind == "topic"}
         # What a pronoun can stand for: a drug, procedure or test (a symptom is what it treats).

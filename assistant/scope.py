@@ -301,7 +301,11 @@ class Scope:
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
         asked_effects = asked_effect(asked or retrieval.query)
-        effects = [e for e in asked_effects if any(map(self._unnamed, e.split()))]
+        effects = [e for e in asked_effects if any(w.lower() in unknown for w in e.split())]
+        if effects:  # beside a gap, an alternative the corpus itself never names is one too
+            effects = [
+                e for e in asked_effects if e in effects or all(map(self._unnamed, e.split()))
+            ]
         if effects and len(effects) == len(asked_effects):
             # "Does ALS cause seizures?": what it asks whether ALS causes, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(effects)}", True)
@@ -446,7 +450,8 @@ class Scope:
 
     def _unnamed(self, word: str) -> bool:
         """A word that names nothing the corpus says: no form of a corpus word, and no lay word
-        the glossary gives alone for one ("numbness"; "fit" only in "keep fit" names nothing)."""
+        the glossary gives alone for one ("numbness"; "fit" only in "keep fit" names nothing).
+        Stricter than the assistant's vocabulary: used only beside a gap ("seizures or fits")."""
         w = word.lower()
         tune = self.tuning
         return not (

@@ -175,13 +175,6 @@ def test_a_follow_up_keeps_the_conversations_audience(fake_bot):
     assert after.audience == "clinician" and "follow-up" in after.route["reason"]
 
 
-def test_a_subject_named_in_the_glossarys_lay_words_is_carried(fake_bot):
-    """"choking on water" is dysphagia (the glossary's alias), a subject a follow-up carries."""
-    history = _turns(("My mom has ALS and keeps choking on water and tea", "…"))
-    d = fake_bot.ask("so what should she drink instead?", history=history).to_dict()
-    assert "dysphagia" in d["search_query"]
-
-
 def test_a_subject_spelled_as_shorthand_or_british_is_carried(fake_bot):
     history = _turns(("What's first-line treatment for sialorrhoea in ALS?", "…"))
     d = fake_bot.ask("and if that doesn't work?", history=history).to_dict()

@@ -612,6 +612,12 @@ def test_an_effect_the_sources_never_name_is_declined_and_a_named_one_answered(b
     # a word the assistant knows only inside another phrase ("keep fit") names nothing here
     fits = bot.ask("Does ALS cause seizures or fits?")
     assert fits.status == "refused" and "fits" in fits.reason
+    for question in (  # named by the glossary's lay words, alone or as a phrase
+        "Does ALS cause shortness of breath?",
+        "Does ALS cause memory problems?",
+        "Does ALS cause mood swings?",
+    ):
+        assert bot.ask(question).status == "answered", question
 
 
 @pytest.mark.integration

@@ -128,9 +128,10 @@ def test_a_follow_up_without_a_signal_keeps_the_conversations_audience(router):
 @pytest.mark.parametrize(
     ("question", "audience"),
     [
-        ("after starting riluzole, at what level of liver enzymes do I pull it", "clinician"),
-        ("Should I order an EMG or refer first?", "clinician"),
+        ("Should I prescribe riluzole before the EMG is back?", "clinician"),
         ("Will they stop the riluzole if my liver tests go up?", "patient"),
+        ("My PEG tube is leaking, do I pull it out?", "patient"),  # the asker's own tube
+        ("Should I refer myself to a neurologist or see my GP first?", "patient"),
     ],
 )
 def test_a_prescribers_act_in_the_first_person_is_a_clinicians(router, question, audience):
@@ -437,6 +438,7 @@ def test_the_askers_role_decides_over_vocabulary(router):
         "Me again, I'm the one with ALS. My PFT showed FVC 48% predicted. Is that NIV criteria?",
         "As someone living with MND, what does FVC <50% predicted mean for NIV?",
         "I'm a patient with suspected MND, workup for 11 months (EMG, NCS). Median time to dx?",
+        # (not "I have suspected ALS in a 60-year-old man": a clinician's case)
         "I was told I have limb-onset ALS with UMN and LMN signs. Will I live longer?",
     ],
 )
@@ -453,6 +455,7 @@ def test_an_asker_who_says_they_have_the_disease_is_the_patient(router, question
         "Patients often say I was diagnosed too late. What is the recommended workup?",
         "I am with ALS patients all day; what is the NIV threshold?",
         "As with ALS, is an FVC below 50% predicted the NIV trigger in other MND variants?",
+        "I have suspected ALS in a 60-year-old man with fasciculations. Which EMG criteria?",
     ],
 )
 def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
@@ -467,7 +470,7 @@ def test_a_caseload_or_a_quoted_patient_is_no_patients_role(router, question):
         ("One of the gentlemen I see in my clinic is losing weight. When does a tube go in?", True),
         ("We're setting up an ALS clinic at our hospital. Who needs to be on the team?", True),
         ("I look after quite a few people with MND in my practice. When does PEG go in?", True),
-        ("My mom sees a few people with ALS in her group at the clinic. What helps?", False),
+        ("I see a few people with ALS in clinic waiting rooms. Is it common?", False),
         # someone met at a clinic, a relative seen in one, a service set up for oneself
         ("A man in the clinic waiting room told me his ALS started in his hands. Common?", False),
         ("My dad was seen in clinic today and they said his FVC dropped. What is that?", False),
