@@ -8,6 +8,7 @@ registry does not (:mod:`assistant.conflicts`) joins as a derived fact of its qu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .conflicts import Conflict, Site, find_conflicts
@@ -80,11 +81,21 @@ class FactBook:
         ]
 
     def relevant(self, query: str, limit: int = 4) -> list[Fact]:
-        """Facts one of whose topic phrases is wholly present in the query, most specific first."""
+        """Facts one of whose topic phrases is wholly present in the query, most specific first;
+        a phrase of three words or more within one sentence of it ("trouble swallowing. ...
+        tests are getting worse" is no "swallowing get worse"; words after the last sentence,
+        a follow-up's carried subject or spelling fixes, belong to every sentence)."""
         words = set(tokens(query))
+        parts = [p for p in re.split(r"(?<=[.?!;])\s+", query.strip()) if p.strip()]
+        tail = set(tokens(parts.pop())) if len(parts) > 1 and parts[-1][-1] not in ".?!;" else set()
+        sentences = [set(tokens(p)) | tail for p in parts] or [tail]
+
+        def present(t: frozenset[str]) -> bool:
+            return t <= words and (len(t) < 3 or any(t <= said for said in sentences))
+
         scored = []
         for order, (fid, topics) in enumerate(self._topics):
-            best = max((len(t) for t in topics if t and t <= words), default=0)
+            best = max((len(t) for t in topics if t and present(t)), default=0)
             if best and fid in self.located:
                 scored.append((-best, order, fid))
         return [self._by_id[fid] for _, _, fid in sorted(scored)[:limit]]

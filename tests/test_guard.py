@@ -1042,3 +1042,24 @@ def test_a_long_pasted_history_is_read_no_longer_than_a_question(fake_bot):
     finally:
         router.route = route
     assert read and max(read) <= 3 * MAX_QUESTION_CHARS + 2
+
+
+def test_a_long_fact_topic_is_read_within_one_sentence_of_the_question(fake_bot):
+    """"swallowing get worse" is the topic of the stages of dysphagia; "trouble swallowing.
+    ... breathing tests are getting worse" does not touch it, "Will his swallowing get worse?"
+    does, and a follow-up's carried words count in every sentence."""
+    book = fake_bot.factbook
+    three = next(
+        (f.id, t)
+        for f in book.facts
+        for t in f.topics
+        if len(set(t.split())) >= 3 and f.id in book.located
+    )
+    fid, topic = three
+    words = topic.split()
+    together = f"Tell me about this. {' '.join(words)}?"
+    apart = f"{words[0]} is a worry. And {' '.join(words[1:])}?"
+    assert fid in {f.id for f in book.relevant(together)}
+    assert fid not in {f.id for f in book.relevant(apart)}
+    carried = f"and {' '.join(words[1:])}? {words[0]}"
+    assert fid in {f.id for f in book.relevant(carried)}
