@@ -123,12 +123,11 @@ class Evidence:
         # An adverb the spelling reads as a corpus word says how, not what ("absolutely" is no
         # "absolute" topic).
         how = {fixed for raw, fixed in found.corrected if set(lemmas(raw.lower())) == {"ADV"}}
+        carried = self._carried_ask(text, found, asked)
         topic = {
             w
             for w in terms & typed
-            if specific(w)
-            and w not in asking | cues | how | self._carried_ask(text, found, asked)
-            and not is_number(w)
+            if specific(w) and w not in asking | cues | how | carried and not is_number(w)
         }
         if asked_terms is not None:
             topic &= st.as_concepts(set(asked_terms))
@@ -164,6 +163,8 @@ class Evidence:
         if not self.aspects or not asked or not found.query.startswith(text):
             return set()
         carried = found.query[len(text) :]
+        if not carried.strip():
+            return set()  # a question on its own carries nothing
         earlier, words = self.aspects.asked(carried)
         if not earlier or earlier <= asked:
             return set()

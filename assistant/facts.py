@@ -86,12 +86,19 @@ class FactBook:
         tests are getting worse" is no "swallowing get worse"; words after the last sentence,
         a follow-up's carried subject or spelling fixes, belong to every sentence)."""
         words = set(tokens(query))
-        parts = [p for p in re.split(r"(?<=[.?!;])\s+", query.strip()) if p.strip()]
-        tail = set(tokens(parts.pop())) if len(parts) > 1 and parts[-1][-1] not in ".?!;" else set()
-        sentences = [set(tokens(p)) | tail for p in parts] or [tail]
+        sentences: list[set[str]] = []
 
         def present(t: frozenset[str]) -> bool:
-            return t <= words and (len(t) < 3 or any(t <= said for said in sentences))
+            if not t <= words:
+                return False
+            if len(t) < 3:
+                return True
+            if not sentences:  # read only when a long phrase is in the query at all
+                parts = [p for p in re.split(r"(?<=[.?!;])\s+", query.strip()) if p.strip()]
+                tail = parts[-1][-1:] not in ".?!;" and len(parts) > 1
+                carried = set(tokens(parts.pop())) if tail else set()
+                sentences.extend([set(tokens(p)) | carried for p in parts] or [carried])
+            return any(t <= said for said in sentences)
 
         scored = []
         for order, (fid, topics) in enumerate(self._topics):

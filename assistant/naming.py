@@ -27,6 +27,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from .text import (
     COMPARING_WORDS,
@@ -241,9 +242,16 @@ def people_named(question: str, people: Iterable[str]) -> frozenset[str]:
     """Names the question gives people, read from apposition to a word for a person ("my
     sister Maria", "Dad (Frank)", "Linda, my wife", "my neurologist Dr Okafor"): a person's
     name is who the story is about, not a topic the corpus lacks."""
+    patterns = _apposition(frozenset(people))
+    return frozenset(g for rx in patterns for m in rx.finditer(question) for g in m.groups() if g)
+
+
+@lru_cache(maxsize=8)
+def _apposition(people: frozenset[str]) -> tuple[re.Pattern[str], ...]:
+    """The patterns of a name beside a word for a person, compiled once per word list."""
     nouns = "|".join(sorted(map(re.escape, people), key=len, reverse=True))
     if not nouns:
-        return frozenset()
+        return ()
     title = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+)?"
     name = r"([A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)"
     # ("my sister Maria", "my wife, Linda, ...", "Dad (Frank)"; not "my husband, Qalsody was")
@@ -256,9 +264,7 @@ def people_named(question: str, people: Iterable[str]) -> frozenset[str]:
         rf"\b{name}\s*(?:,\s*(?i:my|our)\s+(?i:{nouns})\s*(?:[,.;:!?]|$)"
         rf"|\(\s*(?i:my|our)\s+(?i:{nouns})\s*\))"
     )
-    return frozenset(
-        g for rx in (after, before) for m in rx.finditer(question) for g in m.groups() if g
-    )
+    return (after, before)
 
 
 def unknown_names(
