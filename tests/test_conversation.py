@@ -182,7 +182,7 @@ def test_a_subject_spelled_as_shorthand_or_british_is_carried(fake_bot):
 
 
 def test_a_follow_up_asking_its_own_aspect_drops_the_earlier_aspect_from_its_topic(fake_bot):
-    """"and when do I stop it?" after "What lab monitoring does it need?" asks when to stop
+    """ "and when do I stop it?" after "What lab monitoring does it need?" asks when to stop
     riluzole: the stopping rules of the riluzole section answer, not lines about monitoring."""
     from assistant.evidence import Evidence
 

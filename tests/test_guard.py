@@ -1045,7 +1045,7 @@ def test_a_long_pasted_history_is_read_no_longer_than_a_question(fake_bot):
 
 
 def test_a_long_fact_topic_is_read_within_one_sentence_of_the_question(fake_bot):
-    """"swallowing get worse" is the topic of the stages of dysphagia; "trouble swallowing.
+    """ "swallowing get worse" is the topic of the stages of dysphagia; "trouble swallowing.
     ... breathing tests are getting worse" does not touch it, "Will his swallowing get worse?"
     does, and a follow-up's carried words count in every sentence."""
     book = fake_bot.factbook
