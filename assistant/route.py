@@ -88,6 +88,7 @@ class Router:
             )
             self._roles["clinician"].append((here, "a care profession"))
         self._has_disease = [re.compile(p, re.IGNORECASE) for p in r.has_disease]
+        self._persons = frozenset(r.form.persons.lower().split())
         self._in_care = [re.compile(p, re.IGNORECASE) for p in r.in_care]
         s = self.rules.safety
         self._emergency = [re.compile(p, re.IGNORECASE) for p in s.emergency_patterns]
@@ -255,11 +256,12 @@ class Router:
     def open_to_conversation(self, route: Route) -> bool:
         """A follow-up's own words show no audience: none decided, or only pronouns ("how do
         *we* monitor for those?" speaks of the conversation's people, whoever asks)."""
-        persons = set(self.rules.routing.form.persons.lower().split())
         return route.weak or (
             bool(route.signals)
             and "role" not in route.reason
-            and all(w.lower() in persons for _, words in route.signals for w in words.split(", "))
+            and all(
+                w.lower() in self._persons for _, words in route.signals for w in words.split(", ")
+            )
         )
 
     def follow_conversation(self, route: Route, earlier_questions: list[str]) -> Route:

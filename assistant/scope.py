@@ -122,12 +122,13 @@ class Scope:
         self._known_sorted = sorted(vocabulary.known)  # a fixed order: the same answer every run
         self.sections = section_words(passages or ()) if sections is None else sections
         # The corpus's own subject by any of its names ("Lou Gehrig disease") is no topic.
-        self._subject_names = tuple(
-            f" {' '.join(tokens(name))} "
+        own = [
+            name
             for sub in rules.subjects.subjects
             if sub.kind == "topic"
             for name in (sub.name, *sub.aliases)
-        )
+        ]
+        self._subject_names = tuple(f" {' '.join(tokens(name))} " for name in own)
         # Words for a person, a name may stand beside ("my sister Maria", "Dr Okafor, my GP").
         # (a relation the family names: "my sister", "our doctor", "dad"; not "my family")
         self._people = frozenset(
@@ -135,12 +136,6 @@ class Scope:
             for sig in rules.routing.patient
             if sig.role and (m := re.fullmatch(r"(?:(?:my|our) )?([a-z]+)", sig.pattern))
         ) - {"family"} | frozenset(p.replace("-", " ") for p in rules.routing.professions.split())
-        own = [
-            name
-            for sub in rules.subjects.subjects
-            if sub.kind == "topic"
-            for name in (sub.name, *sub.aliases)
-        ]
         # (and its shorthand: "MND")
         said = {n.lower() for n in own}
         # (and the disease of the story: "is it a stroke or *his disease*?")
