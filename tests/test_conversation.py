@@ -331,3 +331,8 @@ def test_suggestions_are_questions_the_corpus_answers(bot):
     for s in d["suggestions"]:
         assert s.endswith("?")
         assert bot.ask(s).status == "answered", s
+
+
+def test_a_story_dated_last_month_is_no_question_about_hospice(fake_bot):
+    assert "hospice" not in fake_bot.retriever.terms_of("My husband was diagnosed last month.")
+    assert "hospice" in fake_bot.retriever.terms_of("What happens in the last months of life?")
