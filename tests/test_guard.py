@@ -1063,3 +1063,21 @@ def test_a_long_fact_topic_is_read_within_one_sentence_of_the_question(fake_bot)
     assert fid not in {f.id for f in book.relevant(apart)}
     carried = f"and {' '.join(words[1:])}? {words[0]}"
     assert fid in {f.id for f in book.relevant(carried)}
+
+
+@pytest.mark.integration
+def test_a_familys_words_for_low_mood_name_the_medicines_and_the_counseling(bot):
+    """ "so depressed", "feel sad", "anxious all the time": the glossary reads them as the
+    documents' antidepressants and anti-anxiety drugs and their mental health counseling, so
+    the answer is those lines, not the diagnosis or the sense of feeling ("feel" ~ sensation)."""
+    for question in (
+        "My wife has been so depressed since her diagnosis. What can help?",
+        "ever since the diagnosis i just feel sad and worried all the time. is there anything "
+        "that helps",
+    ):
+        answer = bot.ask(question, audience="patient")
+        assert answer.status == "answered"
+        assert "Antidepressants" in answer.answer, question
+        assert "sensation" not in answer.answer.lower(), question
+    anxious = bot.ask("I feel anxious all the time since my dad got ALS. What helps?")
+    assert "anti-anxiety drugs" in anxious.answer and "counseling" in anxious.answer
