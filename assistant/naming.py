@@ -23,6 +23,7 @@ The bound words are learnt from the corpus itself, with the share and the minimu
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import re
 from collections import Counter
@@ -43,6 +44,18 @@ from .text import (
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.?!:;\n])[\s\"'“”‘’()\[\]*-]*$")
+# the calendar's names (the standard library's English ones, in full and short): a date in a
+# story ("told in March", "since Tuesday") names no topic the corpus lacks
+_CALENDAR = frozenset(
+    n.lower()
+    for n in (*calendar.month_name, *calendar.month_abbr, *calendar.day_name, *calendar.day_abbr)
+    if n
+)
+# a name given an age is a person's ("Emma is 19", "Greg (66, ALS since 2022)", "Frank, 72,")
+_AGED = re.compile(
+    r"\b([A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)(?:\s*\(\s*|\s*,\s*|\s+(?:is|was|who is|aged)\s+)"
+    r"(?:aged\s+)?(?:1?\d{1,2})\b(?![.,/]\d|\s*(?:%|x\b|[a-zµ]*(?:g|l|s)\b(?<!years)(?<!yrs)(?<!yo)))"
+)
 
 
 def _sequence(text: str) -> list[str]:
@@ -240,10 +253,12 @@ def _content(token: str) -> bool:
 
 def people_named(question: str, people: Iterable[str]) -> frozenset[str]:
     """Names the question gives people, read from apposition to a word for a person ("my
-    sister Maria", "Dad (Frank)", "Linda, my wife", "my neurologist Dr Okafor"): a person's
-    name is who the story is about, not a topic the corpus lacks."""
+    sister Maria", "Dad (Frank)", "Linda, my wife", "my neurologist Dr Okafor") or from the
+    age it is given ("Emma is 19", "Greg (66, ...)"): a person's name is who the story is
+    about, not a topic the corpus lacks."""
     patterns = _apposition(frozenset(people))
-    return frozenset(g for rx in patterns for m in rx.finditer(question) for g in m.groups() if g)
+    named = {g for rx in patterns for m in rx.finditer(question) for g in m.groups() if g}
+    return frozenset(named | {m.group(1) for m in _AGED.finditer(question)})
 
 
 @lru_cache(maxsize=8)
@@ -287,7 +302,7 @@ def unknown_names(
             word = word[:-2]
         if len(word) < 2 or not (word[0].isupper() and word[1:].islower()):
             continue  # a name is capitalised; a word in capitals is an abbreviation ("MOA")
-        if word.lower() not in missing:
+        if word.lower() not in missing or word.lower() in _CALENDAR:
             continue
         if _SENTENCE_START.search(question[: m.start()]) or known(word.lower()):
             continue

@@ -513,6 +513,9 @@ def test_a_dose_the_sources_never_give_for_a_code_named_drug_is_declined_naming_
     # "how much time" asks how long, not how much of a drug
     asked = bot.ask("I have bulbar-onset ALS. How much time do people with my type usually have?")
     assert asked.status == "answered" and "dosing" not in (asked.reason or "")
+    # nor does "how much of" (a share): the familial share is answered
+    share = bot.ask("How much of ALS is passed down in families?")
+    assert share.status == "answered" and "5-10% are familial" in share.answer
 
 
 def test_contagion_the_sources_never_discuss_is_declined_naming_only_what_is_asked(fake_bot):

@@ -339,6 +339,13 @@ PEOPLE = ["sister", "wife", "dad", "neurologist", "husband"]
         ("Is Nuedexta (my neurologist mentioned it) any good?", set()),
         ("Frank (my dad) hates the mask.", {"Frank"}),
         ("my wife, Linda, has ALS", {"Linda"}),
+        # a name given an age is a person's, in any order; a drug given a dose is not
+        ("I have two kids, Emma is 19 and Jake is 22. Will they get it?", {"Emma", "Jake"}),
+        ("Hi, Greg (66, ALS since 2022) wakes up gasping", {"Greg"}),
+        ("Frank, 72, uses a stick", {"Frank"}),
+        ("Is Qalsody 100 mg given monthly?", set()),
+        ("Nuedexta, 20 mg/10 mg twice daily, is it any good?", set()),
+        ("Is Relyvrio (3 times a day) better?", set()),
     ],
 )
 def test_a_name_given_in_apposition_to_a_person_word_is_a_persons_name(question, names):
@@ -351,6 +358,13 @@ def test_a_persons_name_is_no_unknown_name_but_a_drug_beside_a_person_still_is()
     assert unknown_names(q, unknown, lambda w: False) == ["Linda", "Nuedexta"]
     people = people_named(q, PEOPLE)
     assert unknown_names(q, unknown, lambda w: False, people) == ["Nuedexta"]
+
+
+def test_a_date_in_a_story_is_no_unknown_name():
+    """The calendar's month and day names date a story ("told in March"); they name nothing."""
+    q = "I was told I have ALS in March. Since Tuesday I feel low. Does Nuedexta help?"
+    unknown = ["march", "tuesday", "nuedexta"]
+    assert unknown_names(q, unknown, lambda w: False) == ["Nuedexta"]
 
 
 OTHERS_TEXT = [
