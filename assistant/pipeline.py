@@ -258,11 +258,14 @@ class Assistant:
         if (
             turns
             and dense
-            and not (query.carried or query.sections)
+            and not query.sections
+            and all(c in self.followups.general for c in query.carried)
             and not (self.followups.subjects_in(asked))
         ):
             # A question naming no subject that the corpus matches nothing closely on its own
-            # asks about the conversation's ("what kind, and is there a limit?").
+            # asks about the conversation's ("what kind, and is there a limit?"), and about
+            # more than the disease alone ("so should my kids be worried too?" after "Is ALS
+            # hereditary?").
             found = self.retriever.search(query.text, self.settings.top_k, retrieval)
             if found.best_similarity < self.rules.tuning.scope.confident_similarity:
                 vague = self.followups.resolve(asked, turns, vague=True)

@@ -73,6 +73,11 @@ def test_only_a_question_the_corpus_cannot_match_alone_is_read_as_a_follow_up(bo
     assert "sialorrhea" in vague["search_query"].lower()
     standalone = bot.ask("What causes ALS?", history=history).to_dict()
     assert standalone["search_query"] == "What causes ALS?"
+    # a follow-up that carries only the disease asks what the earlier turn asked of it
+    history = _turns(("Is ALS hereditary? My grandfather had it.", "Having a family member …"))
+    kids = bot.ask("so should my kids be worried too?", history=history).to_dict()
+    assert kids["status"] == "answered" and "hereditary" in kids["search_query"]
+    assert "familial" in kids["answer"] or "family member" in kids["answer"]
 
 
 def test_topic_switch_is_not_polluted(resolver):
