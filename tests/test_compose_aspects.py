@@ -238,6 +238,9 @@ def test_generic_wording_asks_for_management_only_when_nothing_else_is_asked():
     asked = aspects.asked("Is there anything I can do to keep from getting it myself?")[0]
     assert asked == {"prevention"}
     assert "risk" in aspects.asked("Should I be worried that I'm going to get it?")[0]
+    # "anything for it?" asks for a remedy, as "anything I can do" does
+    drool = "My dad drools all the time, it soaks his shirts. Is there anything for it?"
+    assert aspects.asked(drool)[0] == {"management"}
 
 
 def test_how_long_something_takes_is_a_duration_not_survival():
