@@ -40,3 +40,9 @@ def test_grades_are_textstats_own():
 
 def test_the_dictionary_still_tells_adjectives():
     assert descriptive("refractory") and not descriptive("zzzical")
+
+
+def test_a_temperature_in_lay_words_is_the_febrile_illness_the_guideline_names(fake_bot):
+    """ "he has a temperature of 38.4" says fever, as families say it."""
+    assert "febrile" in fake_bot.retriever.terms_of("Since yesterday he has a temperature of 38.4")
+    assert "febrile" not in fake_bot.retriever.terms_of("Since yesterday he has a sore throat")
