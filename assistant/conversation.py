@@ -83,6 +83,11 @@ class FollowUpResolver:
         self.attributes = {t for a in s.attributes for t in tokens(a)}
         self.attribute_patterns = [(a, compile_phrase(a)) for a in s.attributes]
         self.refusal = rules.safety.refusal_message  # a declined turn names no subject
+        self.pointing = [
+            (kind, re.compile(rf"\b(?:{'|'.join(map(re.escape, verbs))})\s+(?:it|them)\b", re.I))
+            for kind, verbs in s.pointing_verbs.items()
+            if verbs
+        ]
 
     def subjects_in(self, text: str) -> list[str]:
         """Subjects named in ``text``, in order of first mention."""
@@ -142,6 +147,7 @@ class FollowUpResolver:
         if not leans:
             return SearchQuery(question, question)
         carried = self._recent_subjects(history, words_too=bare or not _content_words(question))
+        carried = self._pointed(question, history) or carried
         carried = tuple(s for s in carried if s not in own)
         if not carried:
             sections = self._recent_sections(history)
@@ -168,6 +174,17 @@ class FollowUpResolver:
         return SearchQuery(
             text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}"
         )
+
+    def _pointed(self, question: str, history: list[Message]) -> tuple[str, ...]:
+        """The latest subject a user turn named of the one kind the question's verb allows
+        ("take it": a drug); () when the verb allows any."""
+        kinds = {kind for kind, rx in self.pointing if rx.search(question)}
+        for m in reversed(history):
+            if m["role"] == "user":
+                named = [n for n in self.subjects_in(m["content"]) if self.kind.get(n) in kinds]
+                if named:
+                    return (named[0],)
+        return ()
 
     def _asked_words(self, history: list[Message]) -> tuple[str, ...]:
         """The content words of the latest user turn: what the conversation is about, in the

@@ -303,6 +303,11 @@ class SubjectsFile(_Strict):
         default_factory=dict
     )
     expansions: dict[str, list[str]] = Field(default_factory=dict)
+    pointing_verbs: dict[Literal["drug", "procedure", "test"], list[str]] = Field(
+        default_factory=dict,
+        description="verbs whose pronoun object can only be a subject of one kind ('can he "
+        "*take it* with dinner?' points to a drug, however many turns back it was named)",
+    )
 
     _compiles = field_validator("leaning_patterns")(
         classmethod(lambda cls, v: regexes(v, "leaning pattern"))

@@ -80,6 +80,17 @@ def test_only_a_question_the_corpus_cannot_match_alone_is_read_as_a_follow_up(bo
     assert "familial" in kids["answer"] or "family member" in kids["answer"]
 
 
+def test_a_pronoun_a_verb_allows_only_a_drug_points_to_the_drug_named_turns_back(resolver):
+    history = _turns(
+        ("My dad was started on riluzole for his ALS.", "Riluzole 50 mg …"),
+        ("He finds it harder to swallow and eats slowly.", "For patients with dysphagia …"),
+    )
+    took = resolver.resolve("so can he take it with his dinner?", history)
+    assert took.carried == ("riluzole",)
+    # a pronoun any subject can fill keeps the latest turn's
+    assert "riluzole" not in resolver.resolve("is that common?", history).carried
+
+
 def test_topic_switch_is_not_polluted(resolver):
     history = _turns(("What is the riluzole dose?", "Riluzole 50 mg twice daily …"))
     q = "When should a gastrostomy be placed?"
