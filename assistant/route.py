@@ -301,11 +301,13 @@ _QUOTING = re.compile(
 
 
 def _phrase(signal) -> re.Pattern[str]:
-    """A signal's regex; a role phrase lets up to two words stand after its first word."""
+    """A signal's regex; a role phrase lets up to two words stand after its first word ("my
+    dear wife"), but no possessive ("my patient's wife" is the patient's)."""
     if not signal.role or " " not in signal.pattern.strip():
         return compile_phrase(signal.pattern)
     first, rest = signal.pattern.strip().split(" ", 1)
     inner = compile_phrase(rest).pattern.removeprefix(r"(?<![\w-])")
+    word = r"(?![\w'’-]*['’]s\b)[\w'’-]+"
     return re.compile(
-        rf"(?<![\w-]){re.escape(first)}(?:\s+[\w'’-]+){{0,2}}?\s+{inner}", re.IGNORECASE
+        rf"(?<![\w-]){re.escape(first)}(?:\s+{word}){{0,2}}?\s+{inner}", re.IGNORECASE
     )
