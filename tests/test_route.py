@@ -428,8 +428,11 @@ def test_the_askers_role_decides_over_vocabulary(router):
     both = router.route("My husband is a doctor: how do I tell my patients about NIV?")
     assert "role" not in both.reason  # both roles named: the words decide
     # a relative named after another's possessive is theirs, not the asker's
-    theirs = router.route("My patient's wife asked whether their children will get ALS too.")
-    assert theirs.audience == "clinician" and "my wife" not in theirs.reason
+    theirs = router.route(
+        "My patient's wife asked me whether their children will get ALS too. "
+        "What can I tell her about how often it runs in families?"
+    )
+    assert theirs.audience == "clinician" and "my patient" in theirs.reason
     mine = router.route("my dear wife has ALS, is it inherited?")
     assert mine.audience == "patient" and "my wife" in mine.reason
 
