@@ -241,6 +241,8 @@ def test_generic_wording_asks_for_management_only_when_nothing_else_is_asked():
     # "anything for it?" asks for a remedy, as "anything I can do" does
     drool = "My dad drools all the time, it soaks his shirts. Is there anything for it?"
     assert aspects.asked(drool)[0] == {"management"}
+    # a passive asks it too ("Should riluzole be continued?")
+    assert "discontinuation" in aspects.asked("Should riluzole be continued at ALT 6x ULN?")[0]
 
 
 def test_how_long_something_takes_is_a_duration_not_survival():
