@@ -83,8 +83,16 @@ class FollowUpResolver:
         self.attributes = {t for a in s.attributes for t in tokens(a)}
         self.attribute_patterns = [(a, compile_phrase(a)) for a in s.attributes]
         self.refusal = rules.safety.refusal_message  # a declined turn names no subject
+        idioms = "|".join(map(re.escape, s.pointing_idioms)) or "(?!)"
         self.pointing = [
-            (kind, re.compile(rf"\b(?:{'|'.join(map(re.escape, verbs))})\s+(?:it|them)\b", re.I))
+            (
+                kind,
+                re.compile(
+                    rf"\b(?:{'|'.join(map(re.escape, verbs))})\s+(?:it|them)\b"
+                    rf"(?!\s+(?:{idioms})\b)",
+                    re.I,
+                ),
+            )
             for kind, verbs in s.pointing_verbs.items()
             if verbs
         ]
@@ -176,14 +184,15 @@ class FollowUpResolver:
         )
 
     def _pointed(self, question: str, history: list[Message]) -> tuple[str, ...]:
-        """The latest subject a user turn named of the one kind the question's verb allows
-        ("take it": a drug); () when the verb allows any."""
+        """The subjects the latest user turn naming any named of the one kind the question's
+        verb allows ("take it": a drug; "take them together": both drugs); () when the verb
+        allows any ("take it easy" is no drug)."""
         kinds = {kind for kind, rx in self.pointing if rx.search(question)}
         for m in reversed(history):
             if m["role"] == "user":
                 named = [n for n in self.subjects_in(m["content"]) if self.kind.get(n) in kinds]
                 if named:
-                    return (named[0],)
+                    return tuple(named[:2])
         return ()
 
     def _asked_words(self, history: list[Message]) -> tuple[str, ...]:

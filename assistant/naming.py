@@ -44,17 +44,24 @@ from .text import (
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.?!:;\n])[\s\"'“”‘’()\[\]*-]*$")
-# the calendar's names (the standard library's English ones, in full and short): a date in a
-# story ("told in March", "since Tuesday") names no topic the corpus lacks
-_CALENDAR = frozenset(
-    n.lower()
-    for n in (*calendar.month_name, *calendar.month_abbr, *calendar.day_name, *calendar.day_abbr)
-    if n
-)
-# a name given an age is a person's ("Emma is 19", "Greg (66, ALS since 2022)", "Frank, 72,")
+# the calendar's names (the standard library's, in the C locale's English, in full and short):
+# a date in a story ("told in March", "since Tuesday") names no topic the corpus lacks
+with calendar.different_locale("C"):
+    _CALENDAR = frozenset(
+        n.lower()
+        for n in (
+            *calendar.month_name,
+            *calendar.month_abbr,
+            *calendar.day_name,
+            *calendar.day_abbr,
+        )
+        if n
+    )
+# a name given an age is a person's ("Emma is 19 and", "Greg (66, ALS since 2022)", "Frank,
+# 72,"): the age ends its phrase, or says years ("Nuedexta (1 capsule twice daily)" is a dose)
 _AGED = re.compile(
     r"\b([A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)(?:\s*\(\s*|\s*,\s*|\s+(?:is|was|who is|aged)\s+)"
-    r"(?:aged\s+)?(?:1?\d{1,2})\b(?![.,/]\d|\s*(?:%|x\b|[a-zµ]*(?:g|l|s)\b(?<!years)(?<!yrs)(?<!yo)))"
+    r"(?:aged\s+)?(?:1?\d{1,2})(?=\s*(?:[),;.!?]|and\b|years?\b|yrs?\b|y/?o\b|$))"
 )
 
 

@@ -308,6 +308,11 @@ class SubjectsFile(_Strict):
         description="verbs whose pronoun object can only be a subject of one kind ('can he "
         "*take it* with dinner?' points to a drug, however many turns back it was named)",
     )
+    pointing_idioms: list[str] = Field(
+        default_factory=list,
+        description="words after the pronoun that make the verb an idiom, pointing to no "
+        "subject ('take it *easy*', 'take it *off*')",
+    )
 
     _compiles = field_validator("leaning_patterns")(
         classmethod(lambda cls, v: regexes(v, "leaning pattern"))

@@ -87,8 +87,15 @@ def test_a_pronoun_a_verb_allows_only_a_drug_points_to_the_drug_named_turns_back
     )
     took = resolver.resolve("so can he take it with his dinner?", history)
     assert took.carried == ("riluzole",)
-    # a pronoun any subject can fill keeps the latest turn's
-    assert "riluzole" not in resolver.resolve("is that common?", history).carried
+    # an idiom points to no drug, and "them" to every drug the turn named
+    history = _turns(
+        ("He takes riluzole and edaravone.", "Riluzole 50 mg …"),
+        ("He just had the PEG placed.", "Place PEG before …"),
+    )
+    easy = resolver.resolve("Should he take it easy for a few days?", history).carried
+    assert easy and "riluzole" not in easy
+    both = resolver.resolve("can he take them together?", history[:2]).carried
+    assert both == ("riluzole", "edaravone")
 
 
 def test_topic_switch_is_not_polluted(resolver):

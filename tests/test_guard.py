@@ -516,6 +516,9 @@ def test_a_dose_the_sources_never_give_for_a_code_named_drug_is_declined_naming_
     # nor does "how much of" (a share): the familial share is answered
     share = bot.ask("How much of ALS is passed down in families?")
     assert share.status == "answered" and "5-10% are familial" in share.answer
+    # "how much of the edaravone" is still a dose the sources never give
+    dose = bot.ask("How much of the edaravone should he get?")
+    assert dose.status == "refused" and "dosing" in dose.reason
 
 
 def test_contagion_the_sources_never_discuss_is_declined_naming_only_what_is_asked(fake_bot):
@@ -1084,3 +1087,7 @@ def test_a_familys_words_for_low_mood_name_the_medicines_and_the_counseling(bot)
         assert "sensation" not in answer.answer.lower(), question
     anxious = bot.ask("I feel anxious all the time since my dad got ALS. What helps?")
     assert "anti-anxiety drugs" in anxious.answer and "counseling" in anxious.answer
+    # "anxious" beside breathlessness, or "low on energy", is no question about mood
+    breath = bot.ask("My dad gets anxious and short of breath when he lies flat at night.")
+    assert "anti-anxiety" not in breath.answer
+    assert "Antidepressants" not in bot.ask("He feels low on energy all day. Why?").answer

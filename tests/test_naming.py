@@ -346,6 +346,9 @@ PEOPLE = ["sister", "wife", "dad", "neurologist", "husband"]
         ("Is Qalsody 100 mg given monthly?", set()),
         ("Nuedexta, 20 mg/10 mg twice daily, is it any good?", set()),
         ("Is Relyvrio (3 times a day) better?", set()),
+        ("What about Nuedexta (1 capsule twice daily)?", set()),
+        ("Is Ibudilast, 1 of the new drugs, any good?", set()),
+        ("Would Mexiletine (150 twice daily) help his cramps?", set()),
     ],
 )
 def test_a_name_given_in_apposition_to_a_person_word_is_a_persons_name(question, names):

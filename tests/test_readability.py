@@ -42,7 +42,10 @@ def test_the_dictionary_still_tells_adjectives():
     assert descriptive("refractory") and not descriptive("zzzical")
 
 
-def test_a_temperature_in_lay_words_is_the_febrile_illness_the_guideline_names(fake_bot):
-    """ "he has a temperature of 38.4" says fever, as families say it."""
-    assert "febrile" in fake_bot.retriever.terms_of("Since yesterday he has a temperature of 38.4")
-    assert "febrile" not in fake_bot.retriever.terms_of("Since yesterday he has a sore throat")
+def test_running_a_temperature_in_lay_words_is_the_febrile_illness_the_guideline_names(fake_bot):
+    """ "running a temperature" says fever, as families say it; a temperature that is no
+    fever ("stored at a temperature below 25 degrees") does not."""
+    assert "febrile" in fake_bot.retriever.terms_of("Since yesterday he's running a temperature")
+    assert "febrile" not in fake_bot.retriever.terms_of(
+        "Should riluzole be stored at a temperature below 25?"
+    )
