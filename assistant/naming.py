@@ -118,7 +118,7 @@ class Collocations:
 
 
 _ACTIVITY = re.compile(
-    r"\b(?P<frame>[a-z]+)\s+(?:for (?:me|him|her|them|us|someone|a patient|patients) )?to\s+"
+    r"\b(?P<frame>[a-z]+)\s+(?:for (?:(?:my|our|his|her|their|a|the)\s+)?[a-z]+\s+)?to\s+"
     r"(?:keep |still |continue |go on )?(?P<verb>[a-z]+)"
     r"|\b(?:can|could|may) (?:i|he|she|we|they|you) (?:still|keep|continue to|continue) "
     r"(?P<still>[a-z]+)",
@@ -127,8 +127,8 @@ _ACTIVITY = re.compile(
 
 
 def asked_activity(question: str) -> str | None:
-    """The activity a question asks permission for: "Is it safe for me to keep *driving*?",
-    "Can I still *fly*?"; None when it asks for none."""
+    """The activity a question asks permission for: "Is it safe for me (for my husband) to keep
+    *driving*?", "Can I still *fly*?"; None when it asks for none."""
     for m in _ACTIVITY.finditer(question):
         if m["still"]:
             return m["still"].lower()

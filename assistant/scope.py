@@ -288,7 +288,8 @@ class Scope:
         if measured:
             return ScopeDecision(False, f"the sources give no value for {measured}", True)
         activity = asked_activity(asked or retrieval.query)
-        asked_about = [t for t in topic if t not in PERMISSION_WORDS]
+        people_words = {t for p in self._people for t in tokens(p)}  # whom it is asked for
+        asked_about = [t for t in topic if t not in PERMISSION_WORDS and t not in people_words]
         if activity and not asked_about and not any(map(self._known_form, verb_forms(activity))):
             # "Is it safe for me to keep driving with ALS?": the activity is what is asked.
             return ScopeDecision(False, f"the sources do not address {activity}", True)

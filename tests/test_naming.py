@@ -314,6 +314,7 @@ def test_the_activity_a_question_asks_permission_for_is_read():
     from assistant.naming import asked_activity
 
     assert asked_activity("Is it safe for me to keep driving with ALS?") == "driving"
+    assert asked_activity("Is it safe for my husband to keep driving?") == "driving"
     assert asked_activity("Can I still fly with my BiPAP?") == "fly"
     assert asked_activity("Is it okay to start riluzole now?") == "start"
     assert asked_activity("What is the safest way to feed him?") is None
@@ -322,11 +323,13 @@ def test_the_activity_a_question_asks_permission_for_is_read():
 
 @pytest.mark.integration
 def test_an_activity_the_sources_never_mention_is_declined_naming_it(bot):
-    d = bot.ask("Is it safe for me to keep driving with ALS?")
-    assert d.status == "refused" and "driving" in d.reason
+    for asker in ("me", "my husband"):  # whom it is asked for is no topic
+        d = bot.ask(f"Is it safe for {asker} to keep driving with ALS?")
+        assert d.status == "refused" and "driving" in d.reason
     for question in (
         "Is it OK to keep exercising with ALS?",  # the corpus speaks of exercise
         "Is it safe to keep taking riluzole if my liver tests are high?",  # another topic
+        "Is it safe for my wife to take riluzole?",
     ):
         assert bot.ask(question).status == "answered", question
 
