@@ -245,15 +245,6 @@ def test_generic_wording_asks_for_management_only_when_nothing_else_is_asked():
     assert "discontinuation" in aspects.asked("Should riluzole be continued at ALT 6x ULN?")[0]
 
 
-def test_how_the_disease_goes_on_is_asked_as_its_course():
-    aspects = Aspects.load()
-    assert aspects.asked("and later on?")[0] == {"course"}
-    assert "course" in aspects.asked("What will happen as it progresses?")[0]
-    assert "course" not in aspects.asked("What are the stages of dysphagia progression?")[0]
-    said = "These symptoms progressively worsen over time".split()
-    assert "course" in aspects.named(said)
-
-
 def test_how_long_something_takes_is_a_duration_not_survival():
     aspects = Aspects.load()
     asked = aspects.asked("how long does that usually take?")[0]
