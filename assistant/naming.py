@@ -144,12 +144,6 @@ _AGENT = re.compile(
     r"useful|worth)\w*\b",
     re.IGNORECASE,
 )
-# ... or asks whether one exists ("Is there a *vaccine* for ALS?", "any *supplements* to slow it?")
-_THERE = re.compile(
-    r"\b(?:is|are)\s+there\s+(?:a|an|any)\s+(?P<np>(?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+"
-    r"(?:for|against|to\s+(?:treat|cure|prevent|stop|slow))\b",
-    re.IGNORECASE,
-)
 # Words that never name what is asked about (pronouns, determiners, auxiliaries). Not STOPWORDS:
 # it holds verbs ("say") that would leave their subject ("the sources") as the head.
 _NOT_AGENT = frozenset(
@@ -172,15 +166,6 @@ def asked_agent(question: str) -> list[str]:
     dictionary knows only when written as a name ("CBD"). None when it names nothing."""
     out: list[str] = []
     for m in _AGENT.finditer(question):
-        _heads(m["np"], out)
-    return out
-
-
-def asked_existence(question: str) -> list[str]:
-    """The nouns naming what a question asks whether there is: "Is there a *vaccine* for
-    ALS?", "Are there any *supplements* to slow it?" (as :func:`asked_agent` reads them)."""
-    out: list[str] = []
-    for m in _THERE.finditer(question):
         _heads(m["np"], out)
     return out
 

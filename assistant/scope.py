@@ -24,7 +24,6 @@ from .naming import (
     asked_activity,
     asked_agent,
     asked_effect,
-    asked_existence,
     code_name,
     framing_by_position,
     names_something,
@@ -204,11 +203,8 @@ class Scope:
                 continue
             if self.vocabulary.in_corpus(word):
                 continue  # another form of a corpus word
-            origin = self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share)
-            if origin and not (word.lower().endswith(origin) and "NOUN" in lemmas(word.lower())):
-                # derived from a corpus word ("prognostic", "hypersalivation"); a noun of the
-                # dictionary that merely ends in one names a thing of its own ("acupuncture")
-                continue
+            if self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share):
+                continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
             unused.append(word)  # no form of a corpus word, however ordinary in English
             if word in framing or _framing(word):
                 continue  # the category a wh-word asks for; a verb, adjective, adverb
@@ -297,11 +293,7 @@ class Scope:
         unknown = {
             w.lower() for w in unused if lemmas(w.lower()) or not self._near_known(w.lower())
         }
-        agents = asked_agent(asked or retrieval.query)
-        if not topic:  # "Is there a vaccine for ALS?" (not "a confirmatory investigation for
-            # ALS, or what must be demonstrated for the diagnosis?": the diagnosis is asked)
-            agents += asked_existence(asked or retrieval.query)
-        agents = [w for w in agents if w.lower() in unknown]
+        agents = [w for w in asked_agent(asked or retrieval.query) if w.lower() in unknown]
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
         asked_effects = asked_effect(asked or retrieval.query)

@@ -178,26 +178,6 @@ def test_what_a_question_asks_the_effect_of_is_a_gap_when_the_sources_never_name
     # a noun asked about is judged before it is read as an adjective ("chiropractic")
     d = bot.ask("Does acupuncture or chiropractic treatment help ALS muscle weakness?")
     assert d.status == "refused" and "chiropractic" in d.reason
-    # a dictionary noun that only ends in a corpus word names a thing of its own
-    d = bot.ask("Can acupuncture slow ALS?")  # not "puncture"
-    assert d.status == "refused" and "acupuncture" in d.reason
-    # what a question asks whether there is, when it names no corpus topic besides
-    d = bot.ask("Is there a vaccine for ALS?")
-    assert d.status == "refused" and "vaccine" in d.reason
-    for question in (
-        "Is there a cure for ALS?",
-        "Is there a single confirmatory investigation for ALS, or what must be demonstrated "
-        "clinically to make the diagnosis?",
-    ):
-        assert bot.ask(question).status == "answered", question
-
-
-def test_what_a_question_asks_whether_there_is_is_read_from_its_form():
-    from assistant.naming import asked_existence
-
-    assert asked_existence("Is there a vaccine for ALS?") == ["vaccine"]
-    assert asked_existence("Are there any supplements to slow it?") == ["supplements"]
-    assert asked_existence("Is there anything for it?") == []
 
 
 def test_an_english_adjective_describes_what_is_asked_and_is_no_gap():
