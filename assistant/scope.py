@@ -136,6 +136,9 @@ class Scope:
             for sig in rules.routing.patient
             if sig.role and (m := re.fullmatch(r"(?:(?:my|our) )?([a-z]+)", sig.pattern))
         ) - {"family"} | frozenset(p.replace("-", " ") for p in rules.routing.professions.split())
+        # (each one's person noun: "physician" of "palliative care physician", whose
+        # "palliative" is a topic; whom an activity is asked for is none)
+        self._persons = frozenset(tokens(p)[-1] for p in self._people if tokens(p))
         # (and its shorthand: "MND")
         said = {n.lower() for n in own}
         # (and the disease of the story: "is it a stroke or *his disease*?")
@@ -284,8 +287,7 @@ class Scope:
         if measured:
             return ScopeDecision(False, f"the sources give no value for {measured}", True)
         activity = asked_activity(asked or retrieval.query)
-        people_words = {t for p in self._people for t in tokens(p)}  # whom it is asked for
-        asked_about = [t for t in topic if t not in PERMISSION_WORDS and t not in people_words]
+        asked_about = [t for t in topic if t not in PERMISSION_WORDS and t not in self._persons]
         if activity and not asked_about and not any(map(self._known_form, verb_forms(activity))):
             # "Is it safe for me to keep driving with ALS?": the activity is what is asked.
             return ScopeDecision(False, f"the sources do not address {activity}", True)

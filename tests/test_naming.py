@@ -309,7 +309,8 @@ def test_an_activity_the_sources_never_mention_is_declined_naming_it(bot):
     for question in (
         "Is it OK to keep exercising with ALS?",  # the corpus speaks of exercise
         "Is it safe to keep taking riluzole if my liver tests are high?",  # another topic
-        "Is it safe for my wife to take riluzole?",
+        "Is it safe to postpone palliative care?",  # a care profession's topic words stay
+        "Is it ok to skip physical therapy?",
     ):
         assert bot.ask(question).status == "answered", question
 

@@ -49,9 +49,3 @@ def test_running_a_temperature_in_lay_words_is_the_febrile_illness_the_guideline
     assert "febrile" not in fake_bot.retriever.terms_of(
         "Should riluzole be stored at a temperature below 25?"
     )
-
-
-def test_an_ache_in_lay_words_is_the_pain_the_sources_name(fake_bot):
-    """ "his shoulders ache" asks about pain; "would it hurt to try" does not."""
-    assert "pain" in fake_bot.retriever.terms_of("My dad keeps saying his shoulders ache")
-    assert "pain" not in fake_bot.retriever.terms_of("Would it hurt to try physical therapy?")
