@@ -49,3 +49,10 @@ def test_running_a_temperature_in_lay_words_is_the_febrile_illness_the_guideline
     assert "febrile" not in fake_bot.retriever.terms_of(
         "Should riluzole be stored at a temperature below 25?"
     )
+
+
+def test_bursting_into_tears_in_lay_words_is_pseudobulbar_affect(fake_bot):
+    """ "he bursts into tears at TV adverts" names the uncontrolled crying the sources treat."""
+    terms = fake_bot.retriever.terms_of("he bursts into tears at tv adverts, then laughs")
+    assert "pseudobulbar" in terms
+    assert "pseudobulbar" not in fake_bot.retriever.terms_of("he is tearing up the forms")
