@@ -184,10 +184,12 @@ class FollowUpResolver:
         )
 
     def _pointed(self, question: str, history: list[Message]) -> tuple[str, ...]:
-        """The subjects the latest user turn naming any named of the one kind the question's
-        verb allows ("take it": a drug; "take them together": both drugs); () when the verb
-        allows any ("take it easy" is no drug)."""
+        """The subjects of the one kind the question's verb allows, as the latest user turn
+        naming any of that kind named them ("take it": a drug; "take them together": both
+        drugs); () when the verb allows any ("take it easy" is no drug)."""
         kinds = {kind for kind, rx in self.pointing if rx.search(question)}
+        if not kinds:
+            return ()  # no turn need be read
         for m in reversed(history):
             if m["role"] == "user":
                 named = [n for n in self.subjects_in(m["content"]) if self.kind.get(n) in kinds]
