@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .aspects import Aspects
-from .text import POINTS_TO_PERSON, QUESTION_WORDS, content_tokens, topic_part
+from .text import (
+    POINTS_TO_PERSON,
+    QUESTION_WORDS,
+    content_tokens,
+    told_and_asked,
+    topic_part,
+)
 
 
 class Asking:
@@ -21,10 +27,13 @@ class Asking:
         aspects: Aspects | None,
         df: Mapping[str, int],
         terms_of: Callable[[str], frozenset[str]],
+        pointed: Callable[[str, list[str]], tuple[str, ...]] | None = None,
     ):
         self.aspects = aspects
         self.df = df
         self.terms_of = terms_of  # text -> its words as the keyword index reads them
+        # (story, asking sentences) -> the story's subjects they point back to
+        self.pointed = pointed
 
     def asks_aspect(self, text: str | None) -> bool:
         return bool(text and self.aspects and self.aspects.asked(text)[0])
@@ -38,10 +47,21 @@ class Asking:
         asked = self.part(question)
         return None if asked is None else self.terms_of(asked)
 
+    def resolved(self, question: str) -> str | None:
+        """The asking sentences with the story's subject they point back to ("my mum has to
+        start riluzole ... do I give it with breakfast?" asks about riluzole, not about mum);
+        None when they point to none."""
+        both = told_and_asked(question) if self.pointed else None
+        if both is None:
+            return None
+        told, asked = both
+        named = self.pointed(told, asked)
+        return " ".join([*asked, *named]) if named else None
+
     def part(self, question: str) -> str | None:
-        """The sentences that ask, when they stand alone beside a story (see :meth:`terms`);
-        None otherwise."""
-        asked = topic_part(question)
+        """The sentences that ask, when they stand alone beside a story (see :meth:`terms`),
+        with the story's subject they point back to; None otherwise."""
+        asked = self.resolved(question) or topic_part(question)
         if not asked:
             return None
         if not self.asks_aspect(asked) or POINTS_TO_PERSON.search(asked):

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from .corpus import Corpus
 from .inputs import validate_history  # noqa: F401 (re-exported)
 from .rules import Rules, compile_phrase
-from .text import QUESTION_WORDS, STOPWORDS, asks, tokens
+from .text import QUESTION_WORDS, STOPWORDS, asks, points_to_thing, tokens
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
+_DETERMINERS = "the|that|this|these|those|his|her|their|its"  # words that point to one told of
 
 
 Section = tuple[str, tuple[str, ...]]  # (doc id, section path)
@@ -78,6 +79,15 @@ class FollowUpResolver:
         self.kind = {sub.name: sub.kind for sub in s.subjects}
         self.categories = [
             (kind, compile_phrase(w)) for kind, ws in s.categories.items() for w in ws
+        ]
+        # ... named as the one the story told of ("the medicine", "this drug", "those tests")
+        self.pointing_categories = [
+            (
+                kind,
+                re.compile(rf"\b(?:{_DETERMINERS})\s+(?:{'|'.join(map(re.escape, ws))})\b", re.I),
+            )
+            for kind, ws in s.categories.items()
+            if ws
         ]
         self.leaning = [re.compile(p, re.IGNORECASE) for p in s.leaning_patterns]
         self.attributes = {t for a in s.attributes for t in tokens(a)}
@@ -196,6 +206,28 @@ class FollowUpResolver:
                 if named:
                     return tuple(named[:2])
         return ()
+
+    def _said(self, text: str, name: str) -> tuple[str, str]:
+        """``name`` and the words ``text`` names it with ("spinal tap" for lumbar puncture)."""
+        text = self.expand(text)
+        patterns = dict(self.subjects)[name]
+        found = sorted((m.start(), -len(m[0]), m[0]) for p in patterns if (m := p.search(text)))
+        return name, found[0][2] if found else name
+
+    def pointed_in_story(self, told: str, asked: list[str]) -> tuple[str, ...]:
+        """The drug, procedure or test of a story that its asking sentences point back to
+        ("has to start riluzole ... do I give it with breakfast?"; "the medicine" when the
+        story names a drug): at most two, in the story's words; () when an asking sentence
+        names one of its own or none points back."""
+        text = " ".join(asked)
+        if any(n in self.referents for n in self.subjects_in(text)):
+            return ()
+        named = [self._said(told, n) for n in self.subjects_in(told) if n in self.referents]
+        kinds = {kind for kind, rx in self.categories if rx.search(text)}
+        pointed = {kind for kind, rx in self.pointing_categories if rx.search(text)}
+        if any(points_to_thing(a) for a in asked) and not kinds - pointed:
+            return tuple(w for _, w in named[:2])
+        return tuple(w for n, w in named if self.kind.get(n) in pointed)[:2]
 
     def _asked_words(self, history: list[Message]) -> tuple[str, ...]:
         """The content words of the latest user turn: what the conversation is about, in the

@@ -114,7 +114,12 @@ class Assistant:
             (rules.safety.patient_lead, rules.safety.care_team_line),
         )
         self.composer = composer or self.extractive
-        self.asking = Asking(self.extractive.aspects, self.structure.df, self.retriever.terms_of)
+        self.asking = Asking(
+            self.extractive.aspects,
+            self.structure.df,
+            self.retriever.terms_of,
+            self.followups.pointed_in_story,
+        )
         self.suggestions = self._suggestions()
 
     def _beside_index(self, name: str):

@@ -357,6 +357,21 @@ def asking_sentences(text: str) -> str | None:
     return _some(_sentences(text), _asking)
 
 
+def told_and_asked(text: str) -> tuple[str, list[str]] | None:
+    """The sentences of ``text`` that tell a story (joined) and those that ask, when both are
+    there; None otherwise."""
+    if asking_sentences(text) is None:
+        return None
+    parts = _sentences(text)
+    return " ".join(s for s in parts if not _asking(s)), [s for s in parts if _asking(s)]
+
+
+def points_to_thing(sentence: str) -> bool:
+    """``sentence`` points back to a thing ("do I give it with breakfast?"), not to a person
+    and not with an expletive "it" ("is it true that ...")."""
+    return _points(_POINTS_TO_THING, sentence)
+
+
 def topic_part(text: str) -> str | None:
     """The asking sentences of ``text`` that do not point back to a thing of the story ("What
     can we do so she can keep talking?", not "Why did this happen?"), when others tell it; a

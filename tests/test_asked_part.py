@@ -234,3 +234,19 @@ def test_lay_words_the_glossary_reads_as_a_term_name_the_terms_concept(fake_bot)
     both = "Short of breath, and will he need a breathing machine?"
     q = evidence.question(both, fake_bot.retriever.search(both, 5), None)
     assert any("breath" in group for group, _ in q.concepts)
+
+
+def test_asking_sentences_that_point_back_take_the_storys_subject_not_its_people(fake_bot):
+    """ "... put on riluzole by the neurologists. What blood checks ..., and when would I take
+    her off it?" asks about riluzole: the story's people and places are no topic."""
+    story = (
+        "I look after a lady in my practice who has just been put on riluzole by the "
+        "neurologists. What blood checks should I be doing for her, and when would I need to "
+        "take her off it?"
+    )
+    part = fake_bot.asking.part(story)
+    assert part is not None and part.endswith("riluzole")
+    asked = fake_bot.asking.terms(story)
+    assert "riluzole" in asked and not asked & {"lady", "practice", "neurologist"}
+    # no story subject pointed back to: as before (the whole question is read)
+    assert fake_bot.asking.part("The doctor wrote 'fasciculations'. What does that mean?") is None

@@ -359,3 +359,36 @@ def test_suggestions_are_questions_the_corpus_answers(bot):
 def test_a_story_dated_last_month_is_no_question_about_hospice(fake_bot):
     assert "hospice" not in fake_bot.retriever.terms_of("My husband was diagnosed last month.")
     assert "hospice" in fake_bot.retriever.terms_of("What happens in the last months of life?")
+
+
+@pytest.mark.parametrize(
+    ("question", "pointed"),
+    [
+        # a pronoun in the asking sentences points to the story's drug, test or procedure
+        (
+            "I look after a lady who was put on riluzole. What bloods should I do, and when "
+            "would I take her off it?",
+            ("riluzole",),
+        ),
+        # ... named in the story's words, not the subject's canonical name
+        (
+            "They want my father to have a spinal tap. What does that involve?",
+            ("spinal tap",),
+        ),
+        # a category word with a determiner points back too ("the medicine": the story's drug)
+        (
+            "Dad has been on riluzole for months. Should we be worried about the medicine?",
+            ("riluzole",),
+        ),
+        # ... but one asked about as a class does not ("what tests", "one test for it")
+        ("They mentioned a spinal tap. What tests will they do to find out?", ()),
+        ("He needs a spinal tap and an MRI. Why so many tests? Is there one test for it?", ()),
+        # asking sentences that name a subject of their own point to none of the story's
+        ("He takes riluzole. Is edaravone better than it?", ()),
+    ],
+)
+def test_asking_sentences_point_back_to_the_storys_subject(resolver, question, pointed):
+    from assistant.text import told_and_asked
+
+    told, asked = told_and_asked(question)
+    assert resolver.pointed_in_story(told, asked) == pointed
