@@ -496,3 +496,17 @@ def test_the_first_symptoms_that_date_a_span_are_no_ask_for_symptoms():
     asked = aspects.asked("Why does it take so long from first symptoms to an ALS diagnosis?")[0]
     assert "symptoms" not in asked
     assert "symptoms" in aspects.asked("What are the first symptoms?")[0]
+
+
+def test_what_a_result_means_for_having_the_disease_asks_the_diagnosis():
+    """"Does that mean I definitely have ALS?" asks whether the result confirms it, not what a
+    word means; "What does denervation mean?" and "does that mean I have to stop?" do not."""
+    aspects = Aspects.load()
+    for q in (
+        "My EMG says denervation. Does that mean I definitely have ALS?",
+        "My MRI was normal, does that mean I don't have ALS?",
+        "Does a normal MRI mean it's not ALS?",
+    ):
+        assert aspects.asked(q)[0] == {"diagnosis"}, q
+    assert aspects.asked("What does denervation mean?")[0] == {"definition"}
+    assert "diagnosis" not in aspects.asked("does that mean I have to stop driving?")[0]
