@@ -439,6 +439,11 @@ def _dictionary() -> frozenset[str]:
     return frozenset(syllables())
 
 
+def in_dictionary(word: str) -> bool:
+    """``word`` is an English word of its own (the CMU Pronouncing Dictionary has it)."""
+    return word.lower() in _dictionary()
+
+
 def contraction(word: str) -> bool:
     """An English contraction typed without its apostrophe ("isnt", "dont", "youre")."""
     w = word.lower()

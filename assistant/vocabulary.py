@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from .rules import Rules, compile_phrase
-from .text import raw_tokens, snowball, tokens
+from .text import in_dictionary, raw_tokens, snowball, tokens
 
 
 @cache
@@ -54,7 +54,8 @@ class Vocabulary:
     def derived(self, word: str, min_prefix: int, min_share: float) -> str | None:
         """The corpus word ``word`` is derived from, if any: one sharing its first
         ``min_prefix`` letters (and ``min_share`` of the shorter word: "prognostic" ~
-        "prognosis"), or one it ends in ("electrodiagnostic" ~ "diagnostic")."""
+        "prognosis"), or, when no dictionary has it as a word of its own ("acupuncture" is no
+        kind of "puncture"), one it ends in ("electrodiagnostic" ~ "diagnostic")."""
         w = word.lower()
         if len(w) < min_prefix:
             return None
@@ -68,6 +69,8 @@ class Vocabulary:
             shared = next((i for i, (a, b) in enumerate(pairs) if a != b), shorter)
             if shared >= min_share * shorter:
                 return other
+        if in_dictionary(w):
+            return None  # a word of its own, not a compound of a corpus word ("acupuncture")
         for cut in range(1, len(w) - min_prefix + 1):
             tail = w[cut:]
             k = bisect.bisect_left(self.words, tail)

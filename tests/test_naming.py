@@ -138,6 +138,17 @@ def test_a_word_derived_from_a_corpus_word_is_a_form_of_it_not_a_gap():
     assert v.derived("prognostic", 8, 0.7) is None  # the bound is data
 
 
+def test_a_dictionary_word_ending_in_a_corpus_word_is_a_word_of_its_own():
+    """"acupuncture" is no kind of "puncture" (so "Can acupuncture slow ALS?" names a gap);
+    "electrodiagnostic", which no dictionary has, is still read as "diagnostic"."""
+    from assistant.vocabulary import Vocabulary
+
+    corpus = "A lumbar puncture. Diagnostic tests."
+    v = Vocabulary.build(Rules.load(), corpus_text=corpus)
+    assert v.derived("acupuncture", 7, 0.7) is None
+    assert v.derived("electrodiagnostic", 7, 0.7) == "diagnostic"
+
+
 @pytest.mark.integration
 def test_a_word_only_the_story_names_is_context_not_a_gap(bot):
     story = "My patient keeps soaking the zorblatt with saliva. What do I try first for drooling?"
@@ -178,6 +189,9 @@ def test_what_a_question_asks_the_effect_of_is_a_gap_when_the_sources_never_name
     # a noun asked about is judged before it is read as an adjective ("chiropractic")
     d = bot.ask("Does acupuncture or chiropractic treatment help ALS muscle weakness?")
     assert d.status == "refused" and "chiropractic" in d.reason
+    # "acupuncture" alone: no form of the corpus's "puncture"
+    d = bot.ask("Can acupuncture slow ALS?")
+    assert d.status == "refused" and "acupuncture" in d.reason
 
 
 def test_an_english_adjective_describes_what_is_asked_and_is_no_gap():
