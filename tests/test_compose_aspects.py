@@ -499,7 +499,7 @@ def test_the_first_symptoms_that_date_a_span_are_no_ask_for_symptoms():
 
 
 def test_what_a_result_means_for_having_the_disease_asks_the_diagnosis():
-    """"Does that mean I definitely have ALS?" asks whether the result confirms it, not what a
+    """ "Does that mean I definitely have ALS?" asks whether the result confirms it, not what a
     word means; "What does denervation mean?" and "does that mean I have to stop?" do not."""
     aspects = Aspects.load()
     for q in (

@@ -139,7 +139,7 @@ def test_a_word_derived_from_a_corpus_word_is_a_form_of_it_not_a_gap():
 
 
 def test_a_dictionary_word_ending_in_a_corpus_word_is_a_word_of_its_own():
-    """"acupuncture" is no kind of "puncture" (so "Can acupuncture slow ALS?" names a gap);
+    """ "acupuncture" is no kind of "puncture" (so "Can acupuncture slow ALS?" names a gap);
     "electrodiagnostic", which no dictionary has, is still read as "diagnostic"."""
     from assistant.vocabulary import Vocabulary
 
