@@ -217,17 +217,25 @@ class FollowUpResolver:
     def pointed_in_story(self, told: str, asked: list[str]) -> tuple[str, ...]:
         """The drug, procedure or test of a story that its asking sentences point back to
         ("has to start riluzole ... do I give it with breakfast?"; "the medicine" when the
-        story names a drug): at most two, in the story's words; () when an asking sentence
-        names one of its own or none points back."""
+        story names a drug): at most two, in the story's words. () when an asking sentence
+        names one of its own, asks about a kind as a class ("what tests"), or none points
+        back; and when a pronoun points beside a kind named as the story's ("Is *that*
+        something to worry about with *this drug*?": "that" is the story's fever)."""
         text = " ".join(asked)
         if any(n in self.referents for n in self.subjects_in(text)):
             return ()
         named = [self._said(told, n) for n in self.subjects_in(told) if n in self.referents]
         kinds = {kind for kind, rx in self.categories if rx.search(text)}
         pointed = {kind for kind, rx in self.pointing_categories if rx.search(text)}
-        if any(points_to_thing(a) for a in asked) and not kinds - pointed:
-            return tuple(w for _, w in named[:2])
-        return tuple(w for n, w in named if self.kind.get(n) in pointed)[:2]
+        if kinds - pointed:
+            return ()
+        rest = list(asked)
+        for _, rx in self.pointing_categories:
+            rest = [rx.sub(" ", a) for a in rest]
+        pronoun = any(points_to_thing(a) for a in rest)
+        if pronoun and pointed:
+            return ()
+        return tuple(w for n, w in named if pronoun or self.kind.get(n) in pointed)[:2]
 
     def _asked_words(self, history: list[Message]) -> tuple[str, ...]:
         """The content words of the latest user turn: what the conversation is about, in the
