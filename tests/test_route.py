@@ -221,6 +221,9 @@ def test_a_short_list_of_criteria_shown_in_part_comes_whole_for_a_clinician(bot)
 def test_the_aspect_is_read_from_the_question_with_its_shorthand_spelled_out(bot):
     d = bot.ask("PBA in ALS - mgmt?").to_dict()  # "mgmt" asks for management
     assert "Pathological crying or laughter: medication" in d["answer"]
+    # "nutr" and "freq" are shorthand for corpus words, not words the guidelines never use
+    d = bot.ask("nutr assessment freq in ALS?").to_dict()
+    assert d["status"] == "answered" and "every 3 months" in d["answer"]
 
 
 @pytest.mark.integration
