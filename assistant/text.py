@@ -297,13 +297,26 @@ _TIME_IT = re.compile(
 )
 
 
+# A clause joined to an asking clause before it ("What is required to make a diagnosis of ALS,
+# and how long does *it* take?"): its subject "it" is that clause's subject, not the story's.
+# ("..., and when would I take her off *it*?", "..., and what should I watch for on *this
+# drug*?" still point into the story.)
+_JOINED = re.compile(r",\s*(?:and|or|but)\s+|;\s*", re.IGNORECASE)
+_SUBJECT_IT = re.compile(
+    r"\b(?:does|do|did|is|was|will|would|can|could|should|has)\s+it\b", re.IGNORECASE
+)
+
+
 def _points(pattern: re.Pattern[str], sentence: str) -> bool:
-    """Whether ``sentence`` points back with ``pattern``, an expletive "it" aside."""
+    """Whether ``sentence`` points back with ``pattern``, an expletive "it" aside, and the
+    subject "it" of a clause joined to one before it."""
 
     def clause(m: re.Match) -> str:
         return m[1] if "ADJ" in lemmas(m[1].lower()) else m[0]
 
-    return bool(pattern.search(_TIME_IT.sub(r"\1", _EXPLETIVE.sub(clause, sentence))))
+    first, *joined = _JOINED.split(sentence)
+    parts = [first, *(_SUBJECT_IT.sub(" ", c) for c in joined)]
+    return any(pattern.search(_TIME_IT.sub(r"\1", _EXPLETIVE.sub(clause, c))) for c in parts)
 
 
 def asks(text: str) -> bool:

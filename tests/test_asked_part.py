@@ -38,6 +38,15 @@ from assistant.text import asked_part
         ("FVC 42% now. Is it too late for a gastrostomy?", "Is it too late for a gastrostomy?"),
         ("He started a PEG feed. Is it too late for it?", None),
         ("He is on riluzole. Is it time-consuming to take?", None),  # "it" is the drug
+        # the subject "it" of a clause joined to an asking clause is that clause's subject
+        (
+            "Hand weakness for 10 months. What is needed to make a diagnosis of ALS, and how "
+            "long does it usually take?",
+            "What is needed to make a diagnosis of ALS, and how long does it usually take?",
+        ),
+        # ... an object "it" or "this drug" there still points into the story
+        ("She is on riluzole. What bloods should I do, and when would I stop it?", None),
+        ("He is on riluzole. Do I carry on, and what should I watch for on this drug?", None),
     ],
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):
