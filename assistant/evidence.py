@@ -109,6 +109,12 @@ class Evidence:
         if own_terms is None and asked_terms is not None:
             # The story around the asking sentences is context: its words weigh as carried.
             own &= st.as_concepts(set(asked_terms)) | set(QUESTION_WORDS)
+        story_asks = asking_sentences(text) if own_terms is None and asked_terms is None else None
+        asking_words = st.as_concepts(set(tokens(story_asks))) if story_asks else None
+        if asking_words is not None:
+            # ... also when the asking sentences point into it and are read with it ("... on
+            # riluzole for 6 weeks; ALT is now six times ULN. Should it be continued?")
+            own &= asking_words | set(QUESTION_WORDS)
         # The aspect is what the asking sentences ask, not what the story around them names.
         asked_text = asking_sentences(text) or text
         asked, asking = (
@@ -150,6 +156,8 @@ class Evidence:
         for w in sorted(named):
             group = whole.get(w) or said_as.get(w) or st.kin.get(w, frozenset({w}))
             idf = found.idf(w) if w in found.evidence else st.idf(w)
+            if asking_words is not None and not group & asking_words:
+                idf *= self.tuning.compose.carried_weight  # named only by the story
             concepts[group] = max(concepts.get(group, 0.0), idf)
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.

@@ -139,8 +139,14 @@ def test_the_storys_words_weigh_as_carried_words(fake_bot):
     evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
     q = evidence.question(story, fake_bot.retriever.search(story, 5), None, asked)
     assert "diagnosed" in q.terms and "diagnosed" not in q.own
-    alone = evidence.question(story, fake_bot.retriever.search(story, 5), None)
-    assert "diagnosed" in alone.own  # a question read whole weighs all its words
+    # read whole (its asking sentences point into the story), the story still weighs as
+    # context, in the topic too; a question that only asks weighs all its words
+    pointing = "My wife was diagnosed last month with ALS. Why did it happen to her?"
+    whole = evidence.question(pointing, fake_bot.retriever.search(pointing, 5), None)
+    assert "diagnosed" in whole.terms and "diagnosed" not in whole.own
+    asks = "Was my wife diagnosed too late? What actually causes ALS?"
+    alone = evidence.question(asks, fake_bot.retriever.search(asks, 5), None)
+    assert "diagnosed" in alone.own
 
 
 def test_beside_instructions_the_sentences_that_ask_or_request_are_the_question():
