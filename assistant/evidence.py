@@ -30,6 +30,7 @@ from .text import (
     lemmas,
     stem,
     tokens,
+    units,
 )
 from .tuning import Tuning
 
@@ -130,10 +131,13 @@ class Evidence:
         # "absolute" topic).
         how = {fixed for raw, fixed in found.corrected if set(lemmas(raw.lower())) == {"ADV"}}
         carried = self._carried_ask(text, found, asked)
+        measured = units(text)  # "for 30 years": a value's unit, no topic
         topic = {
             w
             for w in terms & typed
-            if specific(w) and w not in asking | cues | how | carried and not is_number(w)
+            if specific(w)
+            and w not in asking | cues | how | carried | measured
+            and not is_number(w)
         }
         if asked_terms is not None:
             topic &= st.as_concepts(set(asked_terms))

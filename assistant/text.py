@@ -153,6 +153,19 @@ def is_number(token: str) -> bool:
     return bool(_NUMBER.fullmatch(token))
 
 
+_MEASURED = re.compile(
+    rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})"
+    r"(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?\s*(?:more\s+)?([a-z]+)",
+    re.IGNORECASE,
+)
+
+
+def units(text: str) -> set[str]:
+    """The words ``text`` measures a figure in ("smoked for 30 *years*", "six *weeks*"),
+    stemmed: a figure's unit says how much, not what the question is about."""
+    return {stem(m[1].lower()) for m in _MEASURED.finditer(text)}
+
+
 def numbers(text: str) -> set[str]:
     """Every number written with digits, normalised ("100,000" -> "100000")."""
     return {n.replace(",", "") for n in _NUMBER.findall(text)}

@@ -265,3 +265,17 @@ def test_asking_sentences_that_point_back_take_the_storys_subject_not_its_people
     assert "riluzole" in asked and not asked & {"lady", "practice", "neurologist"}
     # no story subject pointed back to: as before (the whole question is read)
     assert fake_bot.asking.part("The doctor wrote 'fasciculations'. What does that mean?") is None
+
+
+def test_a_figures_unit_is_a_value_not_the_topic(fake_bot):
+    """ "worked with pesticides for 30 years. Is that why he got ALS?" is not about years."""
+    from assistant.evidence import Evidence
+    from assistant.text import units
+
+    assert units("He smoked for 30 years, FVC 48%, six weeks ago, 50 mg") >= {"year", "week"}
+    assert "year" not in units("How many years do people live with ALS?")  # no figure
+    c = fake_bot.extractive
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    text = "He worked on a farm for 30 years. Is that why he got ALS?"
+    q = evidence.question(text, fake_bot.retriever.search(text, 5), None)
+    assert "year" not in q.topic
