@@ -12,6 +12,8 @@ from .text import QUESTION_WORDS, STOPWORDS, asks, points_to_thing, tokens
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
 _DETERMINERS = "the|that|this|these|those|his|her|their|its"  # words that point to one told of
+# being on or off a drug ("how long should he stay on it?", "take her off it")
+_ON_IT = re.compile(r"\b(?:on|off)\s+(?:it|them)\b(?!\s*(?:-|so|too|now|anyway)\b)", re.I)
 
 
 Section = tuple[str, tuple[str, ...]]  # (doc id, section path)
@@ -215,12 +217,13 @@ class FollowUpResolver:
         return name, found[0][2] if found else name
 
     def pointed_in_story(self, told: str, asked: list[str]) -> tuple[str, ...]:
-        """The drug, procedure or test of a story that its asking sentences point back to
-        ("has to start riluzole ... do I give it with breakfast?"; "the medicine" when the
-        story names a drug): at most two, in the story's words. () when an asking sentence
-        names one of its own, asks about a kind as a class ("what tests"), or none points
-        back; and when a pronoun points beside a kind named as the story's ("Is *that*
-        something to worry about with *this drug*?": "that" is the story's fever)."""
+        """The drug, procedure or test of a story that its asking sentences point back to: with
+        a verb only that kind takes ("has to start riluzole ... do I *give it* with breakfast?",
+        "when would I take her *off it*?") or by its kind ("*the medicine*" when the story names
+        a drug); at most two, in the story's words. () when an asking sentence names one of its
+        own, asks about a kind as a class ("what tests"), or a pronoun may point to anything
+        else the story tells ("... now he has a fever. Is it dangerous?"; "Is *that* something
+        to worry about with *this drug*?")."""
         text = " ".join(asked)
         if any(n in self.referents for n in self.subjects_in(text)):
             return ()
@@ -229,13 +232,15 @@ class FollowUpResolver:
         pointed = {kind for kind, rx in self.pointing_categories if rx.search(text)}
         if kinds - pointed:
             return ()
+        verbs = {kind for kind, rx in self.pointing if rx.search(text)}
+        verbs |= {"drug"} if _ON_IT.search(text) else set()
         rest = list(asked)
-        for _, rx in self.pointing_categories:
+        for _, rx in (*self.pointing_categories, *self.pointing):
             rest = [rx.sub(" ", a) for a in rest]
-        pronoun = any(points_to_thing(a) for a in rest)
-        if pronoun and pointed:
+        rest = [_ON_IT.sub(" ", a) for a in rest]
+        if pointed and any(points_to_thing(a) for a in rest):
             return ()
-        return tuple(w for n, w in named if pronoun or self.kind.get(n) in pointed)[:2]
+        return tuple(w for n, w in named if self.kind.get(n) in pointed | verbs)[:2]
 
     def _asked_words(self, history: list[Message]) -> tuple[str, ...]:
         """The content words of the latest user turn: what the conversation is about, in the

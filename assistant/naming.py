@@ -161,10 +161,10 @@ _AND = frozenset("or and".split())
 def asked_agent(question: str) -> list[str]:
     """The nouns naming what a question asks the effect of: "Can *medical marijuana* or *CBD
     oil* slow down ALS?", "Does *acupuncture* help?", "Can *chemicals* cause ALS?" (as written,
-    in order). Each alternative is
-    judged by its head, its last word before a preposition ("the nurse at the pharmacy": nurse);
-    a word before "to" is a verb ("riluzole take to work"). An adjective never heads; a word no
-    dictionary knows only when written as a name ("CBD"). None when it names nothing."""
+    in order). Each alternative is judged by its head, its last word before a preposition ("the
+    nurse at the pharmacy": nurse); a word before "to" is a verb ("riluzole take to work"). An
+    adjective never heads; a word no dictionary knows only when written as a name ("CBD"). None
+    when it names nothing."""
     out: list[str] = []
     for m in (*_AGENT.finditer(question), *_CAUSE.finditer(question)):
         _heads(m["np"], out)
@@ -181,49 +181,6 @@ _CAUSE = re.compile(
     r"(?:als|mnd|it|this|that|the disease|motor neuron disease|lou gehrig)\b",
     re.IGNORECASE,
 )
-
-
-# "Tell me (about) the best stocks to buy", "Explain the stages of grief", "List ALS symptoms":
-# an imperative that asks for information, and the noun phrase it asks about.
-_REQUESTED = re.compile(
-    r"^(?:(?:please|now|just|can you|could you|would you)\s+)*(?P<verb>[a-z]+)\s+"
-    r"(?:(?:me|us)\s+)?(?:(?:about|on)\s+)?(?P<np>[^.?!;:,()]{1,80})",
-    re.IGNORECASE,
-)
-# a clause, not a noun phrase, follows ("explain *how* NIV works"); its words are judged as such
-_CLAUSE = frozenset("how what why when where whether if which who that".split())
-
-
-def requested_topic(question: str, request_verbs: frozenset[str]) -> list[str | None]:
-    """What each request for information in ``question`` asks about: the last noun of its
-    object (up to a preposition or "to"), or of that object's "of" phrase, for each of its
-    alternatives ("Tell me the best *stocks* to buy", "Explain the stages of *grief*", "give me
-    the *thresholds* and the *criteria*"), as written; None for a request that asks a clause
-    ("explain *how long* it takes") or names no noun. [] when there is no such request."""
-    out: list[str | None] = []
-    for sentence in re.split(r"(?<=[.?!])\s+", question.strip()):
-        m = _REQUESTED.match(sentence)
-        if not m or m["verb"].lower() not in request_verbs:
-            continue
-        words = _WORD.findall(m["np"])
-        if not words or words[0].lower() in _CLAUSE:
-            out.append(None)
-            continue
-        thing = " ".join(words).split(" of ", 1)[-1]
-        alternatives: list[list[str]] = [[]]
-        for word in thing.split():
-            low = word.lower()
-            if low in _CUT:
-                break
-            if low in _AND:
-                alternatives.append([])
-                continue
-            forms = lemmas(low)
-            noun = "NOUN" in forms and not {"ADJ", "ADV"} & set(forms)  # not "best"
-            if low not in _NOT_AGENT and (noun or _names_a_kind(word)):
-                alternatives[-1].append(word)
-        out += [nouns[-1] if nouns else None for nouns in alternatives]
-    return out
 
 
 _EFFECT = re.compile(

@@ -31,7 +31,6 @@ from .naming import (
     people_named,
     population_gap,
     requested_thing,
-    requested_topic,
     unknown_names,
     value_gap,
 )
@@ -43,7 +42,6 @@ from .text import (
     AFTER_A_NAME,
     PERMISSION_WORDS,
     QUESTION_WORDS,
-    REQUEST_VERBS,
     STOPWORDS,
     TASK_VERBS,
     asked_part,
@@ -298,10 +296,6 @@ class Scope:
             w.lower() for w in unused if lemmas(w.lower()) or not self._near_known(w.lower())
         }
         agents = [w for w in asked_agent(asked or retrieval.query) if w.lower() in unknown]
-        # "Tell me the best stocks to buy this year": what every request asks about, never named
-        things = requested_topic(asked or retrieval.query, REQUEST_VERBS)
-        if things and all(w and w.lower() in unknown for w in things):
-            agents += [w for w in dict.fromkeys(things) if w not in agents]
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
         asked_effects = asked_effect(asked or retrieval.query)

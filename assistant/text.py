@@ -61,6 +61,12 @@ class LanguageFile(BaseModel):
         description="space-separated words that, after a possessive name ('Lou Gehrig's'), show "
         "it is a disease's short name, not the person's ('... or Lou Gehrig's *they* called it')"
     )
+    prefixes: str = Field(
+        description="space-separated English derivational prefixes ('re' of 'reevaluation', "
+        "'mis' of 'misdiagnosis'): a dictionary word that is one of these before a corpus word "
+        "is a form of it; another dictionary word ending in one ('acupuncture', 'puncture') "
+        "is a word of its own"
+    )
     comparing_words: str = Field(
         description="space-separated words that relate one condition to another ('what is the "
         "*difference*', 'how to tell it *apart*', 'why *exclude* it'): a question asking about a "
@@ -78,6 +84,7 @@ TASK_VERBS = frozenset(_LANGUAGE.task_verbs.split())
 REQUEST_VERBS = frozenset(_LANGUAGE.request_verbs.split())
 VALUE_WORDS = frozenset(_LANGUAGE.value_words.split())
 PERMISSION_WORDS = frozenset(_LANGUAGE.permission_words.split())
+PREFIXES = frozenset(_LANGUAGE.prefixes.split())
 AFTER_A_NAME = tuple(_LANGUAGE.after_a_name.split())
 COMPARING_WORDS = frozenset(_LANGUAGE.comparing_words.split())
 _LABELLED = re.compile(
@@ -311,10 +318,17 @@ _TIME_IT = re.compile(
 
 
 # A clause joined to an asking clause before it ("What is required to make a diagnosis of ALS,
-# and how long does *it* take?"): its subject "it" is that clause's subject, not the story's.
+# and how long does *it* take?"): its subject "it" is that clause's subject, not the story's,
+# when that clause names one.
 # ("..., and when would I take her off *it*?", "..., and what should I watch for on *this
 # drug*?" still point into the story.)
 _JOINED = re.compile(r",\s*(?:and|or|but)\s+|;\s*", re.IGNORECASE)
+# a clause that names a thing: a noun after a determiner ("a diagnosis of ALS") or an
+# abbreviation ("NIV"); "What should we watch for" names none ("..., and when should it be
+# stopped?" asks of the story's drug)
+_NAMES_THING = re.compile(
+    r"\b(?:a|an|the|this|these|those|his|her|my|your|their|our)\s+[a-z]{3,}|\b[A-Z]{2,}\b"
+)
 _SUBJECT_IT = re.compile(
     r"\b(?:does|do|did|is|was|will|would|can|could|should|has)\s+it\b", re.IGNORECASE
 )
@@ -328,7 +342,9 @@ def _points(pattern: re.Pattern[str], sentence: str) -> bool:
         return m[1] if "ADJ" in lemmas(m[1].lower()) else m[0]
 
     first, *joined = _JOINED.split(sentence)
-    parts = [first, *(_SUBJECT_IT.sub(" ", c) for c in joined)]
+    if _NAMES_THING.search(first):  # ... when the clause before names a thing it can be
+        joined = [_SUBJECT_IT.sub(" ", c) for c in joined]
+    parts = [first, *joined]
     return any(pattern.search(_TIME_IT.sub(r"\1", _EXPLETIVE.sub(clause, c))) for c in parts)
 
 

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from .rules import Rules, compile_phrase
-from .text import in_dictionary, raw_tokens, snowball, tokens
+from .text import PREFIXES, in_dictionary, raw_tokens, snowball, tokens
 
 
 @cache
@@ -54,8 +54,8 @@ class Vocabulary:
     def derived(self, word: str, min_prefix: int, min_share: float) -> str | None:
         """The corpus word ``word`` is derived from, if any: one sharing its first
         ``min_prefix`` letters (and ``min_share`` of the shorter word: "prognostic" ~
-        "prognosis"), or, when no dictionary has it as a word of its own ("acupuncture" is no
-        kind of "puncture"), one it ends in ("electrodiagnostic" ~ "diagnostic")."""
+        "prognosis"), or one it ends in ("electrodiagnostic" ~ "diagnostic"; for a dictionary
+        word, after an English prefix: "reevaluation", not "acupuncture" ~ "puncture")."""
         w = word.lower()
         if len(w) < min_prefix:
             return None
@@ -69,10 +69,11 @@ class Vocabulary:
             shared = next((i for i, (a, b) in enumerate(pairs) if a != b), shorter)
             if shared >= min_share * shorter:
                 return other
-        if in_dictionary(w):
-            return None  # a word of its own, not a compound of a corpus word ("acupuncture")
+        own = in_dictionary(w)  # a word of its own, unless a prefix makes it ("reevaluation")
         for cut in range(1, len(w) - min_prefix + 1):
             tail = w[cut:]
+            if own and w[:cut].rstrip("-") not in PREFIXES:
+                continue  # "acupuncture" is no kind of "puncture"
             k = bisect.bisect_left(self.words, tail)
             if k < len(self.words) and self.words[k] == tail:
                 return tail

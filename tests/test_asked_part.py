@@ -47,6 +47,11 @@ from assistant.text import asked_part
         # ... an object "it" or "this drug" there still points into the story
         ("She is on riluzole. What bloods should I do, and when would I stop it?", None),
         ("He is on riluzole. Do I carry on, and what should I watch for on this drug?", None),
+        # ... and so does the subject "it" when the clause before names no thing of its own
+        (
+            "My wife started riluzole. What should we watch for, and when should it be stopped?",
+            None,
+        ),
     ],
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):

@@ -371,10 +371,10 @@ def test_a_story_dated_last_month_is_no_question_about_hospice(fake_bot):
             ("riluzole",),
         ),
         # ... named in the story's words, not the subject's canonical name
-        (
-            "They want my father to have a spinal tap. What does that involve?",
-            ("spinal tap",),
-        ),
+        ("Mum was prescribed Rilutek. Do I give it with breakfast?", ("Rilutek",)),
+        # a pronoun no drug verb governs may point to anything the story tells (the fever)
+        ("My dad takes riluzole and now he has a fever. Is it dangerous?", ()),
+        ("They want my father to have a spinal tap. What does that involve?", ()),
         # a category word with a determiner points back too ("the medicine": the story's drug)
         (
             "Dad has been on riluzole for months. Should we be worried about the medicine?",
