@@ -91,10 +91,16 @@ class Evidence:
         self.aspects = aspects
         self.plain = plain
 
-    def question(self, text: str, found: Retrieval, own_terms, asked_terms=None) -> Question:
+    def question(
+        self, text: str, found: Retrieval, own_terms, asked_terms=None, leaning_terms=None
+    ) -> Question:
         """The question's terms, topic and aspects; ``own_terms``: a follow-up's own words;
         ``asked_terms``: the words of the sentences that ask, when others tell a story (the
-        topic is what they name; "I keep dropping things ... What are the first signs?")."""
+        topic is what they name; "I keep dropping things ... What are the first signs?");
+        ``leaning_terms``: when those sentences lean on the story and the question is read
+        whole, their words and the subjects the story names (the story's other words weigh as
+        context: "The neurologist wants my father to have a spinal tap. What does that
+        involve?")."""
         st = self.structure
         terms = {
             t
@@ -110,11 +116,10 @@ class Evidence:
         if own_terms is None and asked_terms is not None:
             # The story around the asking sentences is context: its words weigh as carried.
             own &= st.as_concepts(set(asked_terms)) | set(QUESTION_WORDS)
-        story_asks = asking_sentences(text) if own_terms is None and asked_terms is None else None
-        asking_words = st.as_concepts(set(tokens(story_asks))) if story_asks else None
+        lean = leaning_terms if own_terms is None and asked_terms is None else None
+        asking_words = st.as_concepts(set(lean)) if lean is not None else None
         if asking_words is not None:
-            # ... also when the asking sentences point into it and are read with it ("... on
-            # riluzole for 6 weeks; ALT is now six times ULN. Should it be continued?")
+            # ... also when the asking sentences lean on it, but for the subjects it names
             own &= asking_words | set(QUESTION_WORDS)
         # The aspect is what the asking sentences ask, not what the story around them names.
         asked_text = asking_sentences(text) or text

@@ -146,9 +146,14 @@ def test_the_storys_words_weigh_as_carried_words(fake_bot):
     assert "diagnosed" in q.terms and "diagnosed" not in q.own
     # read whole (its asking sentences point into the story), the story still weighs as
     # context, in the topic too; a question that only asks weighs all its words
-    pointing = "My wife was diagnosed last month with ALS. Why did it happen to her?"
-    whole = evidence.question(pointing, fake_bot.retriever.search(pointing, 5), None)
+    pointing = "My wife was diagnosed last month and started riluzole. Why did it happen?"
+    lean = fake_bot.asking.leaning(pointing)
+    assert lean is not None and "riluzole" in lean  # a subject the story names
+    terms = fake_bot.retriever.terms_of(lean)
+    found = fake_bot.retriever.search(pointing, 5)
+    whole = evidence.question(pointing, found, None, None, terms)
     assert "diagnosed" in whole.terms and "diagnosed" not in whole.own
+    assert "riluzole" in whole.own  # what the story names weighs fully
     asks = "Was my wife diagnosed too late? What actually causes ALS?"
     alone = evidence.question(asks, fake_bot.retriever.search(asks, 5), None)
     assert "diagnosed" in alone.own
