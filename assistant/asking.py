@@ -28,14 +28,12 @@ class Asking:
         df: Mapping[str, int],
         terms_of: Callable[[str], frozenset[str]],
         pointed: Callable[[str, list[str]], tuple[str, ...]] | None = None,
-        named: Callable[[str], tuple[str, ...]] | None = None,
     ):
         self.aspects = aspects
         self.df = df
         self.terms_of = terms_of  # text -> its words as the keyword index reads them
         # (story, asking sentences) -> the story's subjects they point back to
         self.pointed = pointed
-        self.named = named  # text -> the subjects it names, in its words
 
     def asks_aspect(self, text: str | None) -> bool:
         return bool(text and self.aspects and self.aspects.asked(text)[0])
@@ -59,17 +57,6 @@ class Asking:
         told, asked = both
         named = self.pointed(told, asked)
         return " ".join([*asked, *named]) if named else None
-
-    def leaning(self, question: str) -> str | None:
-        """What a question whose asking sentences lean on its story asks with: those sentences
-        and the subjects the story names ("The neurologist wants my father to have a spinal
-        tap. What does that involve?": the spinal tap, not the neurologist or the father);
-        None without a story."""
-        both = told_and_asked(question)
-        if both is None:
-            return None
-        told, asked = both
-        return " ".join([*asked, *(self.named(told) if self.named else ())])
 
     def part(self, question: str) -> str | None:
         """The sentences that ask, when they stand alone beside a story (see :meth:`terms`),

@@ -103,8 +103,6 @@ class ComposeInput:
     own_terms: frozenset[str] | None = None  # a follow-up's own words (None: all are its own)
     disagreements: tuple[Disagreement, ...] = ()  # facts above that disagree, by quantity
     asked_terms: frozenset[str] | None = None  # words of the sentences that ask (None: all ask)
-    # read whole beside a story: the asking sentences' words and the subjects the story names
-    leaning_terms: frozenset[str] | None = None
 
 
 def differences_in(
@@ -161,9 +159,7 @@ class ExtractiveComposer:
         found = inp.retrieval
         evidence = Evidence(self.tuning, self.structure, self.aspects, self.plain)
         # The question as read, shorthand spelled out ("mgmt?" asks for management).
-        q = evidence.question(
-            inp.query.original, found, inp.own_terms, inp.asked_terms, inp.leaning_terms
-        )
+        q = evidence.question(inp.query.original, found, inp.own_terms, inp.asked_terms)
         meaning = self.vectors.relative(found.query_vector)
         candidates = evidence.candidates(found, q, meaning, patient, inp.untrusted)
         if patient and any(c.fits for c in candidates):

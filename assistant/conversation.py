@@ -216,10 +216,6 @@ class FollowUpResolver:
         found = sorted((m.start(), -len(m[0]), m[0]) for p in patterns if (m := p.search(text)))
         return name, found[0][2] if found else name
 
-    def named_in(self, text: str) -> tuple[str, ...]:
-        """The subjects ``text`` names, in its own words ("a spinal tap", "riluzole")."""
-        return tuple(self._said(text, n)[1] for n in self.subjects_in(text))
-
     def pointed_in_story(self, told: str, asked: list[str]) -> tuple[str, ...]:
         """The drug, procedure or test of a story that its asking sentences point back to: with
         a verb only that kind takes ("has to start riluzole ... do I *give it* with breakfast?",

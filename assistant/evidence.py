@@ -91,16 +91,10 @@ class Evidence:
         self.aspects = aspects
         self.plain = plain
 
-    def question(
-        self, text: str, found: Retrieval, own_terms, asked_terms=None, leaning_terms=None
-    ) -> Question:
+    def question(self, text: str, found: Retrieval, own_terms, asked_terms=None) -> Question:
         """The question's terms, topic and aspects; ``own_terms``: a follow-up's own words;
         ``asked_terms``: the words of the sentences that ask, when others tell a story (the
-        topic is what they name; "I keep dropping things ... What are the first signs?");
-        ``leaning_terms``: when those sentences lean on the story and the question is read
-        whole, their words and the subjects the story names (the story's other words weigh as
-        context: "The neurologist wants my father to have a spinal tap. What does that
-        involve?")."""
+        topic is what they name; "I keep dropping things ... What are the first signs?")."""
         st = self.structure
         terms = {
             t
@@ -116,11 +110,6 @@ class Evidence:
         if own_terms is None and asked_terms is not None:
             # The story around the asking sentences is context: its words weigh as carried.
             own &= st.as_concepts(set(asked_terms)) | set(QUESTION_WORDS)
-        lean = leaning_terms if own_terms is None and asked_terms is None else None
-        asking_words = st.as_concepts(set(lean)) if lean is not None else None
-        if asking_words is not None:
-            # ... also when the asking sentences lean on it, but for the subjects it names
-            own &= asking_words | set(QUESTION_WORDS)
         # The aspect is what the asking sentences ask, not what the story around them names.
         asked_text = asking_sentences(text) or text
         asked, asking = (
@@ -165,8 +154,6 @@ class Evidence:
         for w in sorted(named):
             group = whole.get(w) or said_as.get(w) or st.kin.get(w, frozenset({w}))
             idf = found.idf(w) if w in found.evidence else st.idf(w)
-            if asking_words is not None and not group & asking_words:
-                idf *= self.tuning.compose.carried_weight  # named only by the story
             concepts[group] = max(concepts.get(group, 0.0), idf)
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.

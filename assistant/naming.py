@@ -160,27 +160,14 @@ _AND = frozenset("or and".split())
 
 def asked_agent(question: str) -> list[str]:
     """The nouns naming what a question asks the effect of: "Can *medical marijuana* or *CBD
-    oil* slow down ALS?", "Does *acupuncture* help?", "Can *chemicals* cause ALS?" (as written,
-    in order). Each alternative is judged by its head, its last word before a preposition ("the
-    nurse at the pharmacy": nurse); a word before "to" is a verb ("riluzole take to work"). An
-    adjective never heads; a word no dictionary knows only when written as a name ("CBD"). None
-    when it names nothing."""
+    oil* slow down ALS?", "Does *acupuncture* help?" (as written, in order). Each alternative is
+    judged by its head, its last word before a preposition ("the nurse at the pharmacy": nurse);
+    a word before "to" is a verb ("riluzole take to work"). An adjective never heads; a word no
+    dictionary knows only when written as a name ("CBD"). None when it names nothing."""
     out: list[str] = []
-    for m in (*_AGENT.finditer(question), *_CAUSE.finditer(question)):
+    for m in _AGENT.finditer(question):
         _heads(m["np"], out)
     return out
-
-
-# "Can chemicals cause ALS?", "Could the chemicals at his factory have given him ALS?": what a
-# question asks whether it brings the disease on
-_CAUSE = re.compile(
-    r"\b(?:can|could|does|do|did|will|would|might|may)\s+(?P<np>(?:[\w'’-]+\s+){1,7}?)"
-    r"(?:have\s+|ever\s+|really\s+|actually\s+)?(?:caus\w*|giv\w*|trigger\w*|lead\s+to|"
-    r"led\s+to|bring\s+on|brought\s+on)\s+(?:(?:him|her|them|me|you|us|someone|people)\s+)?"
-    r"(?:(?:his|her|my|their|your|our)\s+)?"
-    r"(?:als|mnd|it|this|that|the disease|motor neuron disease|lou gehrig)\b",
-    re.IGNORECASE,
-)
 
 
 _EFFECT = re.compile(

@@ -119,7 +119,6 @@ class Assistant:
             self.structure.df,
             self.retriever.terms_of,
             self.followups.pointed_in_story,
-            self.followups.named_in,
         )
         self.suggestions = self._suggestions()
 
@@ -358,8 +357,6 @@ class Assistant:
             self.retriever.terms_of(query.original) if query.carried else None,
             disagreements(facts),
             asked,
-            # read whole beside its story, the story weighs as context but for what it names
-            None if part is not None else self._terms(self.asking.leaning(query.original)),
         )
         draft = Draft((), ()) if refusal or silent else self._compose(inp)
         verified = self._check(draft, facts, clock)
@@ -390,9 +387,6 @@ class Assistant:
         answer.draft = stats
         answer.unaddressed = unaddressed
         return answer
-
-    def _terms(self, text: str | None) -> frozenset[str] | None:
-        return None if text is None else self.retriever.terms_of(text)
 
     def _check(self, draft: Draft, facts: tuple, clock: Stopwatch):
         """Guard, then repair, the draft (the time until now was composing)."""

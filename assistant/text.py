@@ -162,14 +162,16 @@ def is_number(token: str) -> bool:
 
 _MEASURED = re.compile(
     rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})"
-    r"(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?\s*(?:more\s+)?([a-z]+)",
+    r"(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?\s*(?:more\s+)?"
+    r"(minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
     re.IGNORECASE,
 )
 
 
 def units(text: str) -> set[str]:
-    """The words ``text`` measures a figure in ("smoked for 30 *years*", "six *weeks*"),
-    stemmed: a figure's unit says how much, not what the question is about."""
+    """The spans of time ``text`` gives a figure in ("smoked for 30 *years*", "six *weeks*"),
+    stemmed: how long, not what the question is about ("the 5 *stages*" are counted, not
+    measured)."""
     return {stem(m[1].lower()) for m in _MEASURED.finditer(text)}
 
 

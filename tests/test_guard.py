@@ -979,6 +979,8 @@ def test_a_marker_word_to_output_is_an_instruction_quoted_or_not(fake_bot):
     # a word asked about is no marker ("the word ALS"), nor a lower-case word to say
     assert not fake_bot.router.route("What does the word ALS stand for?").injections
     assert not fake_bot.router.route("Should I say the word goodbye to him?").injections
+    assert not fake_bot.router.route("How do I say the word ALS to my kids?").injections
+    assert not fake_bot.router.route("He can only type the word HELP. Is that normal?").injections
 
 
 def test_a_detected_instruction_is_removed_before_any_stage_reads_the_question(fake_bot):

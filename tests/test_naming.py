@@ -165,10 +165,6 @@ def test_a_word_only_the_story_names_is_context_not_a_gap(bot):
     [
         # heads, and a name before one that says which kind ("CBD oil"), not English words
         ("Can medical marijuana or CBD oil slow down ALS?", ["marijuana", "CBD", "oil"]),
-        # what a question asks whether it brought the disease on
-        ("Could the chemicals at his factory have given him ALS?", ["chemicals"]),
-        ("Could the vaccine have caused his ALS?", ["vaccine"]),
-        ("Can ALS cause seizures?", []),  # an effect of the disease, not a cause of it
         ("Do vitamin E or creatine supplements slow ALS?", ["vitamin", "creatine", "supplements"]),
         ("Would a morning dose of riluzole help?", ["dose"]),  # "morning" only describes
         ("Does weekend NIV help?", ["NIV"]),
@@ -195,10 +191,6 @@ def test_what_a_question_asks_the_effect_of_is_a_gap_when_the_sources_never_name
     # a noun asked about is judged before it is read as an adjective ("chiropractic")
     d = bot.ask("Does acupuncture or chiropractic treatment help ALS muscle weakness?")
     assert d.status == "refused" and "chiropractic" in d.reason
-    # a cause the sources never name; one they name is answered
-    d = bot.ask("Could the chemicals at my dad's factory have given him ALS?")
-    assert d.status == "refused" and "chemicals" in d.reason
-    assert bot.ask("Does smoking cause ALS?").status == "answered"
     # "acupuncture" alone: no form of the corpus's "puncture"
     d = bot.ask("Can acupuncture slow ALS?")
     assert d.status == "refused" and "acupuncture" in d.reason
