@@ -111,13 +111,19 @@ class FollowUpResolver:
 
     def subjects_in(self, text: str) -> list[str]:
         """Subjects named in ``text``, in order of first mention."""
+        return [name for name, _ in self.mentions(text)]
+
+    def mentions(self, text: str) -> list[tuple[str, str]]:
+        """``(subject, the words text first names it with)`` for each subject named in
+        ``text`` ("spinal tap" for lumbar puncture), in order of first mention."""
         text = self.expand(text)
         found = []
         for name, patterns in self.subjects:
-            pos = min((m.start() for p in patterns if (m := p.search(text))), default=None)
-            if pos is not None:
-                found.append((pos, name))
-        return [n for _, n in sorted(found)]
+            hits = [(m.start(), -len(m[0]), m[0]) for p in patterns if (m := p.search(text))]
+            if hits:
+                pos, _, said = min(hits)
+                found.append((pos, name, said))
+        return [(name, said) for _, name, said in sorted(found)]
 
     def _is_bare_attribute(self, question: str) -> bool:
         """Only an attribute or question words ("how often?", "why?"): it names nothing."""
@@ -209,13 +215,6 @@ class FollowUpResolver:
                     return tuple(named[:2])
         return ()
 
-    def _said(self, text: str, name: str) -> tuple[str, str]:
-        """``name`` and the words ``text`` names it with ("spinal tap" for lumbar puncture)."""
-        text = self.expand(text)
-        patterns = dict(self.subjects)[name]
-        found = sorted((m.start(), -len(m[0]), m[0]) for p in patterns if (m := p.search(text)))
-        return name, found[0][2] if found else name
-
     def pointed_in_story(self, told: str, asked: list[str]) -> tuple[str, ...]:
         """The drug, procedure or test of a story that its asking sentences point back to: with
         a verb only that kind takes ("has to start riluzole ... do I *give it* with breakfast?",
@@ -227,7 +226,7 @@ class FollowUpResolver:
         text = " ".join(asked)
         if any(n in self.referents for n in self.subjects_in(text)):
             return ()
-        named = [self._said(told, n) for n in self.subjects_in(told) if n in self.referents]
+        named = [(n, w) for n, w in self.mentions(told) if n in self.referents]
         kinds = {kind for kind, rx in self.categories if rx.search(text)}
         pointed = {kind for kind, rx in self.pointing_categories if rx.search(text)}
         if kinds - pointed:

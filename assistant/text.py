@@ -404,10 +404,11 @@ def asking_sentences(text: str) -> str | None:
 def told_and_asked(text: str) -> tuple[str, list[str]] | None:
     """The sentences of ``text`` that tell a story (joined) and those that ask, when both are
     there; None otherwise."""
-    if asking_sentences(text) is None:
-        return None
     parts = _sentences(text)
-    return " ".join(s for s in parts if not _asking(s)), [s for s in parts if _asking(s)]
+    asked = [s for s in parts if _asking(s)]
+    if not asked or len(asked) == len(parts):
+        return None
+    return " ".join(s for s in parts if not _asking(s)), asked
 
 
 def points_to_thing(sentence: str) -> bool:
