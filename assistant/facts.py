@@ -80,16 +80,21 @@ class FactBook:
             (fact.id, [frozenset(tokens(t)) for t in fact.topics]) for fact in self.facts
         ]
 
-    def relevant(self, query: str, limit: int = 4) -> list[Fact]:
+    def relevant(self, query: str, limit: int = 4, asked: str | None = None) -> list[Fact]:
         """Facts one of whose topic phrases is wholly present in the query, most specific first;
         a phrase of three words or more within one sentence of it ("trouble swallowing. ...
         tests are getting worse" is no "swallowing get worse"; words after the last sentence,
-        a follow-up's carried subject or spelling fixes, belong to every sentence)."""
+        a follow-up's carried subject or spelling fixes, belong to every sentence). Beside a
+        story, a phrase must have a word in what is ``asked``: the story may complete a phrase
+        ("starting him on riluzole. What monitoring?") but a finding it tells ("limb-onset, FVC
+        48%. Is it time for NIV?") asks for nothing, when what is asked touches a fact at all
+        ("... he wants to wait. Is waiting a problem?" asks of the story's feeding tube)."""
         words = set(tokens(query))
+        asking = set(tokens(asked)) if asked else None
         sentences: list[set[str]] = []
 
         def present(t: frozenset[str]) -> bool:
-            if not t <= words:
+            if not t <= words or (asking is not None and not t & asking):
                 return False
             if len(t) < 3:
                 return True
@@ -105,6 +110,8 @@ class FactBook:
             best = max((len(t) for t in topics if t and present(t)), default=0)
             if best and fid in self.located:
                 scored.append((-best, order, fid))
+        if not scored and asking is not None:
+            return self.relevant(query, limit)
         return [self._by_id[fid] for _, _, fid in sorted(scored)[:limit]]
 
     def in_text(self, passage: Passage, text: str) -> list[Fact]:
@@ -120,13 +127,16 @@ class FactBook:
 
     # --- which facts an answer quotes ------------------------------------------------------------
 
-    def wanted(self, query: str, audience: str, self_treatment: bool = False) -> list[Located]:
-        """The facts an answer to ``query`` must quote verbatim, located in the corpus.
+    def wanted(
+        self, query: str, audience: str, self_treatment: bool = False, asked: str | None = None
+    ) -> list[Located]:
+        """The facts an answer to ``query`` must quote verbatim, located in the corpus; beside a
+        story, facts that what is ``asked`` touches (:meth:`relevant`).
 
         Every other fact of a quantity the query touches comes too, so sources that disagree
         are shown side by side; a self-treatment question gets the labelled doses.
         """
-        facts = self.relevant(query)
+        facts = self.relevant(query, asked=asked)
         quantities = {f.quantity for f in facts if f.quantity}
         for f in self.facts:
             if f.quantity in quantities and f not in facts and f.id in self.located:

@@ -404,9 +404,16 @@ class Assistant:
         spelling corrected ("rilzole dose"); on the asking sentences alone (``by_asking``) when
         they ask an aspect themselves (the story's "thirty years" wants no survival figure)."""
         text = asked_part(query.original) if by_asking else query.text
-        fact_query = " ".join([text, *(fixed for _, fixed in found.corrected)])
+        fixes = [fixed for _, fixed in found.corrected]
+        fact_query = " ".join([text, *fixes])
+        # beside a story, what is asked must touch a fact (one that points to the story's
+        # person still asks: "... Does she meet criteria for NIV?")
+        asked = asked_part(query.original, person_ok=True)
         wanted = self.factbook.wanted(
-            fact_query, route.audience, self_treatment=route.intent == "self_treatment"
+            fact_query,
+            route.audience,
+            self_treatment=route.intent == "self_treatment",
+            asked=" ".join([asked, *fixes]) if asked else None,
         )
         return tuple(loc for loc in wanted if not self.guard.untrusted(loc.passage))
 

@@ -1084,6 +1084,45 @@ def test_a_long_fact_topic_is_read_within_one_sentence_of_the_question(fake_bot)
     assert fid in {f.id for f in book.relevant(carried)}
 
 
+def test_beside_a_story_only_facts_that_what_is_asked_touches_are_wanted(fake_bot):
+    """A finding the story tells ("limb-onset ALS") wants no fact when the asking sentence
+    touches another ("Is it time to start NIV?"); the story may complete a phrase the asking
+    sentence begins ("on riluzole. What monitoring?"), and when what is asked touches no fact
+    at all ("Is waiting a problem?"), the story's facts are wanted as before."""
+    book = fake_bot.factbook
+    story = "62-year-old man with limb-onset ALS, FVC now 48% predicted."
+    asked = "Is it time to start NIV, and which mode should I use if he develops weakness?"
+    whole = {f.id for f in book.relevant(f"{story} {asked}")}
+    touched = {f.id for f in book.relevant(f"{story} {asked}", asked=asked)}
+    assert "limb_onset_two_thirds_000" in whole  # the story names the onset share
+    assert "limb_onset_two_thirds_000" not in touched
+    assert "niv_fvc_below_80_symptoms" in touched
+    completed = "I'm starting him on riluzole. What monitoring is needed?"
+    monitoring = {f.id for f in book.relevant(completed, asked="What monitoring is needed?")}
+    assert "riluzole_liver_monitoring" in monitoring
+    waiting = "He wants to wait for the feeding tube. Is waiting a problem?"
+    assert (
+        {f.id for f in book.relevant(waiting, asked="Is waiting a problem?")}
+        == {f.id for f in book.relevant(waiting)}
+        != set()
+    )
+
+
+@pytest.mark.integration
+def test_a_vignettes_findings_are_no_threshold_facts_of_the_answer(bot):
+    """A clinician's vignette ("limb-onset ALS, FVC 48%") asks about NIV: the NIV thresholds
+    are quoted, the share of cases with limb onset is not."""
+    a = bot.ask(
+        "62-year-old man with limb-onset ALS, FVC now 48% predicted, complaining of morning "
+        "headaches and orthopnoea. Is it time to start NIV, and which mode should I use if he "
+        "develops bulbar weakness?",
+        audience="clinician",
+    )
+    quoted = {f["id"] for f in a.to_dict()["facts"]}
+    assert "niv_fvc_below_50" in quoted
+    assert not {"limb_onset_two_thirds_000", "limb_onset_two_thirds_002"} & quoted
+
+
 @pytest.mark.integration
 def test_a_familys_words_for_low_mood_name_the_medicines_and_the_counseling(bot):
     """ "so depressed", "feel sad", "anxious all the time": the glossary reads them as the
