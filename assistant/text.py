@@ -319,6 +319,27 @@ _TIME_IT = re.compile(
 )
 
 
+# "that" after a noun opens a relative clause, and one that names what it is about points to
+# nothing ("is there anything that helps with the drooling?", "something that gets passed down
+# in families?"); one that names nothing leans on the story ("Is there anything that helps?"),
+# and after a verb or a preposition "that" points back ("does that mean ...", "what about
+# that?"). A word that can be a verb too ("drug") is left as it was read.
+_AFTER_WORD = re.compile(
+    r"\b([a-z]+)\s+that(?=\s[^.?!,;]*?\b(?:with|for|in|on|of|to|from|the|a|an)\s+[a-z]{3,})",
+    re.IGNORECASE,
+)
+_WH = frozenset({"what", "which", "who", "whom", "whose", "whatever", "how", "why", "when"})
+
+
+def _relative_that(text: str) -> str:
+    def drop(m: re.Match) -> str:
+        kinds = lemmas(m[1].lower())
+        noun = set(kinds) == {"NOUN"} and m[1].lower() not in _WH
+        return m[1] if noun else m[0]
+
+    return _AFTER_WORD.sub(drop, text)
+
+
 # A clause joined to an asking clause before it ("What is required to make a diagnosis of ALS,
 # and how long does *it* take?"): its subject "it" is that clause's subject, not the story's,
 # when that clause names one.
@@ -347,7 +368,10 @@ def _points(pattern: re.Pattern[str], sentence: str) -> bool:
     if _NAMES_THING.search(first):  # ... when the clause before names a thing it can be
         joined = [_SUBJECT_IT.sub(" ", c) for c in joined]
     parts = [first, *joined]
-    return any(pattern.search(_TIME_IT.sub(r"\1", _EXPLETIVE.sub(clause, c))) for c in parts)
+    return any(
+        pattern.search(_relative_that(_TIME_IT.sub(r"\1", _EXPLETIVE.sub(clause, c))))
+        for c in parts
+    )
 
 
 def asks(text: str) -> bool:

@@ -38,6 +38,19 @@ from assistant.text import asked_part
         ("FVC 42% now. Is it too late for a gastrostomy?", "Is it too late for a gastrostomy?"),
         ("He started a PEG feed. Is it too late for it?", None),
         ("He is on riluzole. Is it time-consuming to take?", None),  # "it" is the drug
+        # "that" opening a relative clause that names its own subject points to nothing; one
+        # that names nothing leans on the story, and "that" after a verb or a wh-word points
+        (
+            "He is on riluzole. Is there anything that helps with the drooling?",
+            "Is there anything that helps with the drooling?",
+        ),
+        (
+            "Mum died of ALS. Is ALS something that gets passed down in families?",
+            "Is ALS something that gets passed down in families?",
+        ),
+        ("Her speech is slurred. Is there anything that helps?", None),
+        ("The chart says TDP-43. I have no idea what that means - can you explain?", None),
+        ("He was told about PEG. Does that mean he is getting worse?", None),
         # the subject "it" of a clause joined to an asking clause is that clause's subject
         (
             "Hand weakness for 10 months. What is needed to make a diagnosis of ALS, and how "

@@ -1108,6 +1108,12 @@ def test_beside_a_story_only_facts_that_what_is_asked_touches_are_wanted(fake_bo
     )
 
 
+def test_passed_down_in_families_asks_whether_als_is_inherited(fake_bot):
+    """How families ask about inheritance names the sporadic and familial shares."""
+    found = {f.id for f in fake_bot.factbook.relevant("Is it passed down in families?")}
+    assert {"sporadic_85_90", "familial_5_10"} <= found
+
+
 @pytest.mark.integration
 def test_a_vignettes_findings_are_no_threshold_facts_of_the_answer(bot):
     """A clinician's vignette ("limb-onset ALS, FVC 48%") asks about NIV: the NIV thresholds
