@@ -12,6 +12,11 @@ from .text import QUESTION_WORDS, STOPWORDS, asks, points_to_thing, tokens
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
 _DETERMINERS = "the|that|this|these|those|his|her|their|its"  # words that point to one told of
+# ... and which of those told of ("the *first* drug", "the *other* test")
+_WHICH = "first|second|other|last|earlier|previous|same"
+_FIRST = re.compile(r"\b(?:first|earlier|previous)\b", re.I)
+# a choice among what the last turn named ("which one is more common?")
+_CHOICE = re.compile(r"\bwhich\s+(?:one|ones|of\s+(?:them|these|those|the\s+two))\b", re.I)
 # being on or off a drug ("how long should he stay on it?", "take her off it")
 _ON_IT = re.compile(r"\b(?:on|off)\s+(?:it|them)\b(?!\s*(?:-|so|too|now|anyway)\b)", re.I)
 
@@ -86,7 +91,11 @@ class FollowUpResolver:
         self.pointing_categories = [
             (
                 kind,
-                re.compile(rf"\b(?:{_DETERMINERS})\s+(?:{'|'.join(map(re.escape, ws))})\b", re.I),
+                re.compile(
+                    rf"\b(?:{_DETERMINERS})\s+(?:(?:{_WHICH})\s+)?"
+                    rf"(?:{'|'.join(map(re.escape, ws))})\b",
+                    re.I,
+                ),
             )
             for kind, ws in s.categories.items()
             if ws
@@ -172,7 +181,9 @@ class FollowUpResolver:
             return SearchQuery(text, question, carried, reason)
         if not leans:
             return SearchQuery(question, question)
-        carried = self._recent_subjects(history, words_too=bare or not _content_words(question))
+        choice = bool(_CHOICE.search(question))  # the alternatives are the last turn's words
+        words_too = bare or choice or not _content_words(question)
+        carried = self._recent_subjects(history, words_too=words_too)
         carried = self._pointed(question, history) or carried
         carried = tuple(s for s in carried if s not in own)
         if not carried:
@@ -204,11 +215,17 @@ class FollowUpResolver:
     def _pointed(self, question: str, history: list[Message]) -> tuple[str, ...]:
         """The subjects of the one kind the question's verb allows, as the latest user turn
         naming any of that kind named them ("take it": a drug; "take them together": both
-        drugs); () when the verb allows any ("take it easy" is no drug)."""
+        drugs), or of the kind it names as one told of ("the medicine"; "the *first* drug":
+        the earliest turn's); () when the verb allows any ("take it easy" is no drug)."""
         kinds = {kind for kind, rx in self.pointing if rx.search(question)}
+        told = {kind for kind, rx in self.pointing_categories if rx.search(question)}
+        kinds |= told
         if not kinds:
             return ()  # no turn need be read
-        for m in reversed(history):
+        turns = list(reversed(history))
+        if told and _FIRST.search(question):
+            turns.reverse()
+        for m in turns:
             if m["role"] == "user":
                 named = [n for n in self.subjects_in(m["content"]) if self.kind.get(n) in kinds]
                 if named:

@@ -98,6 +98,30 @@ def test_a_pronoun_a_verb_allows_only_a_drug_points_to_the_drug_named_turns_back
     assert both == ("riluzole", "edaravone")
 
 
+def test_a_kind_named_as_one_told_of_points_to_that_kind_turns_back(resolver):
+    """ "the first drug" after a drug, then a tube: the drug, from the earliest turn naming
+    one; "that medicine" from the latest."""
+    history = _turns(
+        ("what dose of riluzole is usual for ALS?", "Riluzole 50 mg …"),
+        ("and edaravone, who is it for?", "Edaravone …"),
+        ("when do they put in a feeding tube?", "Place PEG before …"),
+    )
+    first = resolver.resolve("ok going back to the first drug - when do you stop it?", history)
+    assert first.carried == ("riluzole",)
+    latest = resolver.resolve("how long does he stay on that medicine?", history)
+    assert latest.carried == ("edaravone",)
+
+
+def test_which_one_chooses_among_what_the_last_turn_named(resolver):
+    """ "which one is more common?" after a question naming two onsets carries its words, not
+    the disease alone; one asking something of its own ("what causes it?") carries no more."""
+    history = _turns(("What's the difference between bulbar onset and limb onset ALS?", "…"))
+    which = resolver.resolve("which one is more common?", history).text
+    assert "bulbar" in which and "limb" in which
+    own = resolver.resolve("what causes it?", history).text
+    assert "bulbar" not in own
+
+
 def test_topic_switch_is_not_polluted(resolver):
     history = _turns(("What is the riluzole dose?", "Riluzole 50 mg twice daily …"))
     q = "When should a gastrostomy be placed?"
