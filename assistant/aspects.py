@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from .datafile import load_yaml
-from .text import points_to_thing, tokens
+from .text import tokens
 
 if TYPE_CHECKING:
     from .structure import Structure
@@ -198,20 +198,3 @@ class Aspects:
             found = frozenset(k for k in keys if any(c in text for c in self.answers[k]))
             self._named[key] = found
         return found
-
-
-# where a clause ends: a sentence's end, or "and"/"or"/"but" before a new question
-_CLAUSES = re.compile(
-    r"[.?!;]+\s*|,?\s+(?:and|or|but)\s+"
-    r"(?=(?:what|how|when|which|who|why|where|is|are|does|do|can|should|will)\b)",
-    re.I,
-)
-
-
-def clause_words(text: str, m: re.Match) -> set[str]:
-    """The words of the clause of ``text`` that holds the match ``m``; none when the clause
-    points back for its topic ("how much time does *it* buy him?")."""
-    start = max((c.end() for c in _CLAUSES.finditer(text, 0, m.start())), default=0)
-    nxt = _CLAUSES.search(text, m.end())
-    clause = text[start : nxt.start() if nxt else len(text)]
-    return set() if points_to_thing(clause) else set(tokens(clause))

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .aspects import Aspects, clause_words
+from .aspects import Aspects
 from .corpus import Passage
 from .facts import Located
 from .naming import (
@@ -355,12 +355,6 @@ class Scope:
                 for t in covered
                 if t not in QUESTION_WORDS and t not in cue_words and retrieval.specific(t)
             }
-            # the topic of the clause that asks it, when it names one ("the dose of AMX0035
-            # and how much does it slow progression?" asks the dose of AMX0035)
-            near = {
-                t for rx in cues for m in rx.finditer(question) for t in clause_words(question, m)
-            }
-            topic = (topic & near) or topic
             if any(
                 any(rx.search(p.stated) for rx in shown)
                 and (not topic or topic & self.sections.get((p.doc_id, p.section), frozenset()))

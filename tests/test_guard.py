@@ -15,7 +15,6 @@ import pytest
 from embedders import FakeEmbedder
 
 from assistant.answer import INJECTION_NOTE
-from assistant.aspects import clause_words
 from assistant.compose import Draft, DraftSentence
 from assistant.corpus import Corpus, DocMeta, parse_document
 from assistant.facts import disagreements
@@ -514,31 +513,12 @@ def test_a_dose_the_sources_never_give_for_a_code_named_drug_is_declined_naming_
     # "how much time" asks how long, not how much of a drug
     asked = bot.ask("I have bulbar-onset ALS. How much time do people with my type usually have?")
     assert asked.status == "answered" and "dosing" not in (asked.reason or "")
-    # the dose a clause asks is of what that clause names, not of what another clause asks
-    # about ("how much does it slow progression?" is answered of other treatments)
-    two = bot.ask("What's the dose of AMX0035 and how much does it slow ALS progression?")
-    assert two.status == "refused" and "dosing for AMX0035" in two.reason
-    # a clause that points back takes its topic from the story ("... on riluzole. ... how
-    # much extra time does it buy him?")
-    story = bot.ask(
-        "The neuro put my husband on riluzole. Does it even help, how much extra time does it "
-        "actually buy him?"
-    )
-    assert story.status == "answered"
     # nor does "how much of" (a share): the familial share is answered
     share = bot.ask("How much of ALS is passed down in families?")
     assert share.status == "answered" and "5-10% are familial" in share.answer
     # "how much of the edaravone" is still a dose the sources never give
-    dosed = bot.ask("How much of the edaravone should he get?")
-    assert dosed.status == "refused" and "dosing" in dosed.reason
-
-
-def test_a_clause_names_its_own_topic_unless_it_points_back():
-    """The words of the clause holding a match: "and" before a new question ends a clause."""
-    text = "What is the dose of AMX0035 and how much does it slow progression?"
-    dose = re.search("dose", text)
-    assert "amx0035" in clause_words(text, dose) and "slow" not in clause_words(text, dose)
-    assert clause_words(text, re.search("how much", text)) == set()  # "it" points back
+    dose = bot.ask("How much of the edaravone should he get?")
+    assert dose.status == "refused" and "dosing" in dose.reason
 
 
 def test_contagion_the_sources_never_discuss_is_declined_naming_only_what_is_asked(fake_bot):
