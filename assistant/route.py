@@ -87,14 +87,6 @@ class Router:
                 re.IGNORECASE,
             )
             self._roles["clinician"].append((here, "a care profession"))
-            # "Urology resident. I have ...", "Neurologist: ...": a message that opens with a
-            # profession as its own sentence, (not "Doctor, my husband ...": the assistant
-            # addressed)
-            heading = re.compile(
-                rf"^\W*(?:[A-Za-z][\w-]*\s+)?(?:{names})\s*(?:[.:!]|\s[–-]\s)",
-                re.IGNORECASE,
-            )
-            self._roles["clinician"].append((heading, "a care profession"))
         self._has_disease = [re.compile(p, re.IGNORECASE) for p in r.has_disease]
         self._persons = frozenset(r.form.persons.lower().split())
         self._in_care = [re.compile(p, re.IGNORECASE) for p in r.in_care]

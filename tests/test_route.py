@@ -76,11 +76,6 @@ def test_auto_routing_and_the_words_that_decided(router, question, audience, wor
         # a profession beside a relative: both roles, so the words decide
         ("I'm a nurse and my husband has ALS. What should I expect? I'm scared.", "patient"),
         ("I'm scared. Will I lose my voice?", "patient"),
-        # a message that opens with a profession as its own sentence signs in; one that
-        # addresses the assistant as one does not
-        ("Urology resident. Is the reproductive system involved in ALS?", "clinician"),
-        ("Neurologist: when do I start NIV?", "clinician"),
-        ("Doctor, my husband has ALS. Is it normal that he cries?", "patient"),
     ],
 )
 def test_a_care_profession_the_asker_names_is_a_clinicians_role(router, question, audience):
@@ -95,11 +90,6 @@ def test_a_family_speaks_of_our_doctor_a_clinician_of_our_patient(router):
     assert family.audience == "patient" and "our neurologist" in family.reason
     team = router.route("Our patient has an FVC of 45%. When is it too late for a PEG?")
     assert team.audience == "clinician"
-    # a patient of one's own ("I have an ALS patient asking ..."), not a patient's helper
-    mine = router.route("I have an ALS patient asking whether it affects fertility. Does it?")
-    assert mine.audience == "clinician" and "care" in mine.reason
-    helper = router.route("I have a patient advocate helping me. Will I lose my voice?")
-    assert helper.audience == "patient"
 
 
 @pytest.mark.integration
