@@ -12,9 +12,11 @@ from .text import QUESTION_WORDS, STOPWORDS, asks, points_to_thing, tokens
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
 _DETERMINERS = "the|that|this|these|those|his|her|their|its"  # words that point to one told of
-# ... and which of those told of ("the *first* drug", "the *other* test")
-_WHICH = "first|second|other|last|earlier|previous|same"
-_FIRST = re.compile(r"\b(?:first|earlier|previous)\b", re.I)
+# a drug a follow-up names as one told of ("the first drug", "that medicine"); "first",
+# "earlier", "previous" or "other" name the earliest told of
+_TOLD = "the|that|this|these|those"
+_WHICH = "first|earlier|previous|other|second|last|same"
+_EARLIEST = ("first", "earlier", "previous", "other")
 # a choice among what the last turn named ("which one is more common?")
 _CHOICE = re.compile(r"\bwhich\s+(?:one|ones|of\s+(?:them|these|those|the\s+two))\b", re.I)
 # being on or off a drug ("how long should he stay on it?", "take her off it")
@@ -91,15 +93,13 @@ class FollowUpResolver:
         self.pointing_categories = [
             (
                 kind,
-                re.compile(
-                    rf"\b(?:{_DETERMINERS})\s+(?:(?:{_WHICH})\s+)?"
-                    rf"(?:{'|'.join(map(re.escape, ws))})\b",
-                    re.I,
-                ),
+                re.compile(rf"\b(?:{_DETERMINERS})\s+(?:{'|'.join(map(re.escape, ws))})\b", re.I),
             )
             for kind, ws in s.categories.items()
             if ws
         ]
+        drugs = "|".join(map(re.escape, s.categories.get("drug", ()))) or "(?!)"
+        self.told_drug = re.compile(rf"\b(?:{_TOLD})\s+(?:({_WHICH})\s+)?(?:{drugs})\b", re.I)
         self.leaning = [re.compile(p, re.IGNORECASE) for p in s.leaning_patterns]
         self.attributes = {t for a in s.attributes for t in tokens(a)}
         self.attribute_patterns = [(a, compile_phrase(a)) for a in s.attributes]
@@ -215,15 +215,16 @@ class FollowUpResolver:
     def _pointed(self, question: str, history: list[Message]) -> tuple[str, ...]:
         """The subjects of the one kind the question's verb allows, as the latest user turn
         naming any of that kind named them ("take it": a drug; "take them together": both
-        drugs), or of the kind it names as one told of ("the medicine"; "the *first* drug":
+        drugs), or the drug it names as one told of ("that medicine"; "the *first* drug":
         the earliest turn's); () when the verb allows any ("take it easy" is no drug)."""
         kinds = {kind for kind, rx in self.pointing if rx.search(question)}
-        told = {kind for kind, rx in self.pointing_categories if rx.search(question)}
-        kinds |= told
+        told = self.told_drug.search(question)
+        if told:
+            kinds.add("drug")
         if not kinds:
             return ()  # no turn need be read
         turns = list(reversed(history))
-        if told and _FIRST.search(question):
+        if told and (told[1] or "").lower() in _EARLIEST:
             turns.reverse()
         for m in turns:
             if m["role"] == "user":

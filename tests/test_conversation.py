@@ -110,6 +110,14 @@ def test_a_kind_named_as_one_told_of_points_to_that_kind_turns_back(resolver):
     assert first.carried == ("riluzole",)
     latest = resolver.resolve("how long does he stay on that medicine?", history)
     assert latest.carried == ("edaravone",)
+    # "first" that is not said of the drug ("first thing in the morning") names no turn
+    morning = resolver.resolve("Can he take that medicine first thing in the morning?", history)
+    assert morning.carried == ("edaravone",)
+    # a person's medication beside a pronoun, and a study, keep the conversation's subject
+    drool = _turns(("My dad is on riluzole.", "…"), ("He drools a lot now, what helps?", "…"))
+    assert resolver.resolve("Could his medication be causing it?", drool).carried == ("sialorrhea",)
+    trial = _turns(("What does an EMG show?", "…"), ("Tell me about the AMX0035 trial", "…"))
+    assert resolver.resolve("How many were in that study?", trial).carried == ("AMX0035",)
 
 
 def test_which_one_chooses_among_what_the_last_turn_named(resolver):
