@@ -26,10 +26,8 @@ from .text import (
     STOPWORDS,
     asking_sentences,
     content_tokens,
-    each_ask,
     is_number,
     lemmas,
-    points_back,
     stem,
     tokens,
     units,
@@ -82,9 +80,6 @@ class Question:
     asked: frozenset[str]  # aspects it asks for ("management", "findings", ...)
     concepts: tuple[tuple[frozenset[str], float], ...] = ()  # the topic as concepts, weighed
     whole: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> its term's words
-    # aspects an ask beside others asks of the subject itself, naming no topic of its own
-    # ("what tests would a doctor do to find out? Is there a blood test?": the tests)
-    bare: frozenset[str] = frozenset()
 
 
 class Evidence:
@@ -163,27 +158,7 @@ class Evidence:
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.
         specific_terms = {w for w in terms if specific(w)} or set(terms)
-        bare = self._bare_asks(asked_text, terms, topic) if topic else frozenset()
-        return Question(
-            terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole, bare
-        )
-
-    def _bare_asks(self, text: str, terms: set[str], topic: set[str]) -> frozenset[str]:
-        """The aspects asked by those of several asking sentences that name none of the
-        topic and point back to nothing ("Is he getting worse?", "will physio make it hurt?"
-        ask of the story): each asks the aspect of the subject itself."""
-        if not self.aspects:
-            return frozenset()
-        asks = each_ask(text)
-        if len(asks) < 2:
-            return frozenset()
-        out: set[str] = set()
-        for ask in asks:
-            aspects, _ = self.aspects.asked(ask)
-            named = self.structure.as_concepts(set(tokens(ask))) & topic
-            if aspects and not named and not points_back(ask):
-                out |= aspects
-        return frozenset(out)
+        return Question(terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole)
 
     def _carried_ask(self, text: str, found: Retrieval, asked: frozenset[str]) -> set[str]:
         """The words a follow-up carries that asked the earlier turn's aspect ("lab
@@ -296,7 +271,6 @@ class Evidence:
                 if p.id in st.openings:
                     named_here |= self.aspects.opening  # a document opens by saying what it is
                 fits = fits or bool(q.asked & named_here and not q.topic)
-                fits = fits or bool(q.bare & named_here)
             for s in p.sentences:
                 if s.text.endswith(":") or repetitive(
                     s.text, ct.repetitive_min_words, ct.repetitive_unique_share

@@ -435,11 +435,6 @@ def told_and_asked(text: str) -> tuple[str, list[str]] | None:
     return " ".join(s for s in parts if not _asking(s)), asked
 
 
-def points_back(sentence: str) -> bool:
-    """``sentence`` points back to a thing or a person ("Is he getting worse?")."""
-    return _points(_POINTS_BACK, sentence)
-
-
 def points_to_thing(sentence: str) -> bool:
     """``sentence`` points back to a thing ("do I give it with breakfast?"), not to a person
     and not with an expletive "it" ("is it true that ...")."""

@@ -292,22 +292,3 @@ def test_a_figures_unit_is_a_value_not_the_topic(fake_bot):
     text = "He worked on a farm for 30 years. Is that why he got ALS?"
     q = evidence.question(text, fake_bot.retriever.search(text, 5), None)
     assert "year" not in q.topic
-
-
-def test_an_ask_that_names_no_topic_asks_its_aspect_of_the_subject_itself(fake_bot):
-    """ "what tests would a doctor do to find out? Is there a blood test?": the first ask wants
-    the diagnostic tests whatever their topic; one that points back ("Is he getting worse?")
-    asks of the story, not of the subject."""
-    from assistant.evidence import Evidence
-
-    c = fake_bot.extractive
-    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
-
-    def read(text):
-        return evidence.question(text, fake_bot.retriever.search(text, 5), None)
-
-    q = read("If I did have ALS, what tests would a doctor do to find out? Is there a blood test?")
-    assert q.topic and "diagnosis" in q.bare
-    story = read("They measured his SVC today. What is that for? Is he getting worse?")
-    assert not story.bare
-    assert not read("What tests would a doctor do to find out?").bare  # one ask: no other
