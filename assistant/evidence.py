@@ -335,9 +335,9 @@ class Evidence:
         self, found: Retrieval, q: Question, meaning: Meaning | None, untrusted: frozenset[str]
     ) -> list[tuple[int, Passage, float]]:
         """``(rank, passage, similarity)`` of the retrieved passages, then (ranked after them)
-        the other items of their lists, the rest of their sections whose heading names the
-        aspect asked for, and the passages of the sentences closest in meaning that retrieval
-        missed."""
+        the other items of their lists (or the list detailing them), the rest of their sections
+        whose heading names the aspect asked for, and the passages of the sentences closest in
+        meaning that retrieval missed."""
         st, ct = self.structure, self.tuning.compose
         hits = found.hits
         seen = {h.passage.id for h in hits}
@@ -346,7 +346,11 @@ class Evidence:
         # Passages with a sentence naming the aspect asked ("Use BPAP ... for better ...").
         saying = self.aspects.saying_any(st, q.asked) if self.aspects and q.asked else frozenset()
         for hit in hits:
-            block = st.list_of.get(hit.passage.id) or st.list_after.get(hit.passage.id)
+            block = (
+                st.list_of.get(hit.passage.id)
+                or st.list_after.get(hit.passage.id)
+                or st.detailed.get(hit.passage.id)  # the bullets detailing a sentence
+            )
             section = st.section_of.get(hit.passage.id)
             more += block.passages if block else ()
             if section and self.fits(q, tokens(" ".join(section.section))):
@@ -380,6 +384,9 @@ class Evidence:
                 st.passages.get(pid) for pid, _ in meaning.best(ct.meaning_pool, ct.meaning_floor)
             )
             more += [p for p in close if p is not None and p.doc_id not in untrusted]
+        # ... and the bullets detailing a one-sentence paragraph found either way ("Riluzole
+        # 50 mg twice daily ..." above "Monitor serum aminotransferases ...")
+        more += [x for p in more if p.id in st.detailed for x in st.detailed[p.id].passages]
         for p in more:
             if p.id not in seen:
                 seen.add(p.id)

@@ -98,6 +98,7 @@ class Structure:
     list_after: dict[str, Block] = field(default_factory=dict)  # lead-in paragraph -> its list
     section_of: dict[str, Block] = field(default_factory=dict)
     intro_of: dict[str, str] = field(default_factory=dict)  # unled bullet -> sentence it details
+    detailed: dict[str, Block] = field(default_factory=dict)  # that sentence's passage -> list
     contexts: dict[tuple[str, int], str] = field(default_factory=dict)  # (pid, start) -> text
     passages: dict[str, Passage] = field(default_factory=dict)
     openings: set[str] = field(default_factory=set)  # each document's first paragraph
@@ -238,6 +239,7 @@ class Structure:
         lists: dict[tuple, list[Passage]] = {}
         lead_para: Passage | None = None
         intro: Passage | None = None  # a one-sentence paragraph that bullets with no lead detail
+        intros: dict[str, str] = {}  # unled bullet -> its intro's passage id
         for k, p in enumerate(passages):
             by_section.setdefault(p.section, []).append(p)
             if p.kind == "bullet":
@@ -245,6 +247,7 @@ class Structure:
                 lists.setdefault(key, []).append(p)
                 if not p.lead and intro is not None and intro.section == p.section:
                     self.intro_of[p.id] = intro.text
+                    intros[p.id] = intro.id
                 continue
             one = p.kind == "paragraph" and len(p.sentences) == 1 and not p.text.endswith(":")
             intro = p if one else None
@@ -261,6 +264,8 @@ class Structure:
                 self.list_of[p.id] = block
             if lead_id:
                 self.list_after[lead_id] = block
+            elif items[0].id in intros:
+                self.detailed[intros[items[0].id]] = block
         for section, items in by_section.items():
             block = Block("section", items[0].doc_id, section, None, tuple(items))
             for p in items:

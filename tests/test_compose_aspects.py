@@ -139,6 +139,10 @@ def test_a_list_with_no_lead_in_is_about_the_sentence_it_details(structure, corp
     assert "riluzole" not in structure.header_tokens(stop)  # shown and scored as before
     first = bullet(corpus, "First-line")  # a list under its own lead-in details nothing else
     assert structure.subject_tokens(first) == structure.header_tokens(first)
+    # and the sentence it details leads to it: found, it brings its bullets as candidates
+    intro = next(p for p in corpus.passages if p.text.startswith("Riluzole 50 mg twice"))
+    assert stop in structure.detailed[intro.id].passages
+    assert not any(first in b.passages for b in structure.detailed.values())
 
 
 def test_a_name_beside_an_abbreviation_is_that_concept(structure):
