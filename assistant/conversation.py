@@ -217,24 +217,19 @@ class FollowUpResolver:
 
     def _nth(self, question: str, history: list[Message]) -> tuple[str, ...]:
         """The drug, procedure or test at the place the question names ("the second one")
-        among several the latest user turn named itself, or that its answer named when that
-        turn asked for a kind ("Which medicines are approved?"); () otherwise ("the first one
-        was scary" after a story of falls)."""
+        among those the latest exchange named: the user's own, else the answer's (after
+        "Which medicines are approved?")."""
         m = _NTH.search(question)
-        turns = [t for t in history if t["role"] == "user"]
-        if not m or not turns:
+        if not m or len(history) < 2:
             return ()
-        user = turns[-1]["content"]
-        named = [n for n in self.subjects_in(user) if n in self.referents]
-        if len(named) < 2:
-            k = max(i for i, t in enumerate(history) if t["role"] == "user")
-            answer = history[k + 1]["content"] if k + 1 < len(history) else ""
-            kinds = {kind for kind, rx in self.categories if rx.search(user)}
-            if not kinds or not answer or answer.startswith(self.refusal):
-                return ()
-            named = [n for n in self.subjects_in(answer) if self.kind.get(n) in kinds]
-        place = _PLACE[m[1].lower()]
-        return (named[place],) if len(named) > max(place, 0) and len(named) > 1 else ()
+        user = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
+        answer = history[-1]["content"] if history[-1]["role"] == "assistant" else ""
+        for text in (user, answer):
+            named = [n for n in self.subjects_in(text) if n in self.referents]
+            place = _PLACE[m[1].lower()]
+            if len(named) > max(place, 0):
+                return (named[place],)
+        return ()
 
     def _pointed(self, question: str, history: list[Message]) -> tuple[str, ...]:
         """The subjects of the one kind the question's verb allows, as the latest user turn

@@ -130,17 +130,6 @@ def test_the_nth_one_is_that_place_among_what_the_last_exchange_named(resolver):
     )
     own = _turns(("Compare edaravone and riluzole", "…"))
     assert resolver.resolve("and the first one, how is it taken?", own).carried == ("edaravone",)
-    # no kind asked and none named: a place names nothing ("The first one was scary"); a
-    # declined turn's example questions are no list to count in
-    falls = _turns(("My dad had three falls this week.", "Talk with your care team …"))
-    assert resolver.resolve("The first one was scary, should we get a walker?", falls).carried == ()
-    pizza = _turns(
-        ("Which pizza is best?", resolver.refusal + " You can ask: the riluzole or NIV dose?")
-    )
-    assert "riluzole" not in resolver.resolve("the first one, is it good?", pizza).carried
-    # the closing line's "care team" is no item after a list of drugs
-    last = _turns(("Which medicines are approved?", answer + " Talk with your care team."))
-    assert resolver.resolve("Is the last one given by IV?", last).carried == ("edaravone",)
 
 
 def test_which_one_chooses_among_what_the_last_turn_named(resolver):
@@ -447,12 +436,3 @@ def test_asking_sentences_point_back_to_the_storys_subject(resolver, question, p
 
     told, asked = told_and_asked(question)
     assert resolver.pointed_in_story(told, asked) == pointed
-
-
-@pytest.mark.integration
-def test_what_to_tell_the_patient_on_riluzole_is_the_list_detailing_the_drug(bot):
-    """ "and what should I tell the patient to look out for?" after riluzole monitoring: the
-    bullets under "Riluzole 50 mg twice daily ..." come in, fever and neutropenia among them."""
-    history = _turns(("What lab monitoring does riluzole require?", "…"))
-    a = bot.ask("and what should I tell the patient to look out for?", history=history)
-    assert "febrile illness" in a.answer
