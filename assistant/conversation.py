@@ -17,9 +17,6 @@ _DETERMINERS = "the|that|this|these|those|his|her|their|its"  # words that point
 _TOLD = "the|that|this|these|those"
 _WHICH = "first|earlier|previous|other|second|last|same"
 _EARLIEST = ("first", "earlier", "previous", "other")
-# one of several the last turn named, by its place ("is the second one any good for her?")
-_NTH = re.compile(r"\bthe\s+(first|second|third|last)\s+one\b", re.I)
-_PLACE = {"first": 0, "second": 1, "third": 2, "last": -1}
 # a choice among what the last turn named ("which one is more common?")
 _CHOICE = re.compile(r"\bwhich\s+(?:one|ones|of\s+(?:them|these|those|the\s+two))\b", re.I)
 # being on or off a drug ("how long should he stay on it?", "take her off it")
@@ -187,7 +184,7 @@ class FollowUpResolver:
         choice = bool(_CHOICE.search(question))  # the alternatives are the last turn's words
         words_too = bare or choice or not _content_words(question)
         carried = self._recent_subjects(history, words_too=words_too)
-        carried = self._nth(question, history) or self._pointed(question, history) or carried
+        carried = self._pointed(question, history) or carried
         carried = tuple(s for s in carried if s not in own)
         if not carried:
             sections = self._recent_sections(history)
@@ -214,22 +211,6 @@ class FollowUpResolver:
         return SearchQuery(
             text, question, carried, f"follow-up ({why}): carried {', '.join(carried)}"
         )
-
-    def _nth(self, question: str, history: list[Message]) -> tuple[str, ...]:
-        """The drug, procedure or test at the place the question names ("the second one")
-        among those the latest exchange named: the user's own, else the answer's (after
-        "Which medicines are approved?")."""
-        m = _NTH.search(question)
-        if not m or len(history) < 2:
-            return ()
-        user = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
-        answer = history[-1]["content"] if history[-1]["role"] == "assistant" else ""
-        for text in (user, answer):
-            named = [n for n in self.subjects_in(text) if n in self.referents]
-            place = _PLACE[m[1].lower()]
-            if len(named) > max(place, 0):
-                return (named[place],)
-        return ()
 
     def _pointed(self, question: str, history: list[Message]) -> tuple[str, ...]:
         """The subjects of the one kind the question's verb allows, as the latest user turn

@@ -120,18 +120,6 @@ def test_a_kind_named_as_one_told_of_points_to_that_kind_turns_back(resolver):
     assert resolver.resolve("How many were in that study?", trial).carried == ("AMX0035",)
 
 
-def test_the_nth_one_is_that_place_among_what_the_last_exchange_named(resolver):
-    """ "the second one" after "Which medicines are approved?" is the answer's second drug;
-    after a turn naming two itself, that turn's second."""
-    answer = "The drug riluzole and edaravone have been approved for ALS."
-    history = _turns(("Which medicines are approved for ALS?", answer))
-    assert resolver.resolve("is the second one any good for her?", history).carried == (
-        "edaravone",
-    )
-    own = _turns(("Compare edaravone and riluzole", "…"))
-    assert resolver.resolve("and the first one, how is it taken?", own).carried == ("edaravone",)
-
-
 def test_which_one_chooses_among_what_the_last_turn_named(resolver):
     """ "which one is more common?" after a question naming two onsets carries its words, not
     the disease alone; one asking something of its own ("what causes it?") carries no more."""
