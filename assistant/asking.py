@@ -13,6 +13,7 @@ from .aspects import Aspects
 from .text import (
     POINTS_TO_PERSON,
     QUESTION_WORDS,
+    asking_sentences,
     content_tokens,
     told_and_asked,
     topic_part,
@@ -61,12 +62,18 @@ class Asking:
     def part(self, question: str) -> str | None:
         """The sentences that ask, when they stand alone beside a story (see :meth:`terms`),
         with the story's subject they point back to; None otherwise."""
-        asked = self.resolved(question) or topic_part(question)
+        resolved = self.resolved(question)
+        asked = resolved or topic_part(question)
         if not asked:
+            return None
+        # an ask left beside one that points into the story ("Is that from the tablets? what
+        # should we do?") must name its own topic too: else the story's is what it asks of
+        beside = not resolved and asked != asking_sentences(question)
+        typed = content_tokens(asked)  # as typed, not the words it is read with
+        if beside and not any(self.df.get(t) for t in typed if t not in QUESTION_WORDS):
             return None
         if not self.asks_aspect(asked) or POINTS_TO_PERSON.search(asked):
             asking = self.aspects.asked(asked)[1] if self.aspects else frozenset()
-            typed = content_tokens(asked)  # as typed, not the words it is read with
             if not any(
                 self.df.get(t) for t in typed if t not in asking and t not in QUESTION_WORDS
             ):

@@ -292,3 +292,18 @@ def test_a_figures_unit_is_a_value_not_the_topic(fake_bot):
     text = "He worked on a farm for 30 years. Is that why he got ALS?"
     q = evidence.question(text, fake_bot.retriever.search(text, 5), None)
     assert "year" not in q.topic
+
+
+def test_an_ask_beside_one_that_points_into_the_story_must_name_its_own_topic(fake_bot):
+    """ "Is that from the tablets? what should we do?": the first points into the story's
+    symptoms, and "what should we do?" names nothing, so the whole story is what is asked; an
+    ask that names something ("Why so many tests?") still stands alone."""
+    story = "Mum's on riluzole and her eyes look a bit yellow. Is that from the tablets? "
+    assert fake_bot.asking.part(story + "what should we do?") is None
+    tests = "The neurologist wants a spinal tap. Why so many tests? Isn't there one test for it?"
+    assert fake_bot.asking.part(tests) == "Why so many tests?"
+
+
+def test_yellow_eyes_in_lay_words_name_the_liver_damage_riluzole_may_cause(fake_bot):
+    assert "hepatotoxicity" in fake_bot.retriever.terms_of("she is a bit yellow in the eyes")
+    assert "hepatotoxicity" in fake_bot.retriever.terms_of("he looks jaundiced")
