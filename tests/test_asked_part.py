@@ -306,4 +306,5 @@ def test_an_ask_beside_one_that_points_into_the_story_must_name_its_own_topic(fa
 
 def test_yellow_eyes_in_lay_words_name_the_liver_damage_riluzole_may_cause(fake_bot):
     assert "hepatotoxicity" in fake_bot.retriever.terms_of("she is a bit yellow in the eyes")
-    assert "hepatotoxicity" in fake_bot.retriever.terms_of("he looks jaundiced")
+    # "jaundice" is no alias: the corpus never names it ("My newborn has jaundice" is declined)
+    assert "hepatotoxicity" not in fake_bot.retriever.terms_of("My newborn has jaundice")
