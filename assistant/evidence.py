@@ -346,11 +346,7 @@ class Evidence:
         # Passages with a sentence naming the aspect asked ("Use BPAP ... for better ...").
         saying = self.aspects.saying_any(st, q.asked) if self.aspects and q.asked else frozenset()
         for hit in hits:
-            block = (
-                st.list_of.get(hit.passage.id)
-                or st.list_after.get(hit.passage.id)
-                or st.detailed.get(hit.passage.id)  # the bullets detailing a sentence
-            )
+            block = st.list_of.get(hit.passage.id) or st.list_after.get(hit.passage.id)
             section = st.section_of.get(hit.passage.id)
             more += block.passages if block else ()
             if section and self.fits(q, tokens(" ".join(section.section))):
@@ -386,7 +382,8 @@ class Evidence:
             more += [p for p in close if p is not None and p.doc_id not in untrusted]
         # ... and the bullets detailing a one-sentence paragraph found either way ("Riluzole
         # 50 mg twice daily ..." above "Monitor serum aminotransferases ...")
-        more += [x for p in more if p.id in st.detailed for x in st.detailed[p.id].passages]
+        found = [*(h.passage for h in hits), *more]
+        more += [x for p in found if p.id in st.detailed for x in st.detailed[p.id].passages]
         for p in more:
             if p.id not in seen:
                 seen.add(p.id)

@@ -94,7 +94,7 @@ class FactBook:
         sentences: list[set[str]] = []
 
         def present(t: frozenset[str]) -> bool:
-            if not t <= words or (asking is not None and not t & asking):
+            if not t <= words:
                 return False
             if len(t) < 3:
                 return True
@@ -105,13 +105,17 @@ class FactBook:
                 sentences.extend([set(tokens(p)) | carried for p in parts] or [carried])
             return any(t <= said for said in sentences)
 
-        scored = []
+        scored, touched = [], []  # every fact present; those what is asked touches
         for order, (fid, topics) in enumerate(self._topics):
-            best = max((len(t) for t in topics if t and present(t)), default=0)
-            if best and fid in self.located:
-                scored.append((-best, order, fid))
-        if not scored and asking is not None:
-            return self.relevant(query, limit)
+            if fid not in self.located:
+                continue
+            found = [t for t in topics if t and present(t)]
+            if found:
+                scored.append((-max(map(len, found)), order, fid))
+            near = [t for t in found if asking is not None and t & asking]
+            if near:
+                touched.append((-max(map(len, near)), order, fid))
+        scored = touched or scored
         return [self._by_id[fid] for _, _, fid in sorted(scored)[:limit]]
 
     def in_text(self, passage: Passage, text: str) -> list[Fact]:
