@@ -18,17 +18,24 @@ from .text import content_tokens, jaccard, tokens
 from .tuning import Tuning
 
 _ANAPHORA = re.compile(r"^(These|This|Those|They|It|Therefore|Instead|Further|During this)\b")
+# An addition to what the sentence before said ("Your doctor may also evaluate ...").
+_ADDITION = re.compile(
+    r"^(?:Also|Additionally|In addition)\b"
+    r"|^(?:[\w'’-]+\s+){1,4}(?:(?:may|can|could|might|will|should|would)\s+)?also\b"
+)
 
 
-def _points_back_to(later: Candidate, earlier: Candidate) -> bool:
-    """``later`` is the next sentence of ``earlier``'s passage and refers back ("It ...")."""
+def _points_back_to(later: Candidate, earlier: Candidate, additions: bool = False) -> bool:
+    """``later`` is the next sentence of ``earlier``'s passage and refers back ("It ..."), or,
+    with ``additions``, adds to it ("... may also ...")."""
     sents = earlier.passage.sentences
     k = sents.index(earlier.sentence) if earlier.sentence in sents else -1
+    text = later.sentence.text
     return (
         later.passage.id == earlier.passage.id
         and 0 <= k < len(sents) - 1
         and later.sentence == sents[k + 1]
-        and bool(_ANAPHORA.match(later.sentence.text))
+        and bool(_ANAPHORA.match(text) or (additions and _ADDITION.match(text)))
     )
 
 
@@ -74,7 +81,9 @@ class Selector(Lists):
             ranked = sorted(chosen, key=lambda c: (not c.forced, not c.opening, -c.score))
             keep = {id(c) for c in ranked[:most]} | {id(c) for c in chosen if c.forced}
             chosen = [c for c in chosen if id(c) in keep]
-        chosen = self.with_continuations(self.with_antecedents(self.ordered(chosen, patient)))
+        # (a patient answer, bounded by its reading grade, takes no sentence that only adds)
+        chosen = self.with_antecedents(self.ordered(chosen, patient))
+        chosen = self.with_continuations(chosen, additions=not patient)
         return self.readable(chosen) if patient else chosen
 
     def select(
@@ -207,9 +216,11 @@ class Selector(Lists):
         return out
 
     @staticmethod
-    def with_continuations(chosen: list[Candidate]) -> list[Candidate]:
+    def with_continuations(chosen: list[Candidate], additions: bool = False) -> list[Candidate]:
         """A sentence comes with the next one of its paragraph when that one goes on about it
-        ("Military veterans have twice the risk ..." and "It is not clear why.")."""
+        ("Military veterans have twice the risk ..." and "It is not clear why."), or, with
+        ``additions``, adds to it ("Commonly ordered blood tests include ..." and "Your doctor
+        may also evaluate ... (ESR) and C-reactive protein (CRP).")."""
         out: list[Candidate] = []
         spans = {c.span for c in chosen}
         for c in chosen:
@@ -219,7 +230,7 @@ class Selector(Lists):
             if not 0 <= k < len(sents) - 1 or sents[k + 1].text.endswith(":"):
                 continue
             nxt = Candidate(c.passage, sents[k + 1], c.score)
-            if nxt.span not in spans and _points_back_to(nxt, c):
+            if nxt.span not in spans and _points_back_to(nxt, c, additions):
                 nxt.words = set(content_tokens(nxt.sentence.text))
                 spans.add(nxt.span)
                 out.append(nxt)

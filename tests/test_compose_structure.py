@@ -517,3 +517,25 @@ def test_a_heading_that_names_the_whole_topic_answers_a_question_asking_no_aspec
     assert "Riluzole 50 mg twice daily is the approved treatment." in [
         s.text for s in draft.sentences
     ]
+
+
+def test_a_sentence_that_adds_to_a_clinicians_line_comes_with_it():
+    text = (
+        "Tests\n\nCommonly ordered blood tests include a metabolic panel and a blood count.  "
+        "Your doctor may also evaluate inflammation with ESR and CRP.  Results take a day.\n"
+    )
+    doc = parse_document(
+        "labs",
+        text,
+        DocMeta(title="Labs", publisher="Test", audience="patient", doc_type="patient_article"),
+    )
+    passage = next(p for p in doc.passages if "blood tests" in p.text)
+    first, also, _last = passage.sentences
+    chosen = [Candidate(passage, first, 1.0)]
+    shown = [c.sentence for c in Selector.with_continuations(chosen, additions=True)]
+    assert shown == [first, also]  # "may also" adds to the line before; the next does not
+    # a patient answer, bounded by its reading grade, takes only what points back
+    assert [c.sentence for c in Selector.with_continuations(chosen)] == [first]
+    # and the line alone, without the one it adds to, is not completed backwards
+    alone = Selector.with_continuations([Candidate(passage, also, 1.0)], additions=True)
+    assert [c.sentence for c in alone] == [also]
