@@ -424,3 +424,47 @@ def test_asking_sentences_point_back_to_the_storys_subject(resolver, question, p
 
     told, asked = told_and_asked(question)
     assert resolver.pointed_in_story(told, asked) == pointed
+
+
+@pytest.mark.parametrize(
+    ("earlier", "follow_up", "kept", "not_kept"),
+    [
+        # an ellipsis asking no aspect of its own asks the earlier turn's, in the words the
+        # documents use for it ("signs", not "first")
+        ("What are the first signs of ALS?", "and as it gets worse?", "sign", "first"),
+        (
+            "What's the median survival with bulbar-onset ALS?",
+            "what about limb onset?",
+            "survival",
+            None,
+        ),
+        (
+            "What is the first-line treatment for sialorrhea?",
+            "and if that fails?",
+            "treatment",
+            None,
+        ),
+    ],
+)
+def test_an_ellipsis_asking_no_aspect_keeps_the_earlier_one(
+    rules, earlier, follow_up, kept, not_kept
+):
+    from assistant.aspects import Aspects
+
+    resolver = FollowUpResolver(rules, aspects=Aspects.load(rules.folder))
+    history = _turns((earlier, "Here is what the sources say."))
+    query = resolver.resolve(follow_up, history)
+    added = query.text.removeprefix(follow_up).split()
+    assert kept in added
+    assert not_kept is None or not_kept not in added
+
+
+def test_a_follow_up_asking_of_its_own_keeps_no_earlier_aspect(rules):
+    from assistant.aspects import Aspects
+
+    resolver = FollowUpResolver(rules, aspects=Aspects.load(rules.folder))
+    history = _turns(("What's the riluzole dose and how is it timed around meals?", "..."))
+    asked = "And what should we tell patients to report on it?"
+    added = resolver.resolve(asked, history).text.removeprefix(asked).lower().split()
+    assert "riluzole" in added  # the subject is carried; the dose asked of it is not
+    assert not {"dose", "dosage", "timed", "meals"} & set(added)
