@@ -71,11 +71,9 @@ class CitedSections:
 class FollowUpResolver:
     """Rewrites a follow-up into a standalone search query without a language model."""
 
-    def __init__(self, rules: Rules, corpus: Corpus | None = None, expand=None, aspects=None):
+    def __init__(self, rules: Rules, corpus: Corpus | None = None, expand=None):
         """``expand``: clinical shorthand spelled out ("sialorrhoea" is "sialorrhea"), so a
-        subject is found however a turn spells it; ``aspects``: what a question asks for
-        (:class:`~assistant.aspects.Aspects`), which a follow-up asking none keeps."""
-        self.aspects = aspects
+        subject is found however a turn spells it."""
         self.cited = CitedSections(corpus)
         self.expand = expand or (lambda text: text)
         s = rules.subjects
@@ -206,13 +204,7 @@ class FollowUpResolver:
             if bare
             else "pronoun"
         )
-        words = (
-            self._asked_words(history)
-            if bare
-            else self._kept_aspect(question, history)
-            if ellipsis
-            else ()
-        )
+        words = self._asked_words(history) if bare else ()
         text = f"{question} {' '.join(carried)}" + "".join(
             f" {w}" for w in words if w.lower() not in " ".join(carried).lower()
         )
@@ -272,17 +264,6 @@ class FollowUpResolver:
         user's words (a subject's name alone may be broader: "nutrition" -> weight loss)."""
         last = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
         return _content_words(last)
-
-    def _kept_aspect(self, question: str, history: list[Message]) -> tuple[str, ...]:
-        """An ellipsis that asks for no aspect of its own ("and as it gets worse?" after "What
-        are the first signs?", "and if that fails?") asks for the latest user turn's: that
-        turn's asking words the documents also use for it ("signs"; not "first")."""
-        if self.aspects is None or self.aspects.asked(question)[0]:
-            return ()
-        last = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
-        asked, words = self.aspects.asked(last)
-        used = {t for k in asked for phrase in self.aspects.answers[k] for t in phrase.split()}
-        return tuple(sorted(w for w in words if w in used))
 
     def _recent_sections(self, history: list[Message]) -> tuple[Section, ...]:
         """The sections the latest answer quoted (a declined turn quotes none)."""

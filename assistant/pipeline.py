@@ -82,8 +82,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             corpus, index, keyword, settings.retrieval, tuning.retrieval
         )
-        aspects = Aspects.load(rules.folder)
-        self.followups = FollowUpResolver(rules, corpus, v.expand, aspects)
+        self.followups = FollowUpResolver(rules, corpus, v.expand)
         if self.trust.untrusted_docs:
             log.warning(
                 "documents that address the assistant are never quoted: %s",
@@ -99,6 +98,7 @@ class Assistant:
         register = Register.build(corpus.passages, rules, v.english, defined, tables.register)
         self.router = Router(rules, register, examples, v.expand)
         terms = tuple(defined.values())
+        aspects = Aspects.load(rules.folder)
         scoping = Scope(
             rules, v, corpus.passages, terms, tables.sections, tables.collocations, aspects
         )
