@@ -406,26 +406,22 @@ def _some(parts: list[str], keep) -> str | None:
 
 
 # A question typed as the last clause of a telling sentence, its question mark left off ("...
-# and now im scared its the pill, what are we supposed to watch for"): the sentence asks, and
-# what it tells before the comma stays part of what is asked ("peg tube, what are the risks").
+# and now im scared its the pill, what are we supposed to watch for"): a sentence of its own.
 # ("which", "who", "when", "where" there open a relative or time clause: ", which is normal")
 _TRAILING_ASK = re.compile(
-    r"(?:[,;]|\s[-–—])\s+(?:what|how|why)\s+(?:is|are|was|were|do|"
-    r"does|did|should|can|could|will|would|might|may|must)\b[^,;.!?]*$",
+    r"(?:[,;]|\s[-–—])\s+(?=(?:what|how|why)\s+(?:is|are|was|were|do|"
+    r"does|did|should|can|could|will|would|might|may|must)\b[^,;.!?]*$)",
     re.IGNORECASE,
 )
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    parts = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    return [c.strip() for s in parts for c in _TRAILING_ASK.split(s, maxsplit=1) if c.strip()]
 
 
 def _asking(sentence: str) -> bool:
-    return (
-        sentence.endswith("?")
-        or bool(_ASKING.match(sentence))
-        or bool(_TRAILING_ASK.search(sentence))
-    )
+    return sentence.endswith("?") or bool(_ASKING.match(sentence))
 
 
 def each_ask(text: str) -> list[str]:

@@ -74,17 +74,12 @@ def test_the_asking_sentences_are_told_from_the_story(text, asked):
 @pytest.mark.parametrize(
     ("text", "asked"),
     [
-        # a sentence that ends in a question left without its mark asks, whole: what it tells
-        # before the comma stays part of what is asked
+        # a question typed as the last clause of a telling sentence, its question mark left off
         (
-            "My dad is on riluzole. he had a temperature last week, what should we watch for",
-            "he had a temperature last week, what should we watch for",
+            "he had a temperature last week and im scared its the pill, what should we watch for",
+            "what should we watch for",
         ),
-        (
-            "My mum has ALS. she chokes on water - how do we make drinks safer",
-            "she chokes on water - how do we make drinks safer",
-        ),
-        ("peg tube, what are the risks", None),  # the whole question: nothing only tells
+        ("she chokes on water - how do we make drinks safer", "how do we make drinks safer"),
         # a relative or time clause after a comma asks nothing
         (
             "She is tired all day, which is normal for her. Can riluzole cause that?",
@@ -93,7 +88,7 @@ def test_the_asking_sentences_are_told_from_the_story(text, asked):
         ("He coughs at meals, when he is tired. What helps?", "What helps?"),
     ],
 )
-def test_a_sentence_ending_in_a_question_left_without_its_mark_asks(text, asked):
+def test_a_question_left_without_its_mark_at_a_sentences_end_is_what_asks(text, asked):
     assert asking_sentences(text) == asked
 
 
