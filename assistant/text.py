@@ -405,19 +405,8 @@ def _some(parts: list[str], keep) -> str | None:
     return " ".join(kept) if kept and len(kept) < len(parts) else None
 
 
-# A question typed as the last clause of a telling sentence, its question mark left off ("...
-# and now im scared its the pill, what are we supposed to watch for"): a sentence of its own.
-# ("which", "who", "when", "where" there open a relative or time clause: ", which is normal")
-_TRAILING_ASK = re.compile(
-    r"(?:[,;]|\s[-–—])\s+(?=(?:what|how|why)\s+(?:is|are|was|were|do|"
-    r"does|did|should|can|could|will|would|might|may|must)\b[^,;.!?]*$)",
-    re.IGNORECASE,
-)
-
-
 def _sentences(text: str) -> list[str]:
-    parts = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    return [c.strip() for s in parts for c in _TRAILING_ASK.split(s, maxsplit=1) if c.strip()]
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 def _asking(sentence: str) -> bool:

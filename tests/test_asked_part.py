@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.text import asked_part, asking_sentences
+from assistant.text import asked_part
 
 
 @pytest.mark.parametrize(
@@ -69,27 +69,6 @@ from assistant.text import asked_part, asking_sentences
 )
 def test_the_asking_sentences_are_told_from_the_story(text, asked):
     assert asked_part(text) == asked
-
-
-@pytest.mark.parametrize(
-    ("text", "asked"),
-    [
-        # a question typed as the last clause of a telling sentence, its question mark left off
-        (
-            "he had a temperature last week and im scared its the pill, what should we watch for",
-            "what should we watch for",
-        ),
-        ("she chokes on water - how do we make drinks safer", "how do we make drinks safer"),
-        # a relative or time clause after a comma asks nothing
-        (
-            "She is tired all day, which is normal for her. Can riluzole cause that?",
-            "Can riluzole cause that?",
-        ),
-        ("He coughs at meals, when he is tired. What helps?", "What helps?"),
-    ],
-)
-def test_a_question_left_without_its_mark_at_a_sentences_end_is_what_asks(text, asked):
-    assert asking_sentences(text) == asked
 
 
 def test_a_person_pointed_to_leaves_the_story_as_context_for_scope():
