@@ -10,14 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .aspects import Aspects
-from .text import (
-    POINTS_TO_PERSON,
-    QUESTION_WORDS,
-    asking_sentences,
-    content_tokens,
-    told_and_asked,
-    topic_part,
-)
+from .clauses import POINTS_TO_PERSON, asking_sentences, told_and_asked, topic_part
+from .text import QUESTION_WORDS, content_tokens
 
 
 class Asking:

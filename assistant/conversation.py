@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .clauses import asks, points_to_thing
 from .corpus import Corpus
 from .inputs import validate_history  # noqa: F401 (re-exported)
 from .rules import Rules, compile_phrase
-from .text import QUESTION_WORDS, STOPWORDS, asks, points_to_thing, tokens
+from .text import QUESTION_WORDS, STOPWORDS, tokens
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
 _DETERMINERS = "the|that|this|these|those|his|her|their|its"  # words that point to one told of

@@ -16,22 +16,13 @@ from functools import lru_cache
 
 from . import readability
 from .aspects import Aspects
+from .clauses import asking_sentences
 from .corpus import Passage, Sentence
 from .retrieve import Retrieval
 from .rules import Fact
 from .sentences import Meaning
 from .structure import Structure
-from .text import (
-    QUESTION_WORDS,
-    STOPWORDS,
-    asking_sentences,
-    content_tokens,
-    is_number,
-    lemmas,
-    stem,
-    tokens,
-    units,
-)
+from .text import QUESTION_WORDS, STOPWORDS, content_tokens, is_number, lemmas, stem, tokens, units
 from .tuning import Tuning
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .clauses import requests
 from .compose import Draft, DraftSentence
 from .corpus import Passage
 from .facts import FactBook, Located
@@ -22,7 +23,7 @@ from .route import Route
 from .rules import Rules, compile_phrase
 from .safety import Trust
 from .scope import Scope, ScopeDecision, section_words
-from .text import content_tokens, number_words, numbers, requests, tokens
+from .text import content_tokens, number_words, numbers, tokens
 
 __all__ = ["Checked", "Guard", "ScopeDecision", "section_words", "ungrounded_numbers"]
 

@@ -8,6 +8,7 @@ import logging
 from .answer import Answer, Assembler, DraftStats, Turn
 from .asking import Asking
 from .aspects import Aspects
+from .clauses import asked_part, requests
 from .compose import ComposeInput, Draft, ExtractiveComposer
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery
@@ -30,7 +31,6 @@ from .scope import Scope
 from .sentences import SentenceVectors, sync_sentences
 from .session import Conversation, Stopwatch, stream
 from .suggest import Suggestions, prepare_suggestions
-from .text import asked_part, requests
 from .vocabulary import Vocabulary, english_words
 
 log = logging.getLogger(__name__)

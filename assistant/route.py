@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from .clauses import requesting_sentences, requests
 from .exemplars import Exemplars
 from .inputs import MAX_QUESTION_CHARS, collapse_space
 from .register import Register
 from .rules import Rules, compile_phrase
 from .safety import InstructionDetector
-from .text import requesting_sentences, requests, verb_bases
+from .text import verb_bases
 
 Intent = Literal["question", "emergency", "diagnosis", "self_treatment", "outside"]
 

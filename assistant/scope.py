@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .aspects import Aspects
+from .clauses import asked_part, asking_sentences, each_ask, requesting_sentences
 from .corpus import Passage
 from .facts import Located
 from .naming import (
@@ -44,15 +45,11 @@ from .text import (
     QUESTION_WORDS,
     STOPWORDS,
     TASK_VERBS,
-    asked_part,
-    asking_sentences,
     contraction,
     descriptive,
-    each_ask,
     history_words,
     lemmas,
     raw_tokens,
-    requesting_sentences,
     stem,
     tokens,
     verb_forms,

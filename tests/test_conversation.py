@@ -420,7 +420,7 @@ def test_a_story_dated_last_month_is_no_question_about_hospice(fake_bot):
     ],
 )
 def test_asking_sentences_point_back_to_the_storys_subject(resolver, question, pointed):
-    from assistant.text import told_and_asked
+    from assistant.clauses import told_and_asked
 
     told, asked = told_and_asked(question)
     assert resolver.pointed_in_story(told, asked) == pointed
