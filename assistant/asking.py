@@ -10,13 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .aspects import Aspects
-from .clauses import (
-    POINTS_TO_PERSON,
-    asking_sentences,
-    told_and_asked,
-    topic_part,
-    unmarked_ask,
-)
+from .clauses import POINTS_TO_PERSON, asking_sentences, told_and_asked, topic_part
 from .text import QUESTION_WORDS, content_tokens
 
 
@@ -59,29 +53,13 @@ class Asking:
         named = self.pointed(told, asked)
         return " ".join([*asked, *named]) if named else None
 
-    def _unmarked(self, question: str) -> str | None:
-        """A question clause typed without its mark after what a message tells ("FVC 48%, on
-        riluzole, how should we manage sialorrhea"), when it names a topic of its own: a corpus
-        word besides the words asking an aspect ("peg tube, what are the risks" asks of the peg
-        tube; "..., what should we do" of all that was told)."""
-        clause = unmarked_ask(question)
-        if clause is None:
-            return None
-        asking = self.aspects.asked(clause)[1] if self.aspects else frozenset()
-        named = [
-            t
-            for t in content_tokens(clause)
-            if t not in asking and t not in QUESTION_WORDS and self.df.get(t)
-        ]
-        return clause if named else None
-
     def part(self, question: str) -> str | None:
         """The sentences that ask, when they stand alone beside a story (see :meth:`terms`),
         with the story's subject they point back to; None otherwise."""
         resolved = self.resolved(question)
         asked = resolved or topic_part(question)
         if not asked:
-            return self._unmarked(question)
+            return None
         # an ask left beside one that points into the story ("Is that from the tablets? what
         # should we do?") must name its own topic too: else the story's is what it asks of
         beside = not resolved and asked != asking_sentences(question)

@@ -158,17 +158,6 @@ def trailing_asks(text: str) -> list[str]:
     return [m[1] for s in parts if not _asking(s) and (m := _TRAILING_ASK.search(s))]
 
 
-def unmarked_ask(text: str) -> str | None:
-    """When no sentence of ``text`` asks, the question clause typed without its mark that ends
-    its last sentence ("62M, bulbar onset. FVC 48%, on riluzole, how should we manage
-    sialorrhea"); None otherwise."""
-    parts = _sentences(text)
-    if not parts or any(_asking(s) for s in parts):
-        return None
-    m = _TRAILING_ASK.search(parts[-1])
-    return m[1] if m else None
-
-
 def each_ask(text: str) -> list[str]:
     """Each sentence of ``text`` that asks, in order ("What does the test look at?", "Will it
     hurt?"); the whole text when none does."""

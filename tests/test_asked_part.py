@@ -338,21 +338,3 @@ def test_the_aspect_of_a_question_clause_left_without_its_mark_is_read(fake_bot)
     text = "Dad is on riluzole. Does he take it with food? he had a fever, what should we watch for"
     found = fake_bot.retriever.search(text, 4)
     assert "monitoring" in evidence.question(text, found, None).asked
-
-
-@pytest.mark.parametrize(
-    ("text", "part"),
-    [
-        # a question clause typed without its mark after what a vignette tells, naming a topic
-        # of its own, is what is asked; the vignette is its context
-        (
-            "62M with bulbar ALS. FVC 48%, on riluzole, how should we manage sialorrhea",
-            "how should we manage sialorrhea",
-        ),
-        # one that names none asks of what was told, read whole
-        ("peg tube, what are the risks", None),
-        ("he is on riluzole and his liver tests came back high, what should we do", None),
-    ],
-)
-def test_an_unmarked_question_after_a_vignette_is_what_is_asked(fake_bot, text, part):
-    assert fake_bot.asking.part(text) == part
