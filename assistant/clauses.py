@@ -138,26 +138,6 @@ def _asking(sentence: str) -> bool:
     return sentence.endswith("?") or bool(_ASKING.match(sentence))
 
 
-# A question typed as the last clause of a telling sentence, its question mark left off ("...
-# im scared its the pill doing something to his blood, what are we supposed to watch for").
-# ("which", "who", "when", "where" there open a relative or time clause: ", which is normal")
-_TRAILING_ASK = re.compile(
-    r"(?:[,;]|\s[-–—])\s+((?:what|how|why)\s+(?:is|are|was|were|do|does|did|should|can|could|"
-    r"will|would|might|may|must)\b[^,;.!?]*)$",
-    re.IGNORECASE,
-)
-
-
-def trailing_asks(text: str) -> list[str]:
-    """The question clauses typed without a mark at the end of sentences that otherwise tell
-    ("... his blood, what are we supposed to watch for"), when another sentence asks: what
-    they ask for counts beside it. [] when no sentence asks (then the whole text is read)."""
-    parts = _sentences(text)
-    if not any(_asking(s) for s in parts):
-        return []
-    return [m[1] for s in parts if not _asking(s) and (m := _TRAILING_ASK.search(s))]
-
-
 def each_ask(text: str) -> list[str]:
     """Each sentence of ``text`` that asks, in order ("What does the test look at?", "Will it
     hurt?"); the whole text when none does."""

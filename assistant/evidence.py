@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from . import readability
 from .aspects import Aspects
-from .clauses import asking_sentences, trailing_asks
+from .clauses import asking_sentences
 from .corpus import Passage, Sentence
 from .retrieve import Retrieval
 from .rules import Fact
@@ -102,8 +102,7 @@ class Evidence:
             # The story around the asking sentences is context: its words weigh as carried.
             own &= st.as_concepts(set(asked_terms)) | set(QUESTION_WORDS)
         # The aspect is what the asking sentences ask, not what the story around them names.
-        # (and a question clause typed without its mark at the end of a telling sentence)
-        asked_text = " ".join([asking_sentences(text) or text, *trailing_asks(text)])
+        asked_text = asking_sentences(text) or text
         asked, asking = (
             self.aspects.asked(asked_text) if self.aspects else (frozenset(), frozenset())
         )

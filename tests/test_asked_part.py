@@ -308,33 +308,3 @@ def test_yellow_eyes_in_lay_words_name_the_liver_damage_riluzole_may_cause(fake_
     assert "hepatotoxicity" in fake_bot.retriever.terms_of("she is a bit yellow in the eyes")
     # "jaundice" is no alias: the corpus never names it ("My newborn has jaundice" is declined)
     assert "hepatotoxicity" not in fake_bot.retriever.terms_of("My newborn has jaundice")
-
-
-@pytest.mark.parametrize(
-    ("text", "clauses"),
-    [
-        # a question clause typed without its mark at the end of a telling sentence counts
-        # beside the sentences that ask
-        (
-            "He is on riluzole. Does he take it with food? he had a fever, what do we watch for",
-            ["what do we watch for"],
-        ),
-        # ... not when no sentence asks (the whole text is read then), nor a relative clause
-        ("peg tube, what are the risks", []),
-        ("62M, bulbar ALS. FVC 48%, on riluzole, how should we manage sialorrhea", []),
-        ("She is tired, which is normal. Can riluzole cause it?", []),
-    ],
-)
-def test_a_question_clause_left_without_its_mark_counts_for_the_aspect(text, clauses):
-    from assistant.clauses import trailing_asks
-
-    assert trailing_asks(text) == clauses
-
-
-def test_the_aspect_of_a_question_clause_left_without_its_mark_is_read(fake_bot):
-    from assistant.evidence import Evidence
-
-    evidence = Evidence(fake_bot.rules.tuning, fake_bot.structure, fake_bot.extractive.aspects, str)
-    text = "Dad is on riluzole. Does he take it with food? he had a fever, what should we watch for"
-    found = fake_bot.retriever.search(text, 4)
-    assert "monitoring" in evidence.question(text, found, None).asked
