@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .asked_for import asked_activity, asked_agent, asked_effect
 from .aspects import Aspects
 from .clauses import asked_part, asking_sentences, each_ask, requesting_sentences
 from .corpus import Passage
@@ -21,9 +22,6 @@ from .known import KnownWords
 from .naming import (
     Collocations,
     about_other_condition,
-    asked_activity,
-    asked_agent,
-    asked_effect,
     code_name,
     framing_by_position,
     names_something,

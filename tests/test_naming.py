@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.asked_for import asked_agent, asked_effect
 from assistant.naming import (
     Collocations,
     about_other_condition,
-    asked_agent,
-    asked_effect,
     other_conditions,
     people_named,
     requested_thing,
@@ -307,7 +306,7 @@ def test_a_value_asked_for_needs_a_figure_in_a_sentence_naming_the_thing():
 
 
 def test_the_activity_a_question_asks_permission_for_is_read():
-    from assistant.naming import asked_activity
+    from assistant.asked_for import asked_activity
 
     assert asked_activity("Is it safe for me to keep driving with ALS?") == "driving"
     assert asked_activity("Is it safe for my husband to keep driving?") == "driving"
