@@ -103,7 +103,11 @@ class Lists:
                     )
 
     def with_rest_of_lists(
-        self, chosen: list[Candidate], pool: list[Candidate], q: Question | None = None
+        self,
+        chosen: list[Candidate],
+        pool: list[Candidate],
+        q: Question | None = None,
+        patient: bool = False,
     ) -> list[Candidate]:
         """A short list (at most ``list_items`` items) two of whose items are shown comes whole,
         or one when its lead-in states conditions: criteria with one left out ("Initiate NIV
@@ -120,6 +124,8 @@ class Lists:
         drop: set[int] = set()
         for items in shown.values():
             block = st.list_of[items[0].passage.id]
+            if patient and (q is None or not self.evidence.fits(q, tokens(block.header))):
+                continue  # a patient's answer takes a list whole only where its heading answers
             # Two items shown ask for the rest; one does when the lead-in states conditions
             # ("Initiate NIV when:") and names the question's topic: each suffices, and one
             # alone hides the others.

@@ -73,8 +73,7 @@ class Selector(Lists):
         chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q, patient)
         chosen = self.with_led_items(chosen, pool)
         chosen = self.with_earlier_ranks(chosen, candidates)
-        if not patient:
-            chosen = self.with_rest_of_lists(chosen, pool, q)
+        chosen = self.with_rest_of_lists(chosen, pool, q, patient)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
             # a section's opening (read as the author wrote it) last
