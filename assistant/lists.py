@@ -116,7 +116,10 @@ class Lists:
         shown: dict[int, list[Candidate]] = {}
         for c in chosen:
             block = st.list_of.get(c.passage.id)
-            if block is not None and not c.forced:
+            # (a criterion quoted as a fact is shown too: "FVC <50% predicted" of "Initiate
+            # NIV when:")
+            stated = block is not None and bool(_CONDITIONS.search(block.lead or ""))
+            if block is not None and (not c.forced or stated):
                 shown.setdefault(id(block), []).append(c)
         have = {c.span for c in chosen}
         known = {c.span: c for c in pool}
@@ -133,7 +136,8 @@ class Lists:
             conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
             )
-            n = len({c.passage.id for c in items})
+            # (a criterion quoted as a fact counts where the question names the list's topic)
+            n = len({c.passage.id for c in items if conditions or not c.forced})
             if stated and not conditions and n == 1 < len(block.passages):
                 # One criterion of a list the question is not about would misstate the source
                 # ("Initiate NIV when:" with one of its three): it goes, unless a fact.
@@ -146,13 +150,25 @@ class Lists:
                 or len(block.passages) > ct.list_items
             ):
                 continue
-            score = max(c.score for c in items)  # one answer, kept or cut as a unit
+            # one answer, kept or cut as a unit (criteria beside a fact: see criteria_units)
+            score = max((c.score for c in items if not c.forced), default=0.0)
             for c in items:
-                c.score = score
+                if not c.forced:
+                    c.score = score
             for x in self._unseen(block.passages, known, have):
                 x.score = max(x.score, score)
                 extra.append(x)
         return [c for c in chosen if id(c) not in drop] + extra
+
+    def criteria_units(self, chosen: list[Candidate]) -> dict[int, list[Candidate]]:
+        """Each chosen item of a list whose lead-in states conditions ("Initiate NIV when:"),
+        by ``id``, with the chosen items of its list: criteria shown one short misstate it."""
+        by_block: dict[int, list[Candidate]] = {}
+        for c in chosen:
+            block = self.structure.list_of.get(c.passage.id)
+            if block is not None and _CONDITIONS.search(block.lead or ""):
+                by_block.setdefault(id(block), []).append(c)
+        return {id(c): items for items in by_block.values() for c in items}
 
     def with_list(
         self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False

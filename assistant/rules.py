@@ -201,6 +201,12 @@ class GlossaryEntry(_Strict):
         "term; false for an everyday word put for a formal one ('help' for 'assistance'), "
         "which says nothing of what is asked.",
     )
+    kind_of: str | None = Field(
+        None,
+        description="The broader corpus term this one is a kind of: a sentence naming it names "
+        "that too ('BPAP ... in patients with bulbar impairment' speaks of non-invasive "
+        "ventilation), not the other way round.",
+    )
 
     @field_validator("plain")
     @classmethod

@@ -76,9 +76,19 @@ class Selector(Lists):
         chosen = self.with_rest_of_lists(chosen, pool, q, patient)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
-            # a section's opening (read as the author wrote it) last
-            ranked = sorted(chosen, key=lambda c: (not c.forced, not c.opening, -c.score))
-            keep = {id(c) for c in ranked[:most]} | {id(c) for c in chosen if c.forced}
+            # then those that answer the aspect asked, a section's opening (read as the author
+            # wrote it) last
+            # (criteria under a lead-in that states conditions go or stay together, as the
+            # best of them does: one quoted as a fact keeps the rest)
+            ranked = sorted(
+                chosen, key=lambda c: (not c.forced, not c.opening, not c.fits, -c.score)
+            )
+            units = self.criteria_units(chosen)
+            keep: set[int] = set()
+            for c in ranked:
+                unit = {id(x) for x in units.get(id(c), [c])} - keep
+                if c.forced or len(keep) + len(unit) <= most:
+                    keep |= unit
             chosen = [c for c in chosen if id(c) in keep]
         # (a patient answer, bounded by its reading grade, takes no sentence that only adds)
         chosen = self.with_antecedents(self.ordered(chosen, patient))

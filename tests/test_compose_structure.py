@@ -539,3 +539,72 @@ def test_a_sentence_that_adds_to_a_clinicians_line_comes_with_it():
     # and the line alone, without the one it adds to, is not completed backwards
     alone = Selector.with_continuations([Candidate(passage, also, 1.0)], additions=True)
     assert [c.sentence for c in alone] == [also]
+
+
+def test_a_criterion_quoted_as_a_fact_brings_the_rest_when_the_question_names_the_list(tuning):
+    """ "FVC below half" quoted as a fact, in an answer about NIV: "Initiate NIV when:" with
+    one of its three criteria would misstate the source."""
+    from assistant.evidence import Question
+
+    items, selector = _bullets_and_selector(NIV, tuning)
+    about = Question(set(), set(), set(), {"niv"}, frozenset(), ((frozenset({"niv"}), 1.0),))
+    fact = [Candidate(items[0], items[0].sentences[0], 1e6, forced=True)]
+    shown = selector.with_rest_of_lists(fact, [], about)
+    assert [c.passage.id for c in shown] == [p.id for p in items[:3]]
+    assert {id(c) for c in selector.criteria_units(shown)[id(shown[0])]} == {id(c) for c in shown}
+
+
+SWALLOWING = (
+    "Guide\n\nSwallowing Management\n\nFor patients with dysphagia:\n\n  • Adapt food texture\n"
+    "  • Use thicker liquids\n  • Eat frequent small meals\n\nSymptoms\n\n"
+    "Dysphagia symptoms include:\n\n"
+    "  • Coughing at meals\n  • Food in the nose\n  • Weight loss\n"
+)
+
+
+@pytest.mark.parametrize(("shown", "patient", "count"), [([0, 1], True, 3), ([3, 4], True, 2)])
+def test_a_patient_gets_a_short_list_whole_only_where_its_heading_answers(
+    tuning, shown, patient, count
+):
+    """ "How can we stop him choking?" (management of dysphagia): the measures under
+    "Swallowing Management" come whole; two symptoms under a heading that says no management
+    stay as chosen (a clinician gets either list whole)."""
+    from assistant.evidence import Question
+
+    items, selector = _bullets_and_selector(SWALLOWING, tuning)
+    selector.evidence.aspects = Aspects.load()
+    q = Question(
+        set(),
+        set(),
+        set(),
+        {"dysphagia"},
+        frozenset({"management"}),
+        ((frozenset({"dysphagia"}), 1.0),),
+    )
+    chosen = [Candidate(items[k], items[k].sentences[0], 1.0) for k in shown]
+    assert len(selector.with_rest_of_lists(chosen, [], q, patient)) == count
+    assert len(selector.with_rest_of_lists(chosen, [], q)) == 3
+
+
+def test_a_narrower_term_says_the_broader_one_it_is_a_kind_of():
+    """A glossary term ``kind_of`` another: a sentence naming BPAP speaks of non-invasive
+    ventilation (and NIV), not the other way round."""
+    text = (
+        "Guide\n\nBreathing\n\nStart non-invasive ventilation (NIV) early.\n\n"
+        "Use bilevel positive airway pressure in bulbar impairment.\n\nNutrition\n\n"
+        "Weigh patients often.\n\nPlace a feeding tube early.\n\nOffer thick liquids.\n\n"
+        "Check the weight monthly.\n\nRefer to a dietitian.\n"
+    )
+    meta = DocMeta(title="Guide", publisher="Test", audience="clinician", doc_type="guideline")
+    doc = parse_document("g", text, meta)
+    entries = (
+        GlossaryEntry(
+            term="bilevel positive airway pressure",
+            plain="a breathing machine",
+            kind_of="non-invasive ventilation",
+        ),
+    )
+    st = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), entries)
+    said = {p.sentences[0].text[:5]: set(st.said(p, p.sentences[0])) for p in doc.passages}
+    assert {"niv", "non", "invasive", "ventilation"} <= said["Use b"]
+    assert not {"bilevel", "airway"} & said["Start"]

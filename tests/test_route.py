@@ -218,6 +218,19 @@ def test_a_short_list_of_criteria_shown_in_part_comes_whole_for_a_clinician(bot)
 
 
 @pytest.mark.integration
+def test_a_ventilation_vignette_gets_the_criteria_whole_and_the_mode_for_bulbar_weakness(bot):
+    """The criteria list comes whole beside its quoted thresholds, and BPAP (a kind of
+    non-invasive ventilation, in the glossary) answers "which mode"."""
+    q = (
+        "58F limb-onset ALS, FVC 47% predicted, new orthopnoea. Start NIV now, and which mode "
+        "if bulbar weakness develops?"
+    )
+    d = bot.ask(q, audience="clinician").to_dict()
+    for item in ("FVC <50% predicted", "polysomnography", "BPAP"):
+        assert item in d["answer"]
+
+
+@pytest.mark.integration
 def test_the_aspect_is_read_from_the_question_with_its_shorthand_spelled_out(bot):
     d = bot.ask("PBA in ALS - mgmt?").to_dict()  # "mgmt" asks for management
     assert "Pathological crying or laughter: medication" in d["answer"]
