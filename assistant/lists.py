@@ -127,12 +127,12 @@ class Lists:
         drop: set[int] = set()
         for items in shown.values():
             block = st.list_of[items[0].passage.id]
-            if patient and (q is None or not self.evidence.fits(q, tokens(block.header))):
-                continue  # a patient's answer takes a list whole only where its heading answers
             # Two items shown ask for the rest; one does when the lead-in states conditions
             # ("Initiate NIV when:") and names the question's topic: each suffices, and one
             # alone hides the others.
             stated = bool(_CONDITIONS.search(block.lead or ""))
+            if patient and not stated and not (q and self.evidence.heads(q, tokens(block.header))):
+                continue  # a patient's answer takes a list whole only where its heading answers
             conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
             )

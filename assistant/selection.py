@@ -269,6 +269,7 @@ class Selector(Lists):
             return reading_grade_of(" ".join(_as_line(plain(t)) for t in lines if t))
 
         now = grade(keep)
+        units = self.criteria_units(keep)
         while now > pt.answer_grade:
             trials = []  # (grades gained per point of score lost, grade without, unit)
             for c in keep:
@@ -278,8 +279,12 @@ class Selector(Lists):
                     continue  # the best sentence keeps the rest of its section's opening
                 if self._later_item_shown(c, keep):
                     continue  # a list is cut from its end: "Second-line" needs "First-line"
+                criteria = units.get(id(c), [])
+                if any(x.forced for x in criteria):
+                    continue  # criteria beside a quoted threshold stay whole
                 unit = {id(c)} | {id(a) for a in keep if a.leads_to is c}
                 unit |= {id(d) for d in keep if _points_back_to(d, c)}
+                unit |= {id(x) for x in criteria} & {id(k) for k in keep}  # go together
                 without = grade([k for k in keep if id(k) not in unit])
                 if without < now:
                     trials.append(((now - without) / max(c.score, 1e-6), without, unit))

@@ -111,8 +111,8 @@ class Structure:
     _expansions: dict[str, frozenset[str]] = field(default_factory=dict)
     _aliases: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     _alias_index: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
-    # a narrower glossary term and the broader term it says ("bpap": non-invasive ventilation)
-    _broader: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    # a narrower glossary term's words and the broader term it says (BPAP: non-invasive ventilation)
+    _broader: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
     _headers: dict[str, list[str]] = field(default_factory=dict)
     _said: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _using: dict[str, set[str]] = field(default_factory=dict)  # word -> passages naming it
@@ -202,7 +202,7 @@ class Structure:
                 self.multiword.append(term)
             if e.kind_of:  # the narrower term says the broader one
                 broader = frozenset(content_tokens(e.kind_of))
-                self._broader.append((f" {' '.join(content_tokens(e.term))} ", broader))
+                self._broader.append((frozenset(content_tokens(e.term)), broader))
             for alias in (*e.aliases, *([e.plain] if e.keep_term else [])):
                 words = tuple(content_tokens(alias))
                 if words and not set(words) <= term:
@@ -352,8 +352,8 @@ class Structure:
             for phrase, term in self._alias_index.get(w, ()):
                 if phrase in text:
                     extra += sorted(term - have - set(extra))
-        for phrase, term in self._broader:  # a narrower term says the broader, and its short form
-            if phrase in text:
+        for narrower, term in self._broader:  # a narrower term says the broader one, and its
+            if narrower <= have | set(extra):  # short form (also as "BPAP", "BiPAP")
                 said = have | set(extra)
                 extra += sorted(term - said)
                 extra += [

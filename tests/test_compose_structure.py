@@ -551,6 +551,8 @@ def test_a_criterion_quoted_as_a_fact_brings_the_rest_when_the_question_names_th
     fact = [Candidate(items[0], items[0].sentences[0], 1e6, forced=True)]
     shown = selector.with_rest_of_lists(fact, [], about)
     assert [c.passage.id for c in shown] == [p.id for p in items[:3]]
+    one = [Candidate(items[1], items[1].sentences[0], 1.0)]  # a patient's answer too
+    assert len(selector.with_rest_of_lists(one, [], about, patient=True)) == 3
     assert {id(c) for c in selector.criteria_units(shown)[id(shown[0])]} == {id(c) for c in shown}
 
 
@@ -593,7 +595,7 @@ def test_a_narrower_term_says_the_broader_one_it_is_a_kind_of():
         "Guide\n\nBreathing\n\nStart non-invasive ventilation (NIV) early.\n\n"
         "Use bilevel positive airway pressure in bulbar impairment.\n\nNutrition\n\n"
         "Weigh patients often.\n\nPlace a feeding tube early.\n\nOffer thick liquids.\n\n"
-        "Check the weight monthly.\n\nRefer to a dietitian.\n"
+        "Check the weight monthly.\n\nRefer to a dietitian.\n\nTry a BiPAP at night.\n"
     )
     meta = DocMeta(title="Guide", publisher="Test", audience="clinician", doc_type="guideline")
     doc = parse_document("g", text, meta)
@@ -602,9 +604,11 @@ def test_a_narrower_term_says_the_broader_one_it_is_a_kind_of():
             term="bilevel positive airway pressure",
             plain="a breathing machine",
             kind_of="non-invasive ventilation",
+            aliases=["bipap"],
         ),
     )
     st = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), entries)
     said = {p.sentences[0].text[:5]: set(st.said(p, p.sentences[0])) for p in doc.passages}
     assert {"niv", "non", "invasive", "ventilation"} <= said["Use b"]
+    assert {"niv", "ventilation"} <= said["Try a"]  # named by a lay alias too
     assert not {"bilevel", "airway"} & said["Start"]
