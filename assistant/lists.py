@@ -131,8 +131,14 @@ class Lists:
             # ("Initiate NIV when:") and names the question's topic: each suffices, and one
             # alone hides the others.
             stated = bool(_CONDITIONS.search(block.lead or ""))
-            if patient and not stated and not (q and self.evidence.heads(q, tokens(block.header))):
-                continue  # a patient's answer takes a list whole only where its heading answers
+            # A patient's answer takes a list whole only where its heading answers and names
+            # the topic ("Medications may include:" under "Treatment" is no answer to "I feel
+            # anxious, what helps?": its one item that answers is)
+            answers = (
+                q is not None and bool(q.concepts) and self.evidence.heads(q, tokens(block.header))
+            )
+            if patient and not stated and not answers:
+                continue
             conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
             )
