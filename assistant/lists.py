@@ -17,6 +17,13 @@ from .text import content_tokens, tokens
 from .tuning import Tuning
 
 _CONDITIONS = re.compile(r"\b(when|if|once|whenever)\s*:\s*$", re.IGNORECASE)
+
+
+def _states_conditions(block) -> bool:
+    """A list whose lead-in states conditions ("Initiate NIV when:"): its items are criteria."""
+    return block is not None and bool(_CONDITIONS.search(block.lead or ""))
+
+
 # A list whose first item opens with a rank ("First-line: ...", "1. ...", "Step 1") is ordered:
 # a later item presupposes the earlier ones. ("First, assess ..." is no rank.)
 _RANKED = re.compile(r"^\s*(?:first[- ]line|1st\b|1[.)](?=\s)|step\s+1\b)", re.IGNORECASE)
@@ -118,8 +125,7 @@ class Lists:
             block = st.list_of.get(c.passage.id)
             # (a criterion quoted as a fact is shown too: "FVC <50% predicted" of "Initiate
             # NIV when:")
-            stated = block is not None and bool(_CONDITIONS.search(block.lead or ""))
-            if block is not None and (not c.forced or stated):
+            if block is not None and (not c.forced or _states_conditions(block)):
                 shown.setdefault(id(block), []).append(c)
         have = {c.span for c in chosen}
         known = {c.span: c for c in pool}
@@ -130,7 +136,7 @@ class Lists:
             # Two items shown ask for the rest; one does when the lead-in states conditions
             # ("Initiate NIV when:") and names the question's topic: each suffices, and one
             # alone hides the others.
-            stated = bool(_CONDITIONS.search(block.lead or ""))
+            stated = _states_conditions(block)
             # A patient's answer takes a list whole only where its heading answers and names
             # the topic ("Medications may include:" under "Treatment" is no answer to "I feel
             # anxious, what helps?": its one item that answers is)
@@ -172,7 +178,7 @@ class Lists:
         by_block: dict[int, list[Candidate]] = {}
         for c in chosen:
             block = self.structure.list_of.get(c.passage.id)
-            if block is not None and _CONDITIONS.search(block.lead or ""):
+            if _states_conditions(block):
                 by_block.setdefault(id(block), []).append(c)
         return {id(c): items for items in by_block.values() for c in items}
 

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .datafile import load_yaml, regexes
 from .tuning import Tuning
@@ -216,6 +216,15 @@ class GlossaryEntry(_Strict):
 
 class GlossaryFile(_Strict):
     glossary: list[GlossaryEntry]
+
+    @model_validator(mode="after")
+    def _kind_of_names_an_entry(self) -> GlossaryFile:
+        """A ``kind_of`` names another entry's term (a typo would relate nothing, silently)."""
+        terms = {e.term.lower() for e in self.glossary}
+        for e in self.glossary:
+            if e.kind_of and e.kind_of.lower() not in terms - {e.term.lower()}:
+                raise ValueError(f"{e.term!r}: kind_of {e.kind_of!r} is no other glossary term")
+        return self
 
 
 # --- safety: emergencies, scope, injections, self-treatment -----------------------------------

@@ -202,7 +202,7 @@ class Structure:
                 self.multiword.append(term)
             if e.kind_of:  # the narrower term says the broader one
                 broader = frozenset(content_tokens(e.kind_of))
-                self._broader.append((frozenset(content_tokens(e.term)), broader))
+                self._broader.append((term, broader))
             for alias in (*e.aliases, *([e.plain] if e.keep_term else [])):
                 words = tuple(content_tokens(alias))
                 if words and not set(words) <= term:

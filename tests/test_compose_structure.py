@@ -612,3 +612,15 @@ def test_a_narrower_term_says_the_broader_one_it_is_a_kind_of():
     assert {"niv", "non", "invasive", "ventilation"} <= said["Use b"]
     assert {"niv", "ventilation"} <= said["Try a"]  # named by a lay alias too
     assert not {"bilevel", "airway"} & said["Start"]
+
+
+def test_a_kind_of_that_names_no_glossary_term_is_refused():
+    """A typo in ``kind_of`` would relate nothing; the glossary file refuses it."""
+    from assistant.rules import GlossaryFile
+
+    entry = {"term": "bpap", "plain": "mask breathing machine"}
+    with pytest.raises(ValueError, match="kind_of"):
+        GlossaryFile.model_validate({"glossary": [{**entry, "kind_of": "non-invasive ventilaton"}]})
+    GlossaryFile.model_validate(
+        {"glossary": [{**entry, "kind_of": "niv"}, {"term": "niv", "plain": "mask machine"}]}
+    )
