@@ -24,7 +24,11 @@ class Aspect(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    asks: list[str] = Field(min_length=1, description="question wording that asks for it")
+    asks: list[str] = Field(
+        min_length=1,
+        description="question wording that asks for it; '...' stands for a few words of one "
+        "clause ('how ... take' is 'how am I supposed to take it')",
+    )
     answers: list[str] = Field(min_length=1, description="heading or sentence words answering it")
     fallback: bool = Field(False, description="asked only when the question asks nothing else")
     unless: list[str] = Field(
@@ -50,6 +54,12 @@ class Aspect(BaseModel):
 class AspectsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    gap_words: int = Field(
+        5,
+        ge=1,
+        le=8,
+        description="at most how many words of one clause a '...' in an asking wording spans",
+    )
     aspects: dict[str, Aspect]
 
 
@@ -86,6 +96,30 @@ def _phrase(text: str) -> str:
     return f" {' '.join(words)} "
 
 
+_GAP = "..."
+_CLAUSE_END = re.compile(r"[,;:.?!]")
+
+
+def _gapped(wording: str, gap: int) -> tuple[re.Pattern, frozenset[str]] | None:
+    """An asking wording with a '...' gap as a pattern over keyword tokens, with its own words;
+    None without a gap."""
+    if _GAP not in wording:
+        return None
+    parts = [_phrase(p).strip() for p in wording.split(_GAP)]
+    between = rf" (?:\S+ ){{0,{gap}}}"
+    pattern = re.compile(" " + between.join(re.escape(p) for p in parts) + " ")
+    return pattern, frozenset(w for p in parts for w in p.split())
+
+
+def _spans(pattern: re.Pattern, question: str) -> set[str]:
+    """The wording ``pattern`` finds within one clause of ``question``, as keyword tokens."""
+    found = set()
+    for clause in _CLAUSE_END.split(question):
+        text = _phrase(clause)
+        found |= {m.group(0) for m in pattern.finditer(text)}
+    return found
+
+
 @dataclass(frozen=True)
 class Aspects:
     """Aspects with their wording normalised to the keyword tokens."""
@@ -97,6 +131,7 @@ class Aspects:
     generic: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unless: dict[str, tuple[str, ...]] = field(default_factory=dict)
     telling: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    gapped: dict[str, tuple[tuple[re.Pattern, frozenset[str]], ...]] = field(default_factory=dict)
     _saying: dict = field(default_factory=dict, compare=False, repr=False)
     _saying_any: dict = field(default_factory=dict, compare=False, repr=False)
     _named: dict = field(default_factory=dict, compare=False, repr=False)
@@ -105,22 +140,48 @@ class Aspects:
     def load(cls, folder: Path | None = None) -> Aspects:
         """``aspects.yaml`` of a rules folder (the packaged file when the folder has none)."""
         path = folder / "aspects.yaml" if folder and (folder / "aspects.yaml").exists() else None
-        data = load_yaml(path or ASPECTS_FILE, AspectsFile).aspects
+        loaded = load_yaml(path or ASPECTS_FILE, AspectsFile)
+        data, gap = loaded.aspects, loaded.gap_words
         return cls(
-            {k: tuple(_phrase(a) for a in v.asks) for k, v in data.items()},
+            {k: tuple(_phrase(a) for a in v.asks if _GAP not in a) for k, v in data.items()},
             {k: tuple(_phrase(a) for a in v.answers) for k, v in data.items()},
             frozenset(k for k, v in data.items() if v.fallback),
             frozenset(k for k, v in data.items() if v.opening),
             {k: tuple(_phrase(a) for a in v.generic_asks) for k, v in data.items()},
             {k: tuple(_phrase(a) for a in v.unless) for k, v in data.items()},
             {k: tuple(_phrase(a) for a in v.telling) for k, v in data.items()},
+            {k: tuple(filter(None, (_gapped(a, gap) for a in v.asks))) for k, v in data.items()},
         )
+
+    def _asking(self, question: str, text: str) -> tuple[dict[str, tuple[str, ...]], dict]:
+        """Each aspect's asking wording, a gapped one as the words it spans in ``question``
+        (``text`` its keyword tokens), with the words of each span that ask (its anchors).
+
+        A span around another aspect's asking wording asks that one ("how long does it take"
+        asks a duration, not a dose)."""
+        found = {
+            k: [(w, own) for g, own in self.gapped.get(k, ()) for w in _spans(g, question)]
+            for k in self.asks
+        }
+        if not any(found.values()):
+            return self.asks, {}
+        plain = [p for ps in self.asks.values() for p in ps if p in text]
+        anchors = {w: own for ws in found.values() for w, own in ws}
+        spans = {k: {w for w, _ in ws} for k, ws in found.items()}
+        keep = {
+            k: tuple(
+                sorted(w for w in ws if not any(p in w for p in plain if p not in self.asks[k]))
+            )
+            for k, ws in spans.items()
+        }
+        return {k: (*ps, *keep[k]) for k, ps in self.asks.items()}, anchors
 
     def asked(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
         """The aspects ``question`` asks for, and the question's words that ask for them."""
         text = _phrase(question)
-        said = {k: self._past(text, k) for k in self.asks}  # its telling wording read past
-        matched = {k: [p for p in phrases if p in said[k]] for k, phrases in self.asks.items()}
+        asks, anchors = self._asking(question, text)
+        said = {k: self._past(text, k) for k in asks}  # its telling wording read past
+        matched = {k: [p for p in phrases if p in said[k]] for k, phrases in asks.items()}
         longer = [p for ps in matched.values() for p in ps]
 
         def own(k: str, p: str) -> bool:
@@ -141,8 +202,15 @@ class Aspects:
             found |= {k for k, phrases in self.generic.items() if any(p in text for p in phrases)}
         if found - self.fallback:
             found -= self.fallback
-        phrases = {k: (*self.asks[k], *self.generic.get(k, ())) for k in found}
-        words = {t for k in found for p in phrases[k] if p in said[k] for t in p.split()}
+        phrases = {k: (*asks[k], *self.generic.get(k, ())) for k in found}
+        words = {
+            t
+            for k in found
+            for p in phrases[k]
+            if p in said[k]
+            for t in p.split()
+            if p not in anchors or t in anchors[p]
+        }
         return frozenset(found), frozenset(words)
 
     def _past(self, text: str, aspect: str) -> str:

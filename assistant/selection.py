@@ -66,6 +66,7 @@ class Selector(Lists):
         cut = ct.patient_cut if patient else ct.clinician_cut
         per_doc = ct.patient_per_document if patient else ct.clinician_per_document
         chosen = self.select(candidates, limit, cut, per_doc)
+        chosen = self.with_each_aspect(chosen, candidates, q, cut)
         if patient and any(c.passage.meta.audience == "patient" for c in chosen):
             pool = [c for c in pool if c.passage.meta.audience == "patient"]  # their own words
         chosen = self.whole_items(chosen, pool)
@@ -124,6 +125,39 @@ class Selector(Lists):
                 seen_spans.add(span)
                 chosen.append(c)
         return chosen
+
+    def with_each_aspect(
+        self, chosen: list[Candidate], candidates: list[Candidate], q: Question, cut: float
+    ) -> list[Candidate]:
+        """A question that asks several aspects ("How do I take it, and what side effects should
+        I look out for?") gets, for each one no chosen sentence says, the best candidate about
+        its topic that says it (by its words or its heading) and scores within ``cut`` of the
+        best: the limit on sentences does not keep out the only answer to a part asked."""
+        aspects, st = self.evidence.aspects, self.structure
+        if not aspects or len(q.asked) < 2:
+            return chosen
+
+        def says(c: Candidate) -> frozenset[str]:
+            return aspects.named(st.said(c.passage, c.sentence), q.asked) | aspects.named(
+                st.header_tokens(c.passage), q.asked
+            )
+
+        top = next((c.score for c in candidates if not c.forced), 0.0)  # sorted by select
+        out, said = list(chosen), set().union(*map(says, chosen))
+        for aspect in sorted(q.asked - said):
+            best = max(
+                (
+                    c
+                    for c in candidates
+                    if c.fits and c.score >= cut * top and c not in out and aspect in says(c)
+                ),
+                key=lambda c: c.score,
+                default=None,
+            )
+            if best is not None:
+                out.append(best)
+                said |= says(best)
+        return out
 
     def with_section(
         self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False

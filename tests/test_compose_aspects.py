@@ -19,10 +19,11 @@ from assistant.compose import ComposeInput, ExtractiveComposer
 from assistant.conversation import SearchQuery
 from assistant.corpus import Corpus, DocMeta, parse_document
 from assistant.datafile import load_yaml
-from assistant.evidence import Evidence
+from assistant.evidence import Candidate, Evidence, Question
 from assistant.retrieve import HybridRetriever, KeywordIndex
 from assistant.route import Route
 from assistant.rules import RULES_DIR, GlossaryEntry, Rules
+from assistant.selection import Selector
 from assistant.sentences import SentenceVectors
 from assistant.structure import Structure, other_names
 from assistant.tuning import Tuning
@@ -514,3 +515,31 @@ def test_what_a_result_means_for_having_the_disease_asks_the_diagnosis():
         assert aspects.asked(q)[0] == {"diagnosis"}, q
     assert aspects.asked("What does denervation mean?")[0] == {"definition"}
     assert "diagnosis" not in aspects.asked("does that mean I have to stop driving?")[0]
+
+
+def test_how_one_takes_a_drug_asks_its_dose():
+    aspects = Aspects.load()
+    asked, words = aspects.asked("How exactly am I supposed to take it, and what side effects?")
+    assert "dose" in asked and "take" in words
+    asked, words = aspects.asked("How should riluzole be taken?")
+    assert asked == {"dose"} and "riluzole" not in words  # the words between ask nothing
+    assert "dose" not in aspects.asked("How long does it take to get a diagnosis?")[0]
+    assert "dose" not in aspects.asked("How often should he take it?")[0]
+    assert "dose" not in aspects.asked("How is he, really? We take it day by day.")[0]
+
+
+def test_each_part_asked_gets_an_answer_past_the_sentence_limit(corpus, structure, tuning):
+    selector = Selector(tuning, Evidence(tuning, structure, Aspects.load(), None))
+
+    def candidate(start: str, score: float) -> Candidate:
+        p = bullet(corpus, start)
+        return Candidate(p, p.sentences[0], score, fits=True)
+
+    dose = candidate("Riluzole 50 mg", 4.0)
+    monitoring = [candidate("Monitor serum", 10.0), candidate("Advise patients", 9.0)]
+    q = Question(set(), set(), set(), {"riluzole"}, frozenset({"dose", "monitoring"}))
+    chosen = selector.select([*monitoring, dose], 2, 0.3)
+    assert dose not in chosen  # the limit is full: the dose, asked too, scored lower
+    assert dose in selector.with_each_aspect(chosen, [*monitoring, dose], q, 0.3)
+    dose.score = 2.0  # below the cut of the best: no answer to the part asked
+    assert dose not in selector.with_each_aspect(chosen, [*monitoring, dose], q, 0.3)
