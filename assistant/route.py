@@ -88,6 +88,7 @@ class Router:
                 re.IGNORECASE,
             )
             self._roles["clinician"].append((here, "a care profession"))
+        self._roles["patient"] += [(rx, "the asker's own care") for rx in self._own_care()]
         self._has_disease = [re.compile(p, re.IGNORECASE) for p in r.has_disease]
         self._persons = frozenset(r.form.persons.lower().split())
         self._in_care = [re.compile(p, re.IGNORECASE) for p in r.in_care]
@@ -152,7 +153,13 @@ class Router:
             roles["patient"].append("an emergency told in the first person")
         if bool(roles["patient"]) != bool(roles["clinician"]):
             who = "patient" if roles["patient"] else "clinician"
-            return Route(who, "auto", 1.0, f"the asker's role: {', '.join(roles[who])}", **common)
+            return Route(
+                who,
+                "auto",
+                1.0,
+                f"the asker's role: {', '.join(dict.fromkeys(roles[who]))}",
+                **common,
+            )
         reading = self.register.read(asking) if self.register else None
         register = reading.score if reading else 0.0
         min_margin = self.rules.routing.min_margin
@@ -221,6 +228,36 @@ class Router:
             by_register=by_register,
             **common,
         )
+
+    def _own_care(self) -> list[re.Pattern[str]]:
+        """The asker's own tests, treatments and carers, named by a glossary term or a care
+        profession: "my FVC was 55%", "I had the EMG", "booked me a VFS", "my speech
+        therapist". A clinician speaks of a patient's ("my patient's FVC", "my ALS clinic")."""
+        r = self.rules
+        names = {e.term for e in r.glossary} | {a for e in r.glossary for a in e.aliases}
+        names |= {p.replace("-", " ") for p in r.routing.professions.split()}
+        alt = "|".join(
+            re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True)
+        )
+        other = r"(?!(?:patient|pt|client)s?\b|patient['’]s\b)[\w'’-]+\s+"
+        not_theirs = (
+            r"(?![\w-])(?!(?:\s+[\w'’-]+){0,2}\s+(?:patients?|pts|clinics?|cases?|caseload|"
+            r"referrals?|practice|service|list|data|research|colleagues?)\b)"
+        )
+        return [
+            re.compile(rf"\bmy\s+(?:{other})?(?:{alt}){not_theirs}", re.IGNORECASE),
+            re.compile(
+                rf"\bi(?:[’']ve| have)?\s+had\s+(?:a|an|the|my|this|that)\s+(?:{other})?"
+                rf"(?:{alt}){not_theirs}",
+                re.IGNORECASE,
+            ),
+            re.compile(
+                r"\b(?:booked|sent|referred|put|scheduled|started|ordered|arranged|did|gave)"
+                rf"\s+me\s+(?:(?:for|on|to)\s+)?(?:(?:a|an|the|some)\s+)?(?:{alt})(?![\w-])",
+                re.IGNORECASE,
+            ),
+            re.compile(rf"\b(?:{alt})\s+on\s+me\b", re.IGNORECASE),
+        ]
 
     def _says_has_disease(self, question: str) -> bool:
         """The asker says they have the disease (``routing.has_disease``), not quoting another

@@ -523,3 +523,30 @@ def test_beside_an_injection_the_question_asked_decides_the_audience(router):
     )
     plain = router.route("what are the first signs of ALS that people usually notice?")
     assert wrapped.injections and wrapped.audience == plain.audience == "patient"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I had the EMG last week and the report says denervation. I'm terrified. Is it ALS?",
+        "My PEG keeps getting rescheduled and my FVC was 55% at the last check. Is that bad?",
+        "my speech therapist booked me a VFS. what are they looking for?",
+        "They did an EMG on me. What does denervation mean?",
+    ],
+)
+def test_the_askers_own_tests_and_carers_are_a_patients_role(router, question):
+    route = router.route(question)
+    assert route.audience == "patient" and "own care" in route.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Should my SOD1-mutation familial ALS patient be started on tofersen intrathecally?",
+        "My patient's FVC is 45% and falling. Is NIV indicated?",
+        "In my ALS clinic we see many bulbar cases; what PEG timing do you use?",
+    ],
+)
+def test_a_patients_tests_named_by_their_clinician_are_no_own_care(router, question):
+    route = router.route(question)
+    assert route.audience == "clinician" and "own care" not in route.reason
