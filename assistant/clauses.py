@@ -54,15 +54,25 @@ _AFTER_WORD = re.compile(
     re.IGNORECASE,
 )
 _WH = frozenset({"what", "which", "who", "whom", "whose", "whatever", "how", "why", "when"})
+# After a noun that names something ("the medicine that can help him live longer?"), a
+# relative "that" points to nothing whatever its clause says; after an indefinite pronoun
+# ("anything", "someone") only when its clause names what it is about (above).
+_AFTER_NOUN = re.compile(r"\b([a-z]+)\s+that\b", re.IGNORECASE)
+_INDEFINITE = ("thing", "one", "body")
 
 
 def _relative_that(text: str) -> str:
-    def drop(m: re.Match) -> str:
-        kinds = lemmas(m[1].lower())
-        noun = set(kinds) == {"NOUN"} and m[1].lower() not in _WH
-        return m[1] if noun else m[0]
+    def noun(word: str) -> bool:
+        return set(lemmas(word.lower())) == {"NOUN"} and word.lower() not in _WH
 
-    return _AFTER_WORD.sub(drop, text)
+    def drop(m: re.Match) -> str:
+        return m[1] if noun(m[1]) else m[0]
+
+    def drop_named(m: re.Match) -> str:
+        named = noun(m[1]) and not m[1].lower().endswith(_INDEFINITE)
+        return m[1] if named else m[0]
+
+    return _AFTER_WORD.sub(drop, _AFTER_NOUN.sub(drop_named, text))
 
 
 # A clause joined to an asking clause before it ("What is required to make a diagnosis of ALS,

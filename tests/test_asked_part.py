@@ -119,6 +119,12 @@ def test_the_aspect_asked_comes_from_the_asking_sentences_even_when_they_point_b
             "My dad drools all day. Is there any help for drooling?",
             "Is there any help for drooling?",
         ),
+        # after a noun that names something, a relative "that" points to nothing whatever
+        # its clause says
+        (
+            "His neurologist mentioned a tablet. What is the medicine that can help him?",
+            "What is the medicine that can help him?",
+        ),
     ],
 )
 def test_the_topic_comes_from_asking_sentences_that_do_not_point_back_to_a_thing(text, part):
