@@ -361,6 +361,11 @@ class Aspect(_Strict):
         "own, the rest is answered under `unaddressed_line` (never for a safety aspect: "
         "pregnancy, children, dosing)",
     )
+    told_for: list[str] = Field(
+        default_factory=list,
+        description="aspects (aspects.yaml) whose asking makes a story that tells it ask it "
+        "too: 'I'm pregnant. Is it safe to keep taking riluzole?' asks of pregnancy",
+    )
 
     @field_validator("asked", "shown")
     @classmethod

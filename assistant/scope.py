@@ -166,6 +166,12 @@ class Scope(KnownWords):
             (a.name, [phrase(p) for p in a.asked], [phrase(p) for p in a.shown], a.partial)
             for a in rules.aspects
         ]
+        self._told_for = {a.name: frozenset(a.told_for) for a in rules.aspects}
+        unknown = {n for a in self._told_for.values() for n in a} - set(
+            self.aspects.asks if self.aspects else ()
+        )
+        if self.aspects and unknown:
+            raise ValueError(f"scope aspects name unknown aspects in told_for: {sorted(unknown)}")
 
     def decide(
         self, retrieval: Retrieval, route: Route, facts: tuple[Located, ...] = ()
@@ -324,10 +330,11 @@ class Scope(KnownWords):
         that no passage of the evidence (retrieved, or holding a wanted fact) shows in a
         section naming the question's topic, or None when every aspect asked is shown. The
         aspect is what the asking sentences ask ("I have two teenagers. Does it run in
-        families?" asks nothing of children). ``partial``: only a later ask wants it (an aspect
-        marked ``partial``), not a first that names a topic of its own ("What does the test
-        look at? Will it hurt?"): the rest is answered. Pregnancy, children or a dose asked
-        later still decline the whole."""
+        families?" asks nothing of children), or a story that tells it asks beside an aspect
+        of its ``told_for`` ("I'm pregnant. Is it safe to keep taking riluzole?").
+        ``partial``: only a later ask wants it (an aspect marked ``partial``), not a first that
+        names a topic of its own ("What does the test look at? Will it hurt?"): the rest is
+        answered. Pregnancy, children or a dose asked later still decline the whole."""
         question = asking_sentences(retrieval.query) or retrieval.query
         first = each_ask(question)[0]
         evidence = [h.passage for h in retrieval.hits] + [loc.passage for loc in facts]
@@ -338,12 +345,18 @@ class Scope(KnownWords):
         said = f" {' '.join(tokens(question))} "
         # the corpus's own subject by any of its names is no topic ("Lou Gehrig disease")
         subject_words = {t for n in self._subject_names if n in said for t in n.split()}
+        asking, asking_words = (
+            self.aspects.asked(question) if self.aspects else (frozenset(), frozenset())
+        )
         for aspect, asked, shown, partial in self._aspects:
-            cues = [rx for rx in asked if rx.search(question)]
+            cues, where = [rx for rx in asked if rx.search(question)], question
+            if not cues and self._told_for[aspect] & asking:  # the story tells it ("I'm
+                # pregnant. Is it safe to keep taking riluzole?")
+                cues, where = [rx for rx in asked if rx.search(retrieval.query)], retrieval.query
             if not cues:
                 continue
-            cue_words = {t for rx in cues for m in rx.finditer(question) for t in tokens(m[0])}
-            cue_words |= subject_words
+            cue_words = {t for rx in cues for m in rx.finditer(where) for t in tokens(m[0])}
+            cue_words |= subject_words | (asking_words if where != question else set())
             topic = {
                 t
                 for t in covered

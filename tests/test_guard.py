@@ -1149,3 +1149,31 @@ def test_a_familys_words_for_low_mood_name_the_medicines_and_the_counseling(bot)
     breath = bot.ask("My dad gets anxious and short of breath when he lies flat at night.")
     assert "anti-anxiety" not in breath.answer
     assert "Antidepressants" not in bot.ask("He feels low on energy all day. Why?").answer
+
+
+def test_a_pregnancy_the_story_tells_is_asked_by_a_question_of_safety(fake_bot):
+    """Pregnancy told before "is it safe to keep taking riluzole?" conditions the question
+    (the sources never discuss it); told before a question of inheritance it does not."""
+    d = fake_bot.ask(
+        "I have ALS and just found out I'm pregnant. Is it safe to keep taking my riluzole?"
+    )
+    assert d.status == "refused" and "pregnancy" in d.reason
+    d = fake_bot.ask(
+        "My wife is pregnant and I was just diagnosed with ALS. Does it run in families?"
+    )
+    assert "pregnancy" not in (d.reason or "")
+
+
+def test_a_told_for_naming_no_aspect_is_refused_at_load():
+    import dataclasses
+
+    from assistant.aspects import Aspects
+    from assistant.rules import Rules
+    from assistant.scope import Scope
+    from assistant.vocabulary import Vocabulary
+
+    rules = Rules.load()
+    typo = [a.model_copy(update={"told_for": ["safty"]}) for a in rules.aspects]
+    broken = dataclasses.replace(rules, aspects=typo)
+    with pytest.raises(ValueError, match="safty"):
+        Scope(broken, Vocabulary.build(rules), aspects=Aspects.load())
