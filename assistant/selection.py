@@ -94,7 +94,7 @@ class Selector(Lists):
         # (a patient answer, bounded by its reading grade, takes no sentence that only adds)
         chosen = self.with_antecedents(self.ordered(chosen, patient))
         chosen = self.with_continuations(chosen, additions=not patient)
-        return self.readable(chosen) if patient else chosen
+        return self.readable(chosen, self._sole_answers(chosen, q.asked)) if patient else chosen
 
     def select(
         self, candidates: list[Candidate], limit: int, cut: float, per_doc: int = 0
@@ -133,14 +133,12 @@ class Selector(Lists):
         I look out for?") gets, for each one no chosen sentence says, the best candidate about
         its topic that says it (by its words or its heading) and scores within ``cut`` of the
         best: the limit on sentences does not keep out the only answer to a part asked."""
-        aspects, st = self.evidence.aspects, self.structure
+        aspects = self.evidence.aspects
         if not aspects or len(q.asked) < 2:
             return chosen
 
         def says(c: Candidate) -> frozenset[str]:
-            return aspects.named(st.said(c.passage, c.sentence), q.asked) | aspects.named(
-                st.header_tokens(c.passage), q.asked
-            )
+            return self._says(c, q.asked)
 
         top = next((c.score for c in candidates if not c.forced), 0.0)  # sorted by select
         out, said = list(chosen), set().union(*map(says, chosen))
@@ -158,6 +156,25 @@ class Selector(Lists):
                 out.append(best)
                 said |= says(best)
         return out
+
+    def _says(self, c: Candidate, asked: frozenset[str]) -> frozenset[str]:
+        """The aspects of ``asked`` a candidate says, by its words or its heading."""
+        aspects, st = self.evidence.aspects, self.structure
+        if not aspects or not asked:
+            return frozenset()
+        header = st.header_tokens(c.passage)
+        return aspects.named(st.said(c.passage, c.sentence), asked) | aspects.named(header, asked)
+
+    def _sole_answers(self, chosen: list[Candidate], asked: frozenset[str]) -> set[int]:
+        """The chosen sentences each alone in saying an aspect asked (of several asked)."""
+        if len(asked) < 2:
+            return set()
+        said = {id(c): self._says(c, asked) for c in chosen if c.fits}
+        return {
+            next(k for k, v in said.items() if a in v)
+            for a in asked
+            if sum(a in v for v in said.values()) == 1
+        }
 
     def with_section(
         self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False
@@ -279,11 +296,11 @@ class Selector(Lists):
                 out.append(nxt)
         return out
 
-    def readable(self, chosen: list[Candidate]) -> list[Candidate]:
+    def readable(self, chosen: list[Candidate], sole: set[int] = frozenset()) -> list[Candidate]:
         """A patient answer within its reading grade: while its lines (with the patient
         framing) read above ``answer_grade``, the optional sentence that costs the most grade
-        for its score goes, with its antecedent (facts, the best sentence and the rest of its
-        section's opening paragraph stay)."""
+        for its score goes, with its antecedent (facts, the best sentence, the rest of its
+        section's opening paragraph and the ``sole`` answers to a part asked stay)."""
         pt, plain = self.tuning.patient, self.evidence.plain
         keep = list(chosen)
         best = max((c for c in keep if not c.forced), key=lambda c: c.score, default=None)
@@ -307,7 +324,7 @@ class Selector(Lists):
         while now > pt.answer_grade:
             trials = []  # (grades gained per point of score lost, grade without, unit)
             for c in keep:
-                if c.forced or c is best or c.leads_to is not None:
+                if c.forced or c is best or c.leads_to is not None or id(c) in sole:
                     continue
                 if c.opening and best is not None and self._same_section(c, best):
                     continue  # the best sentence keeps the rest of its section's opening

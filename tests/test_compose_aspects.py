@@ -543,3 +543,20 @@ def test_each_part_asked_gets_an_answer_past_the_sentence_limit(corpus, structur
     assert dose in selector.with_each_aspect(chosen, [*monitoring, dose], q, 0.3)
     dose.score = 2.0  # below the cut of the best: no answer to the part asked
     assert dose not in selector.with_each_aspect(chosen, [*monitoring, dose], q, 0.3)
+
+
+def test_the_reading_grade_trim_keeps_the_only_answer_to_a_part_asked(corpus, structure, tuning):
+    strict = tuning.model_copy(
+        update={"patient": tuning.patient.model_copy(update={"answer_grade": 1.0})}
+    )
+    selector = Selector(strict, Evidence(strict, structure, Aspects.load(), lambda t: t))
+
+    def candidate(start: str, score: float) -> Candidate:
+        p = bullet(corpus, start)
+        return Candidate(p, p.sentences[0], score, fits=True)
+
+    best, dose = candidate("Advise patients", 10.0), candidate("Riluzole 50 mg", 1.0)
+    chosen = [best, dose]  # the dose reads at a higher grade than the best line
+    sole = selector._sole_answers(chosen, frozenset({"dose", "monitoring"}))
+    assert dose not in selector.readable(list(chosen))
+    assert id(dose) in sole and dose in selector.readable(list(chosen), sole)
