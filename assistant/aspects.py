@@ -66,6 +66,8 @@ class AspectsFile(BaseModel):
 # How many (wording, aspects) readings :meth:`Aspects.named` keeps; the corpus's sentences and
 # headings under a question's few aspect sets fit many times over.
 _NAMED_CACHE = 200_000
+# How many question wordings :meth:`Aspects.asked` keeps read (a conversation's few at a time).
+_ASKED_CACHE = 1_000
 
 # "who's on it" asks as "who is on it" does (a wh-word's or pronoun's "'s" is "is").
 _IS = re.compile(r"\b(who|what|where|when|how|which|it|that|there)['’]s\b", re.IGNORECASE)
@@ -135,6 +137,7 @@ class Aspects:
     _saying: dict = field(default_factory=dict, compare=False, repr=False)
     _saying_any: dict = field(default_factory=dict, compare=False, repr=False)
     _named: dict = field(default_factory=dict, compare=False, repr=False)
+    _asked: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Aspects:
@@ -160,7 +163,12 @@ class Aspects:
         A span around another aspect's asking wording asks that one ("how long does it take"
         asks a duration, not a dose)."""
         found = {
-            k: [(w, own) for g, own in self.gapped.get(k, ()) for w in _spans(g, question)]
+            k: [
+                (w, own)
+                for g, own in self.gapped.get(k, ())
+                if all(f" {t} " in text for t in own)  # its own words are there at all
+                for w in _spans(g, question)
+            ]
             for k in self.asks
         }
         if not any(found.values()):
@@ -177,7 +185,16 @@ class Aspects:
         return {k: (*ps, *keep[k]) for k, ps in self.asks.items()}, anchors
 
     def asked(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
-        """The aspects ``question`` asks for, and the question's words that ask for them."""
+        """The aspects ``question`` asks for, and the question's words that ask for them (read
+        once per wording: the stages of one answer ask it of the same sentences)."""
+        found = self._asked.get(question)
+        if found is None:
+            if len(self._asked) > _ASKED_CACHE:
+                self._asked.clear()
+            found = self._asked[question] = self._read(question)
+        return found
+
+    def _read(self, question: str) -> tuple[frozenset[str], frozenset[str]]:
         text = _phrase(question)
         asks, anchors = self._asking(question, text)
         said = {k: self._past(text, k) for k in asks}  # its telling wording read past

@@ -229,7 +229,7 @@ class Router:
             **common,
         )
 
-    def _own_care(self) -> list[re.Pattern[str]]:
+    def _own_care(self) -> list:
         """The asker's own tests, treatments and carers, named by a glossary term or a care
         profession: "my FVC was 55%", "I had the EMG", "booked me a VFS", "my speech
         therapist". A clinician speaks of a patient's ("my patient's FVC", "my ALS clinic")."""
@@ -256,7 +256,10 @@ class Router:
                 rf"\s+me\s+(?:(?:for|on|to)\s+)?(?:(?:a|an|the|some)\s+)?(?:{alt})(?![\w-])",
                 re.IGNORECASE,
             ),
-            re.compile(rf"\b(?:{alt})\s+on\s+me\b", re.IGNORECASE),
+            _After(
+                re.compile(r"\bon\s+me\b", re.IGNORECASE),
+                re.compile(rf"\b(?:{alt})\s+on\s+me\b", re.IGNORECASE),
+            ),
         ]
 
     def _says_has_disease(self, question: str) -> bool:
@@ -336,6 +339,18 @@ _QUOTING = re.compile(
     r"|[\"“”:]",
     re.I,
 )
+
+
+@dataclass(frozen=True)
+class _After:
+    """A pattern tried only where a cheap cue is found ("an EMG *on me*": the long list of
+    names before it is not tried at every position of every question)."""
+
+    cue: re.Pattern[str]
+    pattern: re.Pattern[str]
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self.cue.search(text) else None
 
 
 def _phrase(signal) -> re.Pattern[str]:
