@@ -526,27 +526,28 @@ def test_beside_an_injection_the_question_asked_decides_the_audience(router):
 
 
 @pytest.mark.parametrize(
-    "question",
+    ("question", "own"),
     [
-        "I had the EMG last week and the report says denervation. I'm terrified. Is it ALS?",
-        "My PEG keeps getting rescheduled and my FVC was 55% at the last check. Is that bad?",
-        "my speech therapist booked me a VFS. what are they looking for?",
-        "They did an EMG on me. What does denervation mean?",
+        (
+            "I had the EMG last week and the report says denervation. I'm terrified. Is it ALS?",
+            True,
+        ),
+        (
+            "My PEG keeps getting rescheduled and my FVC was 55% at the last check. Is that bad?",
+            True,
+        ),
+        ("my speech therapist booked me a VFS. what are they looking for?", True),
+        ("They did an EMG on me. What does denervation mean?", True),
+        # a patient's tests named by their clinician are no own care
+        (
+            "Should my SOD1-mutation familial ALS patient be started on tofersen intrathecally?",
+            False,
+        ),
+        ("My patient's FVC is 45% and falling. Is NIV indicated?", False),
+        ("In my ALS clinic we see many bulbar cases; what PEG timing do you use?", False),
     ],
 )
-def test_the_askers_own_tests_and_carers_are_a_patients_role(router, question):
+def test_the_askers_own_tests_and_carers_are_a_patients_role(router, question, own):
     route = router.route(question)
-    assert route.audience == "patient" and "own care" in route.reason
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "Should my SOD1-mutation familial ALS patient be started on tofersen intrathecally?",
-        "My patient's FVC is 45% and falling. Is NIV indicated?",
-        "In my ALS clinic we see many bulbar cases; what PEG timing do you use?",
-    ],
-)
-def test_a_patients_tests_named_by_their_clinician_are_no_own_care(router, question):
-    route = router.route(question)
-    assert route.audience == "clinician" and "own care" not in route.reason
+    assert route.audience == ("patient" if own else "clinician")
+    assert ("own care" in route.reason) == own
