@@ -133,28 +133,21 @@ class Selector(Lists):
         I look out for?") gets, for each one no chosen sentence says, the best candidate about
         its topic that says it (by its words or its heading) and scores within ``cut`` of the
         best: the limit on sentences does not keep out the only answer to a part asked."""
-        aspects = self.evidence.aspects
-        if not aspects or len(q.asked) < 2:
+        if not self.evidence.aspects or len(q.asked) < 2:
             return chosen
-
-        def says(c: Candidate) -> frozenset[str]:
-            return self._says(c, q.asked)
-
         top = next((c.score for c in candidates if not c.forced), 0.0)  # sorted by select
-        out, said = list(chosen), set().union(*map(says, chosen))
+        fitting = [c for c in candidates if c.fits and c.score >= cut * top]
+        out = list(chosen)
+        said = set().union(*(self._says(c, q.asked) for c in out))
         for aspect in sorted(q.asked - said):
             best = max(
-                (
-                    c
-                    for c in candidates
-                    if c.fits and c.score >= cut * top and c not in out and aspect in says(c)
-                ),
+                (c for c in fitting if c not in out and aspect in self._says(c, q.asked)),
                 key=lambda c: c.score,
                 default=None,
             )
             if best is not None:
                 out.append(best)
-                said |= says(best)
+                said |= self._says(best, q.asked)
         return out
 
     def _says(self, c: Candidate, asked: frozenset[str]) -> frozenset[str]:
