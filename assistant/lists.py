@@ -123,9 +123,9 @@ class Lists:
         shown: dict[int, list[Candidate]] = {}
         for c in chosen:
             block = st.list_of.get(c.passage.id)
-            # (a criterion quoted as a fact is shown too: "FVC <50% predicted" of "Initiate
-            # NIV when:")
-            if block is not None and (not c.forced or _states_conditions(block)):
+            # (an item quoted as a fact is shown too: "FVC <50% predicted" of "Initiate NIV
+            # when:"; whether it counts is below)
+            if block is not None:
                 shown.setdefault(id(block), []).append(c)
         have = {c.span for c in chosen}
         known = {c.span: c for c in pool}
@@ -148,22 +148,42 @@ class Lists:
             conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
             )
-            # (a criterion quoted as a fact counts where the question names the list's topic)
-            n = len({c.passage.id for c in items if conditions or not c.forced})
+            # An item quoted as a fact counts when it says what is asked ("Discontinue if ..."
+            # for "when should it be stopped?") of the list's topic, named by its heading,
+            # lead-in or the one-sentence paragraph the list details ("Riluzole 50 mg ...").
+            intro = st.intro_of.get(block.passages[0].id) or ""
+            about = set(tokens(f"{block.header} {intro}"))
+            asked = {
+                id(c)
+                for c in items
+                if c.forced
+                and q is not None
+                and self._says(c, q.asked)
+                and self.evidence.coverage(q, about) > 0
+            }
+            n = len({c.passage.id for c in items if conditions or not c.forced or id(c) in asked})
             if stated and not conditions and n == 1 < len(block.passages):
                 # One criterion of a list the question is not about would misstate the source
                 # ("Initiate NIV when:" with one of its three): it goes, unless a fact.
                 drop |= {id(c) for c in items if not c.forced}
                 continue
             # Bullets no lead-in gathers ("From the Guidelines" points) are no list.
+            # (or, under the paragraph it details, one whose facts say what is asked)
             if (
-                not block.lead
+                not (block.lead or (intro and asked))
                 or n < (1 if conditions else 2)
                 or len(block.passages) > ct.list_items
             ):
                 continue
             # one answer, kept or cut as a unit (criteria beside a fact: see criteria_units)
-            score = max((c.score for c in items if not c.forced), default=0.0)
+            # (items there because facts of them were quoted rank as those lines do unquoted)
+            score = max(
+                (c.score for c in items if not c.forced),
+                default=max(
+                    (x.score for x in pool if not x.forced and x.span in {c.span for c in items}),
+                    default=0.0,
+                ),
+            )
             for c in items:
                 if not c.forced:
                     c.score = score

@@ -624,3 +624,38 @@ def test_a_kind_of_that_names_no_glossary_term_is_refused():
     GlossaryFile.model_validate(
         {"glossary": [{**entry, "kind_of": "niv"}, {"term": "niv", "plain": "mask machine"}]}
     )
+
+
+RILUZOLE = (
+    "Guide\n\nMedication\n\nRiluzole 50 mg twice daily extends survival.\n\n"
+    "  • Monitor liver tests before and during treatment\n"
+    "  • Discontinue if liver dysfunction develops\n  • Report any fever\n"
+    "  • Discontinue if lung disease develops\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "count"),
+    [
+        (RILUZOLE, {"monitoring", "discontinuation"}, 4),  # the facts say what is asked
+        (RILUZOLE, set(), 2),  # quoted for another reason: as chosen
+        # no paragraph the bullets detail: the heading alone gathers no list
+        (RILUZOLE.replace("Riluzole 50 mg twice daily extends survival.\n\n", ""), None, 2),
+    ],
+)
+def test_facts_that_say_what_is_asked_bring_the_rest_of_the_list_they_detail(
+    tuning, text, asked, count
+):
+    """ "What monitoring is needed on riluzole, and when should it be stopped?": two of the
+    riluzole paragraph's bullets quoted as facts bring the other two ("Discontinue if lung
+    disease develops" is as much an answer)."""
+    from assistant.evidence import Question
+
+    items, selector = _bullets_and_selector(text, tuning)
+    selector.evidence.aspects = Aspects.load()
+    asked = {"monitoring", "discontinuation"} if asked is None else asked
+    q = Question(
+        set(), set(), set(), {"riluzole"}, frozenset(asked), ((frozenset({"riluzole"}), 1.0),)
+    )
+    facts = [Candidate(items[k], items[k].sentences[0], 1e6, forced=True) for k in (0, 1)]
+    assert len(selector.with_rest_of_lists(facts, [], q)) == count
