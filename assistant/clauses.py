@@ -201,3 +201,25 @@ def asked_part(text: str, person_ok: bool = False) -> str | None:
     if _points(_POINTS_TO_THING if person_ok else _POINTS_BACK, first):
         return None
     return asking
+
+
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i’m|i've|i’ve|me|my|myself)\b", re.IGNORECASE)
+_THIRD_PERSON = re.compile(rf"\b(?:{_PERSONS}|hers|they|them|their)\b", re.IGNORECASE)
+
+
+def told_of_another(text: str, at: int, relatives: frozenset[str]) -> bool:
+    """Whether what ``text`` tells at ``at`` is told of a relative the asking sentences are not
+    about: "My daughter, who is pregnant, says ... What side effects should *I* watch for?"
+    (not "My wife is pregnant. Can *she* keep taking it?", nor "I'm pregnant. ...", nor an ask
+    that names no one)."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, at)), default=0)
+    before = re.findall(r"[a-z]+", text[start:at].lower())
+    who = next((w for w in reversed(before) if w in relatives or _FIRST_PERSON.fullmatch(w)), None)
+    if who is None or who not in relatives:
+        return False  # told of the asker, or of no one named
+    ask = asking_sentences(text) or ""
+    return (
+        bool(_FIRST_PERSON.search(ask))
+        and not _THIRD_PERSON.search(ask)
+        and who not in re.findall(r"[a-z]+", ask.lower())
+    )

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 from .asked_for import asked_activity, asked_agent, asked_effect
 from .aspects import Aspects
-from .clauses import asked_part, asking_sentences, each_ask, requesting_sentences
+from .clauses import (
+    asked_part,
+    asking_sentences,
+    each_ask,
+    requesting_sentences,
+    told_of_another,
+)
 from .corpus import Passage
 from .facts import Located
 from .known import KnownWords
@@ -123,13 +129,17 @@ class Scope(KnownWords):
             for name in (sub.name, *sub.aliases)
         ]
         self._subject_names = tuple(f" {' '.join(tokens(name))} " for name in own)
-        # Words for a person, a name may stand beside ("my sister Maria", "Dr Okafor, my GP").
-        # (a relation the family names: "my sister", "our doctor", "dad"; not "my family")
-        self._people = frozenset(
+        # Words for a person, a name may stand beside ("my sister Maria", "Dr Okafor, my GP"):
+        # a relation the family names ("my sister", "our doctor", "dad"; not "my family"),
+        # whose story a thing may be ("my daughter, who is pregnant"), or a profession.
+        self._relatives = frozenset(
             m[1]
             for sig in rules.routing.patient
             if sig.role and (m := re.fullmatch(r"(?:(?:my|our) )?([a-z]+)", sig.pattern))
-        ) - {"family"} | frozenset(p.replace("-", " ") for p in rules.routing.professions.split())
+        ) - {"family"}
+        self._people = self._relatives | frozenset(
+            p.replace("-", " ") for p in rules.routing.professions.split()
+        )
         # (each one's person noun: "physician" of "palliative care physician", whose
         # "palliative" is a topic; whom an activity is asked for is none)
         self._persons = frozenset(tokens(p)[-1] for p in self._people if tokens(p))
@@ -352,7 +362,15 @@ class Scope(KnownWords):
             cues, where = [rx for rx in asked if rx.search(question)], question
             if not cues and self._told_for[aspect] & asking:  # the story tells it ("I'm
                 # pregnant. Is it safe to keep taking riluzole?")
-                cues, where = [rx for rx in asked if rx.search(retrieval.query)], retrieval.query
+                where = retrieval.query
+                cues = [
+                    rx
+                    for rx in asked
+                    if any(
+                        not told_of_another(where, m.start(), self._relatives)
+                        for m in rx.finditer(where)
+                    )
+                ]
             if not cues:
                 continue
             cue_words = {t for rx in cues for m in rx.finditer(where) for t in tokens(m[0])}

@@ -1164,6 +1164,26 @@ def test_a_pregnancy_the_story_tells_is_asked_by_a_question_of_safety(fake_bot):
     assert "pregnancy" not in (d.reason or "")
 
 
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [
+        # told of a relative while the asker asks of their own medicine: not the patient's
+        (
+            "I've been on riluzole for a year. My daughter, who is pregnant, worries about it."
+            " What side effects should I watch for?",
+            False,
+        ),
+        # the relative is the one asked about, or the ask names no one: declined
+        ("My wife has ALS and she is pregnant. Can she keep taking riluzole safely?", True),
+        ("My wife is pregnant. Is it safe to keep taking riluzole?", True),
+        ("My sister says I'm pregnant again. What side effects should I watch for?", True),
+    ],
+)
+def test_whose_pregnancy_the_story_tells_decides_whether_it_is_asked(fake_bot, question, declined):
+    d = fake_bot.ask(question)
+    assert ("pregnancy" in (d.reason or "")) is declined, (d.status, d.reason)
+
+
 def test_a_told_for_naming_no_aspect_is_refused_at_load():
     import dataclasses
 
