@@ -148,9 +148,10 @@ class Lists:
             conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
             )
-            # An item quoted as a fact counts when it says what is asked ("Discontinue if ..."
-            # for "when should it be stopped?") of the list's topic, named by its heading,
-            # lead-in or the one-sentence paragraph the list details ("Riluzole 50 mg ...").
+            # An item quoted as a fact counts when it is a criterion (shown under "Initiate NIV
+            # when:", two of three would misstate it), or when it says what is asked
+            # ("Discontinue if ..." for "when should it be stopped?") of the list's topic, named
+            # by its heading, lead-in or the paragraph the list details ("Riluzole 50 mg ...").
             intro = st.intro_of.get(block.passages[0].id) or ""
             about = set(tokens(f"{block.header} {intro}"))
             asked = {
@@ -161,7 +162,7 @@ class Lists:
                 and self._says(c, q.asked)
                 and self.evidence.coverage(q, about) > 0
             }
-            n = len({c.passage.id for c in items if conditions or not c.forced or id(c) in asked})
+            n = len({c.passage.id for c in items if stated or not c.forced or id(c) in asked})
             if stated and not conditions and n == 1 < len(block.passages):
                 # One criterion of a list the question is not about would misstate the source
                 # ("Initiate NIV when:" with one of its three): it goes, unless a fact.

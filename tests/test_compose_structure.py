@@ -284,6 +284,9 @@ def test_one_criterion_of_conditions_the_question_is_not_about_goes(tuning):
     assert selector.with_rest_of_lists(one, [], about) == []
     fact = [Candidate(items[0], items[0].sentences[0], 1.0, forced=True)]
     assert selector.with_rest_of_lists(fact, [], about) == fact  # a fact asked for stays
+    # two criteria quoted as facts are shown as criteria: the third comes, named or not
+    facts = [Candidate(items[k], items[k].sentences[0], 1e6, forced=True) for k in (0, 1)]
+    assert len(selector.with_rest_of_lists(facts, [], about)) == 3
 
 
 def test_a_term_of_several_words_counts_alone_only_by_its_rarest_word(corpus, structure, tuning):
