@@ -21,8 +21,12 @@ _ASKING = re.compile(
 )
 
 
-# (a place the story names: "what are they looking for in there?"; not "is there ...")
-_THINGS = r"it|its|this|that|these|those|in there|from there|down there|out of there"
+# (a place the story names: "what are they looking for in there?"; not "is there ..."; and a
+# time it names: "is there any harm in waiting until then?")
+_THINGS = (
+    r"it|its|this|that|these|those|in there|from there|down there|out of there"
+    r"|(?:until|till|by|before|since) then"
+)
 _PERSONS = r"he|him|his|she|her"
 _POINTS_TO_THING = re.compile(rf"\b({_THINGS})\b", re.IGNORECASE)
 POINTS_TO_PERSON = re.compile(rf"\b({_PERSONS})\b", re.IGNORECASE)

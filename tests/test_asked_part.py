@@ -119,6 +119,12 @@ def test_the_aspect_asked_comes_from_the_asking_sentences_even_when_they_point_b
             "My dad drools all day. Is there any help for drooling?",
             "Is there any help for drooling?",
         ),
+        # so does a time it names ("until then"); "then" alone does not
+        ("She'll only have the tube when she can't eat. Any harm in waiting until then?", None),
+        (
+            "She can't eat. If she waits, then what happens with the tube?",
+            "If she waits, then what happens with the tube?",
+        ),
         # after a noun that names something, a relative "that" points to nothing whatever
         # its clause says
         (
