@@ -183,7 +183,10 @@ class FollowUpResolver:
         if not leans:
             return SearchQuery(question, question)
         choice = bool(_CHOICE.search(question))  # the alternatives are the last turn's words
-        words_too = bare or choice or not _content_words(question)
+        # (and one pointing with a demonstrative to a thing of that turn: "what tests can check
+        # *that*?" after a worry about choking that names only the disease; "it" is often the
+        # disease: "does the medicine cure it?")
+        words_too = bare or choice or not _content_words(question) or bool(_THAT.search(question))
         carried = self._recent_subjects(history, words_too=words_too)
         carried = self._pointed(question, history) or carried
         carried = tuple(s for s in carried if s not in own)
@@ -329,6 +332,15 @@ class FollowUpResolver:
         if text == asked or not carried:
             return query
         return SearchQuery(expand(text), query.original, carried, f"rewritten by the model: {text}")
+
+
+# a demonstrative standing for a thing: at a clause's end or before a verb ("check that?",
+# "is that normal?", "does this mean ..."), not before a noun ("that medicine")
+_THAT = re.compile(
+    r"\b(?:that|this|these|those)\b(?=\s*(?:[?.!,;]|$)|\s+(?:is|was|does|did|means?|can|could"
+    r"|will|would|should|happens?|helps?)\b)",
+    re.IGNORECASE,
+)
 
 
 def _content_words(text: str, most: int = 6) -> tuple[str, ...]:

@@ -54,6 +54,23 @@ def test_hospice_is_its_own_subject_not_palliative_care(resolver):
     assert out.carried and "hospice" in out.text.lower() and "palliative" not in out.text.lower()
 
 
+@pytest.mark.parametrize(
+    ("follow_up", "words"),
+    [
+        ("what tests can check that?", True),  # "that": the turn's worry, choking
+        ("is that normal?", True),
+        ("does the medicine cure it?", False),  # "it": the disease the turn names
+        ("what tests can check that medicine?", False),  # "that" before a noun is no pointer
+    ],
+)
+def test_a_demonstrative_carries_the_words_of_a_turn_that_names_only_the_disease(
+    resolver, follow_up, words
+):
+    history = _turns(("I'm so worried about my husband choking since his ALS got worse.", "…"))
+    out = resolver.resolve(follow_up, history)
+    assert ("choking" in out.carried) is words, out
+
+
 def test_a_vague_question_asks_about_the_conversations_subject(resolver):
     history = _turns(("How should sialorrhea be managed?", "First-line: anticholinergic …"))
     q = "which technique is preferred?"
