@@ -227,3 +227,24 @@ def told_of_another(text: str, at: int, relatives: frozenset[str]) -> bool:
         and not _THIRD_PERSON.search(ask)
         and who not in re.findall(r"[a-z]+", ask.lower())
     )
+
+
+_DEMONSTRATIVE_NOUN = re.compile(r"\b(?:this|that|these|those)\s+([a-z]{3,})\b", re.IGNORECASE)
+
+
+def referred_part(text: str) -> str | None:
+    """The asking sentences of ``text`` with the story's sentences a demonstrative of theirs
+    names back by its noun ("... they told us it is the speech-first *kind* of ALS. ... How
+    long do people live with *this kind*?"); None when none names back that way (a bare "it"
+    or "this" could be anything the story tells)."""
+    parts = _sentences(text)
+    asking = [s for s in parts if _asking(s)]
+    if not asking or len(asking) == len(parts):
+        return None
+    nouns = {m[1].lower() for s in asking for m in _DEMONSTRATIVE_NOUN.finditer(s)}
+    told = [
+        s
+        for s in parts
+        if not _asking(s) and nouns & {w.lower() for w in re.findall(r"[A-Za-z]+", s)}
+    ]
+    return " ".join([*told, *asking]) if told else None

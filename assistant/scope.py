@@ -19,6 +19,7 @@ from .clauses import (
     asked_part,
     asking_sentences,
     each_ask,
+    referred_part,
     requesting_sentences,
     told_of_another,
 )
@@ -245,8 +246,11 @@ class Scope(KnownWords):
         asked = asked_part(retrieval.query, person_ok=True)
         if route.injections:  # beside instructions, what asks or requests is the question
             asked = requesting_sentences(retrieval.query) or asked
-        if asked:  # what the story around the question names is context, not what is asked
-            said = {t.lower() for t in raw_tokens(asked)}
+        # what the story around the question names is context, not what is asked, except
+        # what the question names back ("this kind": the story's "speech-first kind of ALS")
+        context = asked or referred_part(retrieval.query)
+        if context:
+            said = {t.lower() for t in raw_tokens(context)}
             outside = [w for w in outside if w.lower() in said]
         tried = history_words(asked or retrieval.query)  # "refractory to glycopyrrolate"
         outside = [w for w in outside if w.lower() not in tried]

@@ -320,3 +320,32 @@ def test_yellow_eyes_in_lay_words_name_the_liver_damage_riluzole_may_cause(fake_
     assert "hepatotoxicity" in fake_bot.retriever.terms_of("she is a bit yellow in the eyes")
     # "jaundice" is no alias: the corpus never names it ("My newborn has jaundice" is declined)
     assert "hepatotoxicity" not in fake_bot.retriever.terms_of("My newborn has jaundice")
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        # "this kind" names back the story's sentence with "kind"; the mother's illness is context
+        (
+            "Her mother had Parkinson's. They told us it is the speech-first kind of ALS. "
+            "How long do people live with this kind?",
+            "They told us it is the speech-first kind of ALS. "
+            "How long do people live with this kind?",
+        ),
+        # a bare "this" or "it" could be anything the story tells
+        ("Her mother had Parkinson's. He has ALS. How long do people live with this?", None),
+        ("He takes Nuedexta. Is it safe with riluzole?", None),
+    ],
+)
+def test_a_demonstrative_with_its_noun_names_back_the_story_sentence_with_it(text, part):
+    from assistant.clauses import referred_part
+
+    assert referred_part(text) == part
+
+
+def test_an_illness_of_the_family_the_story_tells_is_no_gap(fake_bot):
+    d = fake_bot.ask(
+        "My wife's speech got slurred. Her mother had Parkinson's. They told us it is the "
+        "speech-first kind of ALS. How long do people usually live with this kind?"
+    )
+    assert d.status == "answered", d.reason
