@@ -146,10 +146,34 @@ class FactBook:
             if f.quantity in quantities and f not in facts and f.id in self.located:
                 facts.append(f)
         if self_treatment:
-            facts += [f for f in self.of_kind("dose") if f not in facts]
+            facts += [f for f in self._labelled_doses(query) if f not in facts]
         if audience == "patient":
             facts = self._few_for_patients(self._one_per_agreeing_quantity(facts))
         return [self.located[f.id] for f in facts]
+
+    def _labelled_doses(self, query: str) -> list[Fact]:
+        """The dose facts of the drug ``query`` names ("How should I take edaravone?" has
+        none: riluzole's dose is no answer to it); every dose fact when it names no drug
+        ("Can I double my pills?")."""
+        doses = self.of_kind("dose")
+        said = f" {' '.join(tokens(query))} "
+        drugs = [
+            {" ".join(tokens(n)) for n in (sub.name, *sub.aliases)}
+            for sub in self.rules.subjects.subjects
+            if sub.kind == "drug"
+        ]
+        named = [names for names in drugs if any(f" {n} " in said for n in names)]
+        if not named:
+            return doses
+        return [
+            f
+            for f in doses
+            if any(
+                f" {n} " in f" {' '.join(tokens(' '.join([f.text, *f.topics])))} "
+                for names in named
+                for n in names
+            )
+        ]
 
     def _patient_first(self, f: Fact) -> bool:
         return self._audience[f.doc] != "patient"

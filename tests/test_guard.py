@@ -854,6 +854,18 @@ def test_self_treatment_with_a_drug_the_corpus_never_names_is_declined(fake_bot)
     assert fake_bot.rules.safety.self_treatment_message not in d["answer"]
 
 
+def test_self_treatment_shows_only_the_named_drugs_labelled_dose(fake_bot):
+    """ "How should I take edaravone?": riluzole's dose is no answer, and there is no
+    edaravone dose to label, so it is an ordinary question; a question naming no drug still
+    gets the labelled dose."""
+    d = fake_bot.ask("How should I take edaravone?", "patient").to_dict()
+    assert d["route"]["intent"] == "question", d["route"]
+    assert "50 mg" not in d["answer"]
+    assert fake_bot.rules.safety.self_treatment_message not in d["answer"]
+    pills = fake_bot.ask("Can I double my pills?", "patient").to_dict()
+    assert pills["route"]["intent"] == "self_treatment" and "50 mg" in pills["answer"]
+
+
 # --- prompt injection -------------------------------------------------------------------------
 
 INJECTIONS = [
