@@ -97,6 +97,13 @@ def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]
     return {k: frozenset(v) for k, v in words.items()}
 
 
+def _names_thing(word: str) -> bool:
+    """A name the lexicon lacks ("riluzole", "AMX0035"), or a word it knows as a noun and
+    never as an adjective or adverb ("sachets", not "daily" or "safe")."""
+    pos = lemmas(word.lower())
+    return not pos or ("NOUN" in pos and not {"ADJ", "ADV"} & set(pos))
+
+
 class Scope(KnownWords):
     """Judges whether one corpus covers a question, naming the gap when it does not."""
 
@@ -393,9 +400,17 @@ class Scope(KnownWords):
             if partial and own and first != question and not any(rx.search(first) for rx in cues):
                 later.append(aspect)  # only a later ask wants it
                 continue
+            # as the question writes them ("AMX0035"), not the story's, and only what names a
+            # thing or modifies one ("spinal muscular atrophy"; "riluzole 50 mg twice daily"
+            # names riluzole and mg, not "twice, daily")
+            words = re.findall(r"[^\W_]+", question)
+            thing = [False] * (len(words) + 1)
+            for k in range(len(words) - 1, -1, -1):
+                w = words[k]
+                thing[k] = _names_thing(w) or (w.lower() not in STOPWORDS and thing[k + 1])
             named = ", ".join(
-                dict.fromkeys(  # as the question writes them ("AMX0035"); not the story's
-                    w for w in re.findall(r"[^\W_]+", question) if stem(w.lower()) in topic
+                dict.fromkeys(
+                    w for k, w in enumerate(words) if thing[k] and stem(w.lower()) in topic
                 )
             )
             return f"{aspect}" + (f" for {named}" if named else ""), False

@@ -1205,6 +1205,12 @@ def test_whose_pregnancy_the_story_tells_decides_whether_it_is_asked(fake_bot, q
     assert ("pregnancy" in (d.reason or "")) is declined, (d.status, d.reason)
 
 
+def test_a_gap_is_named_by_the_things_the_question_names_not_its_adjectives(fake_bot):
+    """ "... for riluzole", not "... for riluzole, safe" or "... twice, daily"."""
+    d = fake_bot.ask("I have ALS and I'm pregnant. Is riluzole twice daily safe?")
+    assert d.status == "refused" and d.reason.endswith("for riluzole"), d.reason
+
+
 def test_a_told_for_naming_no_aspect_is_refused_at_load():
     import dataclasses
 
