@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .text import LABELLED_REQUEST, REQUEST_VERBS, lemmas, raw_tokens
+from .text import LABELLED_REQUEST, REQUEST_VERBS, lemmas, raw_tokens, tokens
 
 _CLOSER = "[\"'”’)\\]}]"  # a quote or bracket that closes a sentence ('... answer."} Then')
 _SENTENCE_END = re.compile(
@@ -211,12 +211,19 @@ _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i’m|i've|i’ve|me|my|myself)\b", re.I
 _THIRD_PERSON = re.compile(rf"\b(?:{_PERSONS}|hers|they|them|their)\b", re.IGNORECASE)
 
 
-def told_of_another(text: str, at: int, relatives: frozenset[str]) -> bool:
+def told_of_another(
+    text: str, at: int, relatives: frozenset[str], disease: tuple[str, ...] = ()
+) -> bool:
     """Whether what ``text`` tells at ``at`` is told of a relative the asking sentences are not
     about: "My daughter, who is pregnant, says ... What side effects should *I* watch for?"
     (not "My wife is pregnant. Can *she* keep taking it?", nor "I'm pregnant. ...", nor an ask
-    that names no one)."""
+    that names no one, nor a sentence that names the ``disease``: "My sister is pregnant and
+    has ALS" tells of the patient)."""
     start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, at)), default=0)
+    end = next((m.start() for m in _SENTENCE_END.finditer(text, at)), len(text))
+    sentence = f" {' '.join(tokens(text[start:end]))} "
+    if any(f" {d.strip()} " in sentence for d in disease):
+        return False
     before = re.findall(r"[a-z]+", text[start:at].lower())
     who = next((w for w in reversed(before) if w in relatives or _FIRST_PERSON.fullmatch(w)), None)
     if who is None or who not in relatives:
@@ -229,6 +236,7 @@ def told_of_another(text: str, at: int, relatives: frozenset[str]) -> bool:
     )
 
 
+# (a noun: "this kind", "that test"; not "that can", "those who")
 _DEMONSTRATIVE_NOUN = re.compile(r"\b(?:this|that|these|those)\s+([a-z]{3,})\b", re.IGNORECASE)
 
 
@@ -241,7 +249,12 @@ def referred_part(text: str) -> str | None:
     asking = [s for s in parts if _asking(s)]
     if not asking or len(asking) == len(parts):
         return None
-    nouns = {m[1].lower() for s in asking for m in _DEMONSTRATIVE_NOUN.finditer(s)}
+    nouns = {
+        m[1].lower()
+        for s in asking
+        for m in _DEMONSTRATIVE_NOUN.finditer(s)
+        if "NOUN" in (pos := lemmas(m[1].lower())) and "AUX" not in pos and m[1].lower() != "who"
+    }
     told = [
         s
         for s in parts

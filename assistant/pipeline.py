@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 
 from .answer import Answer, Assembler, DraftStats, Turn
@@ -333,11 +332,6 @@ class Assistant:
         facts = self._facts(
             query, found, route, self.asking.asks_aspect(asked_part(query.original))
         )
-        if route.intent == "self_treatment" and not any(loc.fact.kind == "dose" for loc in facts):
-            # no labelled dose of the drug it names ("How should I take edaravone?"): an
-            # ordinary question, which the sources answer or decline
-            route = dataclasses.replace(route, intent="question")
-            turn = Turn(question, route, query, found)
         refusal, unaddressed = self.guard.judge(found, route, facts)
         clock.lap("guard")
         if refusal and status != "emergency":

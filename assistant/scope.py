@@ -378,7 +378,7 @@ class Scope(KnownWords):
                     rx
                     for rx in asked
                     if any(
-                        not told_of_another(where, m.start(), self._relatives)
+                        not told_of_another(where, m.start(), self._relatives, self._subject_names)
                         for m in rx.finditer(where)
                     )
                 ]
