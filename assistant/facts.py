@@ -34,6 +34,19 @@ class Disagreement:
     facts: tuple[Located, ...]
 
 
+def drugs_named(rules: Rules, text: str, among: list[str] | None = None) -> list[str]:
+    """The drugs (subjects of kind drug, by any of their names) ``text`` names, of ``among``
+    when given."""
+    said = f" {' '.join(tokens(text))} "
+    return [
+        sub.name
+        for sub in rules.subjects.subjects
+        if sub.kind == "drug"
+        and (among is None or sub.name in among)
+        and any(f" {' '.join(tokens(n))} " in said for n in (sub.name, *sub.aliases))
+    ]
+
+
 class FactBook:
     """The fact registry joined to the corpus."""
 
@@ -156,24 +169,10 @@ class FactBook:
         none: riluzole's dose is no answer to it); every dose fact when it names no drug
         ("Can I double my pills?")."""
         doses = self.of_kind("dose")
-        said = f" {' '.join(tokens(query))} "
-        drugs = [
-            {" ".join(tokens(n)) for n in (sub.name, *sub.aliases)}
-            for sub in self.rules.subjects.subjects
-            if sub.kind == "drug"
-        ]
-        named = [names for names in drugs if any(f" {n} " in said for n in names)]
+        named = drugs_named(self.rules, query)
         if not named:
             return doses
-        return [
-            f
-            for f in doses
-            if any(
-                f" {n} " in f" {' '.join(tokens(' '.join([f.text, *f.topics])))} "
-                for names in named
-                for n in names
-            )
-        ]
+        return [f for f in doses if drugs_named(self.rules, " ".join([f.text, *f.topics]), named)]
 
     def _patient_first(self, f: Fact) -> bool:
         return self._audience[f.doc] != "patient"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .clauses import requests
 from .compose import Draft, DraftSentence
 from .corpus import Passage
-from .facts import FactBook, Located
+from .facts import FactBook, Located, drugs_named
 from .meaning import MeaningCheck
 from .naming import Collocations
 from .retrieve import Retrieval
@@ -99,20 +99,10 @@ class Guard:
         if route.intent == "self_treatment" and not any(loc.fact.kind == "dose" for loc in facts):
             # "Can I stop taking edaravone?": no labelled dose of the drug it names to give
             # (another drug's would mislead), and no personal advice
-            drugs = self._drugs_named(route.cleaned)
+            drugs = drugs_named(self.rules, route.cleaned)
             named = f" of {' or '.join(drugs)}" if drugs else ""
             return (safety.refusal_message, f"the sources give no labelled dose{named}"), None
         return None, scope.unaddressed
-
-    def _drugs_named(self, text: str) -> list[str]:
-        """The drugs (subjects of kind drug, by any name) ``text`` names."""
-        said = f" {' '.join(tokens(text))} "
-        return [
-            sub.name
-            for sub in self.rules.subjects.subjects
-            if sub.kind == "drug"
-            and any(f" {' '.join(tokens(n))} " in said for n in (sub.name, *sub.aliases))
-        ]
 
     @property
     def sections(self) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]:

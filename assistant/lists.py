@@ -178,13 +178,11 @@ class Lists:
                 continue
             # one answer, kept or cut as a unit (criteria beside a fact: see criteria_units)
             # (items there because facts of them were quoted rank as those lines do unquoted)
-            score = max(
-                (c.score for c in items if not c.forced),
-                default=max(
-                    (x.score for x in pool if not x.forced and x.span in {c.span for c in items}),
-                    default=0.0,
-                ),
-            )
+            spans = {c.span for c in items}
+            unquoted = [c.score for c in items if not c.forced] or [
+                x.score for x in pool if not x.forced and x.span in spans
+            ]
+            score = max(unquoted, default=0.0)
             for c in items:
                 if not c.forced:
                     c.score = score
