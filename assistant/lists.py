@@ -140,9 +140,7 @@ class Lists:
             # A patient's answer takes a list whole only where its heading answers and names
             # the topic ("Medications may include:" under "Treatment" is no answer to "I feel
             # anxious, what helps?": its one item that answers is)
-            answers = (
-                q is not None and bool(q.concepts) and self.evidence.heads(q, tokens(block.header))
-            )
+            answers = q is not None and bool(q.concepts) and self._answers(q, block, chosen)
             if patient and not stated and not answers:
                 continue
             conditions = stated and (
@@ -190,6 +188,22 @@ class Lists:
                 x.score = max(x.score, score)
                 extra.append(x)
         return [c for c in chosen if id(c) not in drop] + extra
+
+    def _answers(self, q: Question, block, chosen: list[Candidate]) -> bool:
+        """A list's heading and lead-in answer the question: they :meth:`Evidence.heads` it, or,
+        for a question asking no aspect, name its topic ("Supportive care may be needed as ALS
+        progresses, including:" for "what supportive care will he need as it gets worse?")
+        when no other line chosen names what they leave out ("Is support for caregivers part
+        of his care?" is answered where "caregivers" are named)."""
+        header = set(tokens(block.header))
+        if self.evidence.heads(q, list(header)):
+            return True
+        if q.asked or self.evidence.coverage(q, header) < self.tuning.compose.topic_share:
+            return False
+        left = [group for group, _ in q.concepts if not group & header]
+        items = {p.id for p in block.passages}
+        others = [c for c in chosen if c.passage.id not in items]
+        return not any(group & c.words for c in others for group in left)
 
     def criteria_units(self, chosen: list[Candidate]) -> dict[int, list[Candidate]]:
         """Each chosen item of a list whose lead-in states conditions ("Initiate NIV when:"),

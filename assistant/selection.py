@@ -67,7 +67,7 @@ class Selector(Lists):
         per_doc = ct.patient_per_document if patient else ct.clinician_per_document
         chosen = self.select(candidates, limit, cut, per_doc)
         chosen = self.with_each_aspect(chosen, candidates, q, cut)
-        if patient and any(c.passage.meta.audience == "patient" for c in chosen):
+        if patient and self._patient_source_answers(chosen, pool):
             pool = [c for c in pool if c.passage.meta.audience == "patient"]  # their own words
         chosen = self.whole_items(chosen, pool)
         opened = self.with_section(chosen, pool, q, patient)  # a section that answers, else a list
@@ -95,6 +95,21 @@ class Selector(Lists):
         chosen = self.with_antecedents(self.ordered(chosen, patient))
         chosen = self.with_continuations(chosen, additions=not patient)
         return self.readable(chosen, self._sole_answers(chosen, q.asked)) if patient else chosen
+
+    def _patient_source_answers(self, chosen: list[Candidate], pool: list[Candidate]) -> bool:
+        """A patient source answers: one of its sentences is chosen, and it fits the question
+        (its heading names the topic and aspect asked), or no other source's does within
+        ``fit_cut`` of the best (a clinician list under "Nutritional Management", "For
+        patients with dysphagia:" answers "what helps her swallow?" where the factsheet's
+        "Swallowing will eventually be lost" does not)."""
+        own = [c for c in chosen if c.passage.meta.audience == "patient" and not c.forced]
+        if not own or any(c.fits for c in own):
+            return bool(own)
+        best = max((c.score for c in chosen if not c.forced), default=0.0)
+        cut = self.tuning.compose.fit_cut * best
+        return not any(
+            c.fits and c.score >= cut for c in pool if c.passage.meta.audience != "patient"
+        )
 
     def select(
         self, candidates: list[Candidate], limit: int, cut: float, per_doc: int = 0

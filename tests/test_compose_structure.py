@@ -662,3 +662,58 @@ def test_facts_that_say_what_is_asked_bring_the_rest_of_the_list_they_detail(
     )
     facts = [Candidate(items[k], items[k].sentences[0], 1e6, forced=True) for k in (0, 1)]
     assert len(selector.with_rest_of_lists(facts, [], q)) == count
+
+
+SUPPORT = (
+    "Guide\n\nTreatment\n\nSupportive care may be needed as ALS progresses, including:\n\n"
+    "  • Physical therapy eases cramps\n  • Speech therapy keeps communication\n"
+    "  • Nutritional care with a feeding tube\n\nFamily\n\nCaregivers need support too.\n"
+)
+
+
+@pytest.mark.parametrize(("third", "count"), [("worse", 3), ("caregivers", 2)])
+def test_a_patient_gets_a_list_whole_whose_lead_in_names_a_question_asking_no_aspect(
+    tuning, third, count
+):
+    """ "What supportive care will he need as it gets worse?": the list under "Supportive care
+    may be needed as ALS progresses, including:" comes whole. "Is support for caregivers part of
+    his care?" is answered where "caregivers" are named: the list stays as chosen."""
+    from assistant.evidence import Question
+
+    items, selector = _bullets_and_selector(SUPPORT, tuning)
+    selector.evidence.aspects = Aspects.load()
+    doc = items[0].doc_id
+    other = next(
+        p
+        for p in selector.structure.passages.values()
+        if p.doc_id == doc and p.text.startswith("Caregivers")
+    )
+    words = ("supportive", "care", third)
+    concepts = tuple((frozenset(tokens(w)), 1.0) for w in words)
+    q = Question(set(), set(), set(), {w for g, _ in concepts for w in g}, frozenset(), concepts)
+    chosen = [Candidate(items[k], items[k].sentences[0], 1.0) for k in (0, 1)]
+    chosen.append(
+        Candidate(other, other.sentences[0], 1.0, words=set(tokens(other.sentences[0].text)))
+    )
+    shown = selector.with_rest_of_lists(chosen, [], q, patient=True)
+    assert len({c.passage.id for c in shown} & {p.id for p in items}) == count
+
+
+def test_a_patient_answer_takes_a_clinician_list_that_answers_where_no_patient_line_does(
+    tuning,
+):
+    """ "What can we do at mealtimes so she swallows more easily?": the factsheet's "Swallowing
+    will eventually be lost" is chosen, but the clinician list under "For patients with
+    dysphagia:" answers (it fits); completions may draw on it. A patient line that fits keeps
+    the answer in the patient sources' own words."""
+    clin = DocMeta(title="Guide", publisher="Test", audience="clinician", doc_type="guideline")
+    pat = DocMeta(title="Sheet", publisher="Test", audience="patient", doc_type="patient_factsheet")
+    g = parse_document("g", SWALLOWING, clin)
+    f = parse_document("f", "Sheet\n\nTreatment\n\nSwallowing will eventually be lost.\n", pat)
+    corpus = Corpus(folder=Path("."), documents={"g": g, "f": f})
+    selector = Selector(tuning, Evidence(tuning, Structure.build(corpus, GLOSSARY), None, str))
+    sheet = Candidate(f.passages[-1], f.passages[-1].sentences[0], 10.0)
+    listed = Candidate(g.passages[2], g.passages[2].sentences[0], 8.0, fits=True)
+    assert not selector._patient_source_answers([sheet], [sheet, listed])
+    assert selector._patient_source_answers([sheet], [sheet, replace(listed, fits=False)])
+    assert selector._patient_source_answers([replace(sheet, fits=True)], [sheet, listed])
