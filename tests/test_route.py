@@ -237,6 +237,13 @@ def test_the_aspect_is_read_from_the_question_with_its_shorthand_spelled_out(bot
     # "nutr" and "freq" are shorthand for corpus words, not words the guidelines never use
     d = bot.ask("nutr assessment freq in ALS?").to_dict()
     assert d["status"] == "answered" and "every 3 months" in d["answer"]
+    # as are "exec dysfx" and a clinical synonym of the documents' own test ("spirometry")
+    d = bot.ask("exec dysfx in ALS - why screen?").to_dict()
+    assert d["status"] == "answered" and "executive dysfunction" in d["answer"]
+    d = bot.ask("At what spirometry value is gastrostomy no longer advisable?").to_dict()
+    assert (
+        d["status"] == "answered" and "Refuse gastrostomy when FVC falls below 30%" in d["answer"]
+    )
 
 
 @pytest.mark.integration
