@@ -24,6 +24,13 @@ from pathlib import Path
 from .rules import Rules, compile_phrase
 from .text import PREFIXES, in_dictionary, raw_tokens, snowball, tokens
 
+# A subject pronoun, perhaps with an adverb, just before a token: the token is a verb.
+_SUBJECT = re.compile(
+    r"\b(?:i|you|he|she|we|they)(?:\s+(?:also|still|just|often|sometimes|even|never|always|"
+    r"now|\w+ly))?\s+$",
+    re.IGNORECASE,
+)
+
 
 @cache
 def english_words(vocab_file: Path | None = None) -> dict[str, int]:
@@ -80,9 +87,14 @@ class Vocabulary:
         return None
 
     def expand(self, text: str) -> str:
-        """``text`` with clinical shorthand spelled out ("NIV in pts w/ bulbar sx")."""
+        """``text`` with clinical shorthand spelled out ("NIV in pts w/ bulbar sx"); a token
+        right after a subject pronoun is that word's verb, not shorthand ("I sob at adverts" is
+        no shortness of breath)."""
         for rx, words in self.shorthand:
-            text = rx.sub(words, text)
+            text = rx.sub(
+                lambda m, t=text, w=words: m.group(0) if _SUBJECT.search(t, 0, m.start()) else w,
+                text,
+            )
         return text
 
     @classmethod

@@ -270,6 +270,14 @@ def test_discontinue_is_clinical_shorthand():
     assert vocabulary.expand("riluzole d/c criteria?") == "riluzole discontinue criteria?"
 
 
+def test_a_word_after_a_subject_pronoun_is_its_verb_not_shorthand():
+    """ "I sob at silly adverts" is crying, not shortness of breath; "pt c/o sob" is."""
+    vocabulary = Vocabulary.build(Rules.load())
+    assert vocabulary.expand("I sob at adverts") == "I sob at adverts"
+    assert vocabulary.expand("she often sob") == "she often sob"
+    assert vocabulary.expand("pt with sob") == "patient with shortness of breath"
+
+
 def test_a_clinicians_synonym_is_read_as_the_documents_term():
     vocabulary = Vocabulary.build(Rules.load())
     assert vocabulary.expand("hypersalivation step-up?") == "sialorrhea step-up?"
