@@ -246,6 +246,9 @@ def test_generic_wording_asks_for_management_only_when_nothing_else_is_asked():
     # "anything for it?" asks for a remedy, as "anything I can do" does
     drool = "My dad drools all the time, it soaks his shirts. Is there anything for it?"
     assert aspects.asked(drool)[0] == {"management"}
+    # so does "anything that can <do something to it>", unless it asks another aspect
+    assert aspects.asked("Is there anything that can dry up all that spit?")[0] == {"management"}
+    assert "cause" in aspects.asked("Is there anything that can cause ALS?")[0]
     # a passive asks it too ("Should riluzole be continued?")
     assert "discontinuation" in aspects.asked("Should riluzole be continued at ALT 6x ULN?")[0]
 
