@@ -256,9 +256,15 @@ class Router:
                 rf"\s+me\s+(?:(?:for|on|to)\s+)?(?:(?:a|an|the|some)\s+)?(?:{alt})(?![\w-])",
                 re.IGNORECASE,
             ),
+            # a test done on the asker or of their body ("an EMG and nerve conduction study on
+            # me", "an MRI of my brain"); "an MRI of my patient's brain" is a clinician's
             _After(
-                re.compile(r"\bon\s+me\b", re.IGNORECASE),
-                re.compile(rf"\b(?:{alt})\s+on\s+me\b", re.IGNORECASE),
+                re.compile(r"\b(?:on\s+me|of\s+my)\b", re.IGNORECASE),
+                re.compile(
+                    rf"\b(?:{alt})(?![\w-])(?:\s+[\w'’-]+){{0,4}}?\s+"
+                    r"(?:on\s+me\b|of\s+my\s+(?!(?:patient|pt|client)s?\b|patient['’]s\b)\w)",
+                    re.IGNORECASE,
+                ),
             ),
         ]
 

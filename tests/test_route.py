@@ -545,6 +545,12 @@ def test_beside_an_injection_the_question_asked_decides_the_audience(router):
         ),
         ("my speech therapist booked me a VFS. what are they looking for?", True),
         ("They did an EMG on me. What does denervation mean?", True),
+        (
+            "they did an EMG and nerve conduction study on me today. what were they looking for?",
+            True,
+        ),
+        ("they did an MRI of my brain and it was normal. how can it still be ALS?", True),
+        ("I ordered an MRI of my patient's brain; is corticospinal T2 signal expected?", False),
         # a patient's tests named by their clinician are no own care
         (
             "Should my SOD1-mutation familial ALS patient be started on tofersen intrathecally?",
