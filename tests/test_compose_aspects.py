@@ -263,6 +263,9 @@ def test_how_long_something_takes_is_a_duration_not_survival():
 def test_who_makes_up_a_team_is_asked_and_answered_as_composition():
     aspects = Aspects.load()
     assert "composition" in aspects.asked("MDT composition for ALS clinic?")[0]
+    # "who would be on that team?", "who is supposed to be on her care team?"
+    assert "composition" in aspects.asked("who would actually be on that team?")[0]
+    assert "composition" in aspects.asked("Who is supposed to be on her care team?")[0]
     assert "composition" in aspects.asked("Which disciplines should the team include?")[0]
     said = "care requires coordination among neurology and nutrition".split()
     assert "composition" in aspects.named(said)
@@ -571,3 +574,13 @@ def test_the_reading_grade_trim_keeps_the_only_answer_to_a_part_asked(corpus, st
     sole = selector._sole_answers(chosen, frozenset({"dose", "monitoring"}))
     assert dose not in selector.readable(list(chosen))
     assert id(dose) in sole and dose in selector.readable(list(chosen), sole)
+
+
+def test_a_service_a_patient_is_referred_to_keeps_its_name():
+    """ "pulmonology (lung care)", not "lung care": the patient will be referred to it."""
+    from assistant.render import Glossary
+
+    plain = Glossary(Rules.load().glossary).plain
+    said = plain("coordination among neurology, pulmonology, and occupational therapy")
+    assert "pulmonology (lung care)" in said
+    assert "occupational therapy (" in said
