@@ -584,3 +584,10 @@ def test_a_service_a_patient_is_referred_to_keeps_its_name():
     said = plain("coordination among neurology, pulmonology, and occupational therapy")
     assert "pulmonology (lung care)" in said
     assert "occupational therapy (" in said
+
+
+def test_a_patients_gets_worse_is_ranked_toward_the_documents_progresses(corpus):
+    """ "and as it gets worse?": the factsheet words it "As the disease progresses"."""
+    hints = Vocabulary.build(Rules.load()).hints
+    index = KeywordIndex(corpus.passages, hints=hints)
+    assert any(t.startswith("progress") for t in index.analyse("and as it gets worse?").expansions)
