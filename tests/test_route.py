@@ -85,6 +85,24 @@ def test_a_care_profession_the_asker_names_is_a_clinicians_role(router, question
         assert "care profession" in route.reason
 
 
+@pytest.mark.parametrize(
+    ("question", "audience"),
+    [
+        (
+            "I work in a care home. One of our residents with ALS coughs when she drinks.",
+            "clinician",
+        ),
+        ("I'm a carer in a nursing home. A resident with ALS can't speak clearly.", "clinician"),
+        ("My mum lives in a care home and has ALS. She coughs when she drinks.", "patient"),
+        ("I'm the main carer for my husband who has ALS. Is this part of it?", "patient"),
+    ],
+)
+def test_care_home_staff_speak_as_carers_by_trade(router, question, audience):
+    """The residents staff look after and the home they work in are a clinician's role; a
+    relative living in a care home is a family's."""
+    assert router.route(question).audience == audience
+
+
 def test_a_family_speaks_of_our_doctor_a_clinician_of_our_patient(router):
     family = router.route("Our neurologist mentioned a PEG. What is that and when is it done?")
     assert family.audience == "patient" and "our neurologist" in family.reason
