@@ -140,8 +140,11 @@ class Lists:
             # A patient's answer takes a list whole only where its heading answers and names
             # the topic ("Medications may include:" under "Treatment" is no answer to "I feel
             # anxious, what helps?": its one item that answers is)
-            answers = q is not None and bool(q.concepts) and self._answers(q, block, chosen)
-            if patient and not stated and not answers:
+            if (
+                patient
+                and not stated
+                and not (q is not None and q.concepts and self._answers(q, block, chosen))
+            ):
                 continue
             conditions = stated and (
                 q is None or self.evidence.coverage(q, set(tokens(block.header))) > 0
@@ -195,8 +198,9 @@ class Lists:
         progresses, including:" for "what supportive care will he need as it gets worse?")
         when no other line chosen names what they leave out ("Is support for caregivers part
         of his care?" is answered where "caregivers" are named)."""
-        header = set(tokens(block.header))
-        if self.evidence.heads(q, list(header)):
+        words = tokens(block.header)  # in order: an aspect may be named by a phrase
+        header = set(words)
+        if self.evidence.heads(q, words):
             return True
         if q.asked or self.evidence.coverage(q, header) < self.tuning.compose.topic_share:
             return False

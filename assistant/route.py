@@ -232,13 +232,16 @@ class Router:
     def _own_care(self) -> list:
         """The asker's own tests, treatments and carers, named by a glossary term or a care
         profession: "my FVC was 55%", "I had the EMG", "booked me a VFS", "my speech
-        therapist". A clinician speaks of a patient's ("my patient's FVC", "my ALS clinic")."""
+        therapist", "an EMG on me", "an MRI of my brain". A clinician speaks of a patient's
+        ("my patient's FVC", "my ALS clinic", "the EMG of my 60 yo pt")."""
         r = self.rules
         names = {e.term for e in r.glossary} | {a for e in r.glossary for a in e.aliases}
         names |= {p.replace("-", " ") for p in r.routing.professions.split()}
         alt = "|".join(
             re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True)
         )
+        parts = (p.replace("-", " ") for p in r.routing.body_parts.split())
+        body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts) or r"(?!)"
         other = r"(?!(?:patient|pt|client)s?\b|patient['’]s\b)[\w'’-]+\s+"
         not_theirs = (
             r"(?![\w-])(?!(?:\s+[\w'’-]+){0,2}\s+(?:patients?|pts|clinics?|cases?|caseload|"
@@ -256,13 +259,13 @@ class Router:
                 rf"\s+me\s+(?:(?:for|on|to)\s+)?(?:(?:a|an|the|some)\s+)?(?:{alt})(?![\w-])",
                 re.IGNORECASE,
             ),
-            # a test done on the asker or of their body ("an EMG and nerve conduction study on
-            # me", "an MRI of my brain"); "an MRI of my patient's brain" is a clinician's
+            # a test done on the asker or of a part of their body ("an EMG and nerve conduction
+            # study on me", "an MRI of my brain"); "the EMG of my 60 yo pt" is a clinician's
             _After(
                 re.compile(r"\b(?:on\s+me|of\s+my)\b", re.IGNORECASE),
                 re.compile(
                     rf"\b(?:{alt})(?![\w-])(?:\s+[\w'’-]+){{0,4}}?\s+"
-                    r"(?:on\s+me\b|of\s+my\s+(?!(?:patient|pt|client)s?\b|patient['’]s\b)\w)",
+                    rf"(?:on\s+me\b|of\s+my\s+(?:own\s+)?(?:{body})\b)",
                     re.IGNORECASE,
                 ),
             ),

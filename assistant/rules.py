@@ -166,6 +166,11 @@ class RoutingFile(_Strict):
         "asker who says they are one ('I'm the dietitian on our ALS clinic', 'As a "
         "neurologist, ...') is a clinician by role",
     )
+    body_parts: str = Field(
+        "",
+        description="space-separated parts of the body (a hyphen joins a two-word one): a test "
+        "done 'of my brain' is done on the asker",
+    )
     has_disease: list[str] = Field(
         default_factory=list,
         description="regular expressions in which the asker says they have the disease ('I was "

@@ -108,7 +108,9 @@ class Selector(Lists):
         best = max((c.score for c in chosen if not c.forced), default=0.0)
         cut = self.tuning.compose.fit_cut * best
         return not any(
-            c.fits and c.score >= cut for c in pool if c.passage.meta.audience != "patient"
+            c.fits and c.score >= cut
+            for c in pool
+            if c.passage.meta.audience != "patient" and not c.forced
         )
 
     def select(

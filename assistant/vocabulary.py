@@ -24,12 +24,21 @@ from pathlib import Path
 from .rules import Rules, compile_phrase
 from .text import PREFIXES, in_dictionary, raw_tokens, snowball, tokens
 
-# A subject pronoun, perhaps with an adverb, just before a token: the token is a verb.
+# A subject pronoun, perhaps with an adverb, just before a word: the word is a verb.
 _SUBJECT = re.compile(
     r"\b(?:i|you|he|she|we|they)(?:\s+(?:also|still|just|often|sometimes|even|never|always|"
-    r"now|\w+ly))?\s+$",
+    r"now|really|usually))?\s+$",
     re.IGNORECASE,
 )
+_BEFORE = 24  # characters before a token in which _SUBJECT is looked for
+
+
+def _as_verb(text: str, m: re.Match) -> bool:
+    """The shorthand token ``m`` is an English word used as a verb ("I *sob* at adverts"); a
+    token no dictionary has ("how do you *dx* ALS?") is shorthand however it is used."""
+    return in_dictionary(m.group(0)) and bool(
+        _SUBJECT.search(text, max(0, m.start() - _BEFORE), m.start())
+    )
 
 
 @cache
@@ -87,14 +96,12 @@ class Vocabulary:
         return None
 
     def expand(self, text: str) -> str:
-        """``text`` with clinical shorthand spelled out ("NIV in pts w/ bulbar sx"); a token
-        right after a subject pronoun is that word's verb, not shorthand ("I sob at adverts" is
-        no shortness of breath)."""
+        """``text`` with clinical shorthand spelled out ("NIV in pts w/ bulbar sx"); an English
+        word right after a subject pronoun is that word's verb, not shorthand ("I sob at
+        adverts" is no shortness of breath; "how do you dx ALS?" is diagnosis)."""
         for rx, words in self.shorthand:
-            text = rx.sub(
-                lambda m, t=text, w=words: m.group(0) if _SUBJECT.search(t, 0, m.start()) else w,
-                text,
-            )
+            if rx.search(text):
+                text = rx.sub(lambda m, t=text, w=words: m[0] if _as_verb(t, m) else w, text)
         return text
 
     @classmethod

@@ -266,6 +266,7 @@ def test_who_makes_up_a_team_is_asked_and_answered_as_composition():
     # "who would be on that team?", "who is supposed to be on her care team?"
     assert "composition" in aspects.asked("who would actually be on that team?")[0]
     assert "composition" in aspects.asked("Who is supposed to be on her care team?")[0]
+    assert "composition" not in aspects.asked("Who do I call if the team is closed?")[0]
     assert "composition" in aspects.asked("Which disciplines should the team include?")[0]
     said = "care requires coordination among neurology and nutrition".split()
     assert "composition" in aspects.named(said)
@@ -282,6 +283,9 @@ def test_a_word_after_a_subject_pronoun_is_its_verb_not_shorthand():
     assert vocabulary.expand("I sob at adverts") == "I sob at adverts"
     assert vocabulary.expand("she often sob") == "she often sob"
     assert vocabulary.expand("pt with sob") == "patient with shortness of breath"
+    # shorthand no dictionary has stays shorthand after a pronoun
+    assert vocabulary.expand("how do you dx ALS?") == "how do you diagnosis ALS?"
+    assert vocabulary.expand("when do we d/c it?") == "when do we discontinue it?"
 
 
 def test_a_clinicians_synonym_is_read_as_the_documents_term():

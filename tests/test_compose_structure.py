@@ -29,7 +29,7 @@ from assistant.rules import RULES_DIR, GlossaryEntry, Rules
 from assistant.selection import Selector
 from assistant.sentences import SentenceVectors
 from assistant.structure import Structure, defined_abbreviations
-from assistant.text import tokens
+from assistant.text import content_tokens, tokens
 from assistant.tuning import Tuning
 
 GUIDE = """Guideline summary of a motor disease
@@ -693,13 +693,15 @@ def test_a_patient_gets_a_list_whole_whose_lead_in_names_a_question_asking_no_as
     q = Question(set(), set(), set(), {w for g, _ in concepts for w in g}, frozenset(), concepts)
     chosen = [Candidate(items[k], items[k].sentences[0], 1.0) for k in (0, 1)]
     chosen.append(
-        Candidate(other, other.sentences[0], 1.0, words=set(tokens(other.sentences[0].text)))
+        Candidate(
+            other, other.sentences[0], 1.0, words=set(content_tokens(other.sentences[0].text))
+        )
     )
     shown = selector.with_rest_of_lists(chosen, [], q, patient=True)
     assert len({c.passage.id for c in shown} & {p.id for p in items}) == count
 
 
-def test_a_patient_answer_takes_a_clinician_list_that_answers_where_no_patient_line_does(
+def test_a_patient_answer_may_draw_on_a_clinician_list_that_answers_where_no_patient_line_does(
     tuning,
 ):
     """ "What can we do at mealtimes so she swallows more easily?": the factsheet's "Swallowing

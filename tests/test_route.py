@@ -95,6 +95,8 @@ def test_a_care_profession_the_asker_names_is_a_clinicians_role(router, question
         ("I'm a carer in a nursing home. A resident with ALS can't speak clearly.", "clinician"),
         ("My mum lives in a care home and has ALS. She coughs when she drinks.", "patient"),
         ("I'm the main carer for my husband who has ALS. Is this part of it?", "patient"),
+        ("He had to give up work and lives in a care home now. What helps?", "patient"),
+        ("One of our fellow residents has ALS. Is it contagious?", "patient"),
     ],
 )
 def test_care_home_staff_speak_as_carers_by_trade(router, question, audience):
@@ -569,6 +571,7 @@ def test_beside_an_injection_the_question_asked_decides_the_audience(router):
         ),
         ("they did an MRI of my brain and it was normal. how can it still be ALS?", True),
         ("I ordered an MRI of my patient's brain; is corticospinal T2 signal expected?", False),
+        ("I order an EMG as part of my workup for suspected MND. What supports it?", False),
         # a patient's tests named by their clinician are no own care
         (
             "Should my SOD1-mutation familial ALS patient be started on tofersen intrathecally?",
