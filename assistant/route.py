@@ -73,9 +73,9 @@ class Router:
             who: [(_phrase(s), s.pattern) for s in signals if s.role]
             for who, signals in (("patient", r.patient), ("clinician", r.clinician))
         }
-        if professions := [p.replace("-", " ") for p in r.professions.split()]:
+        if professions := _listed(r.professions):
             # "I'm the dietitian ...", "As a neurologist, ...", "I work as an ALS nurse"
-            names = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in professions)
+            names = _alternation(professions)
             said = re.compile(
                 rf"(?<![\w'])(?:i'm|i’m|i am|as|we're|we are)(?:\s+[\w'’-]+){{0,2}}?\s+"
                 rf"(?:{names})s?\b",
@@ -236,12 +236,9 @@ class Router:
         ("my patient's FVC", "my ALS clinic", "the EMG of my 60 yo pt")."""
         r = self.rules
         names = {e.term for e in r.glossary} | {a for e in r.glossary for a in e.aliases}
-        names |= {p.replace("-", " ") for p in r.routing.professions.split()}
-        alt = "|".join(
-            re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True)
-        )
-        parts = (p.replace("-", " ") for p in r.routing.body_parts.split())
-        body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts) or r"(?!)"
+        names |= set(_listed(r.routing.professions))
+        alt = _alternation(names)
+        body = _alternation(_listed(r.routing.body_parts)) or r"(?!)"
         other = r"(?!(?:patient|pt|client)s?\b|patient['’]s\b)[\w'’-]+\s+"
         not_theirs = (
             r"(?![\w-])(?!(?:\s+[\w'’-]+){0,2}\s+(?:patients?|pts|clinics?|cases?|caseload|"
@@ -360,6 +357,17 @@ class _After:
 
     def search(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text) if self.cue.search(text) else None
+
+
+def _listed(words: str) -> list[str]:
+    """A space-separated list of the rules, a hyphen joining a two-word entry."""
+    return [w.replace("-", " ") for w in words.split()]
+
+
+def _alternation(phrases) -> str:
+    """``phrases`` as one regex alternation, longest first, any spacing between words."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
 
 
 def _phrase(signal) -> re.Pattern[str]:
