@@ -239,6 +239,8 @@ class Scope(KnownWords):
                 continue  # an ordinary English word the corpus happens not to use
             if self._near_known(word):
                 continue  # a misspelling of the assistant's own vocabulary
+            if self._says_otherwise(word, retrieval):
+                continue  # the head of a phrase a corpus sentence words otherwise
             if rank is None or rank > tune.rare_word_rank:
                 rank = self._misspelt_english_rank(word) or rank  # "ignroe" is "ignore"
             if rank is None or rank > tune.rare_word_rank:
@@ -415,6 +417,29 @@ class Scope(KnownWords):
             )
             return f"{aspect}" + (f" for {named}" if named else ""), False
         return (" or ".join(later) or None), bool(later)
+
+    def _says_otherwise(self, word: str, retrieval: Retrieval) -> bool:
+        """``word`` ends a phrase whose other words (``said_otherwise_words`` or more specific
+        corpus words right before it) one corpus sentence names together: the question words
+        a thing the corpus names ("corticospinal tract T2/FLAIR hyperintensity" and "abnormal
+        T2/FLAIR signal in corticospinal tracts"), not something it never mentions."""
+        raw = raw_tokens(retrieval.query)
+        need = self.tuning.said_otherwise_words
+        for at in (i for i, t in enumerate(raw) if t == word.lower()):
+            before: list[str] = []
+            for t in reversed(raw[max(0, at - need - 2) : at]):
+                if t in STOPWORDS or not t[:1].isalpha():
+                    break  # (a figure is no word of the phrase: "week 2 titration")
+                if t not in retrieval.evidence:
+                    break
+                if retrieval.evidence[t].known and retrieval.specific(t):
+                    before.append(stem(t))
+            if len(set(before)) < need:
+                continue
+            first = min(before)
+            if any(set(before) <= said for _, said in self._sentences_with().get(first, ())):
+                return True
+        return False
 
     def _sentences_naming(self, word: str) -> Iterator[str]:
         """The corpus sentences that name ``word`` (a stem): with it, or with a term the

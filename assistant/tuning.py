@@ -53,6 +53,14 @@ class ScopeTuning(_Section):
         ge=1,
         description="Tokenizer ids above this are rare English words ('parkinson').",
     )
+    said_otherwise_words: int = Field(
+        2,
+        ge=1,
+        le=6,
+        description="An unknown word right after at least this many specific corpus words that "
+        "one corpus sentence names together ('corticospinal tract T2/FLAIR hyperintensity') "
+        "names that sentence's thing in other words, not something the corpus never mentions.",
+    )
     compound_min_part: int = Field(
         3,
         ge=2,

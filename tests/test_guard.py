@@ -482,6 +482,21 @@ def test_scope_a_closed_compound_of_two_ordinary_words_is_not_a_foreign_name(fak
     assert fake_bot.guard.scope(_with_unknown(head + "qorvex"), route).names_outside
 
 
+def test_scope_a_word_ending_a_phrase_one_corpus_sentence_names_is_no_gap(fake_bot):
+    """ "T2/FLAIR hyperintensity" of the corticospinal tracts is the sources' "abnormal T2/FLAIR
+    signal in corticospinal tracts", worded otherwise (a rare word stands in for it here)."""
+    word = "qorvexintensity"
+
+    def gap(question: str) -> bool:
+        d = fake_bot.ask(question, audience="clinician").to_dict()
+        return d["status"] == "refused" and word in (d.get("reason") or "")
+
+    assert not gap(f"Does corticospinal tract T2/FLAIR {word} on MRI support ALS?")
+    # One corpus word before it, or a figure, is no phrase the corpus names: still a gap.
+    assert gap(f"Does corticospinal {word} on MRI support ALS?")
+    assert gap(f"Is a week 2 {word} plan of riluzole usual?")
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize(
     "question",
