@@ -1,15 +1,42 @@
 """Known words: whether a word of a question is a form, spelling or compound of a word the
-assistant knows (the corpus, the glossary, ordinary English), for :class:`~assistant.scope.Scope`.
+assistant knows (the corpus, the glossary, ordinary English), and which corpus sentences name a
+question's words together, for :class:`~assistant.scope.Scope`.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from .text import stem
+from .text import STOPWORDS, in_dictionary, lemmas, raw_token_spans, stem, tokens
 from .tuning import ScopeTuning
 from .vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from .corpus import Passage
+    from .retrieve import Retrieval
+
+
+def framing(word: str) -> bool:
+    """An English verb, adjective or adverb ("reassessed", "frequently", "worried"): it frames
+    the question and names nothing the sources could lack (lemminflect's lexicon)."""
+    found = lemmas(word)
+    return bool(found) and not ({"NOUN", "PROPN"} & set(found))
+
+
+def can_be_verb(word: str) -> bool:
+    """An English word that can be a verb (lemminflect's lexicon)."""
+    return "VERB" in lemmas(word)
+
+
+def names_thing(word: str) -> bool:
+    """A name the lexicon lacks ("riluzole", "AMX0035"), or a word it knows as a noun and
+    never as an adjective or adverb ("sachets", not "daily" or "safe")."""
+    pos = lemmas(word.lower())
+    return not pos or ("NOUN" in pos and not {"ADJ", "ADV"} & set(pos))
 
 
 class KnownWords:
@@ -97,3 +124,78 @@ class KnownWords:
                 if rank <= self.tuning.rare_word_rank and len(w) >= 4:
                     self._by_initial.setdefault(w[0], []).append(w)
         return self._by_initial
+
+
+_JOINED = re.compile(r"[\s/-]+")  # between the words of one phrase ("T2/FLAIR")
+
+
+class CorpusSentences:
+    """The corpus sentences that name a question's words together (a base of
+    :class:`~assistant.scope.Scope`)."""
+
+    tuning: ScopeTuning
+    _passages: list[Passage]
+    _plain: list[tuple[frozenset[str], frozenset[str]]]
+    _by_word: dict[str, list[tuple[str, frozenset[str]]]] | None
+
+    def _says_otherwise(self, word: str, retrieval: Retrieval) -> bool:
+        """True when ``word`` ends a phrase of the question (words joined only by spaces, "/"
+        or "-"; no stopword, figure or word the corpus lacks; the word right before it an
+        English word, a modifier, not a name of a series) with at least
+        ``said_otherwise_words`` specific corpus words that one corpus sentence (with its
+        list's lead-in) names together: the question says in other words a thing the corpus
+        names ("corticospinal tract T2/FLAIR hyperintensity": "abnormal T2/FLAIR signal in
+        corticospinal tracts"), not something it never mentions. One such occurrence of a
+        repeated word suffices."""
+        fixed = dict(retrieval.corrected)
+        query = retrieval.query
+        spans = raw_token_spans(query)
+        for at, (token, start, _) in enumerate(spans):
+            if token != word.lower():
+                continue
+            words: set[str] = set()
+            end = spans[at - 1][2] if at else 0  # where the word right before it ends
+            after = start  # where the word after the one looked at begins
+            for t, s, e in reversed(spans[:at]):
+                if not _JOINED.fullmatch(query[e:after]):
+                    break  # a comma, a full stop: another phrase ("riluzole, masitinib")
+                after = s
+                key = fixed.get(t) or stem(t)
+                evidence = retrieval.evidence.get(key)
+                if t in STOPWORDS or not t[:1].isalpha() or evidence is None:
+                    break
+                if not evidence.known:
+                    break  # a word the corpus lacks is no corpus phrase
+                if e == end and not lemmas(t) and not in_dictionary(t):
+                    break  # a name right before it: a series of names ("riluzole/masitinib")
+                if evidence.specific:
+                    words.add(key)
+            if len(words) < self.tuning.said_otherwise_words:
+                continue
+            first = min(words)  # any of its words narrows the sentences to look at
+            if any(words <= said for _, said in self._sentences_with().get(first, ())):
+                return True
+        return False
+
+    def _sentences_naming(self, word: str) -> Iterator[str]:
+        """The corpus sentences that name ``word`` (a stem): with it, or with a term the
+        glossary explains with it ("enzyme": "aminotransferases", plainly "liver enzymes")."""
+        terms = [{word}] + [term for term, plain in self._plain if word in plain]
+        for term in terms:
+            first = min(term)  # any word of the term narrows the sentences to look at
+            for text, said in self._sentences_with().get(first, ()):
+                if term <= said:
+                    yield text
+
+    def _sentences_with(self) -> dict[str, list[tuple[str, frozenset[str]]]]:
+        """Each corpus word's sentences, with their words: built on first use, once. A list
+        item says what its lead-in says ("Initiate NIV when:" / "FVC <50% predicted")."""
+        if self._by_word is None:
+            self._by_word = {}
+            for p in self._passages:
+                lead = frozenset(tokens(p.lead)) if p.kind == "bullet" and p.lead else frozenset()
+                for sent in p.sentences:
+                    said = frozenset(tokens(sent.text)) | lead
+                    for w in said:
+                        self._by_word.setdefault(w, []).append((sent.text, said))
+        return self._by_word

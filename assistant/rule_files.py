@@ -5,7 +5,6 @@ field (:class:`assistant.rules.Rules` loads them).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -80,29 +79,6 @@ class Quantity(_Strict):
 class FactsFile(_Strict):
     facts: list[Fact]
     quantities: dict[str, Quantity] = Field(default_factory=dict)
-
-
-def _check_quantities(facts: list[Fact], quantities: dict[str, Quantity], where: Path) -> None:
-    """Each described quantity is one the facts use; its subject words are in every one of its
-    facts' topics and its unit follows a number in at least one of its facts."""
-    from .text import figures, tokens
-
-    for key, q in quantities.items():
-        own = [f for f in facts if f.quantity == key]
-        if not own:
-            raise RulesError(f"{where}: quantity {key!r} is described but no fact has it")
-        words = set(tokens(" ".join(q.subject)))
-        for f in own:
-            missing = words - {t for topic in f.topics for t in tokens(topic)}
-            if missing:
-                raise RulesError(
-                    f"{where}: quantity {key!r}: subject words {sorted(missing)} are not in the "
-                    f"topics of fact {f.id!r}"
-                )
-        if not any(figures(f.text, q.unit) for f in own):
-            raise RulesError(
-                f"{where}: quantity {key!r}: no fact of it states a number in {q.unit!r}"
-            )
 
 
 # --- disclaimers -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .datafile import load_yaml
-from .rule_files import (  # noqa: F401  (re-exported: the rules' public names live here)
+from .rule_files import (  # noqa: F401  (re-exported: importers use assistant.rules)
     Aspect,
     AspectsFile,
     Audience,
@@ -34,11 +34,33 @@ from .rule_files import (  # noqa: F401  (re-exported: the rules' public names l
     Signal,
     Subject,
     SubjectsFile,
-    _check_quantities,
 )
 from .tuning import Tuning
 
 RULES_DIR = Path(__file__).parent / "rules"
+
+
+def _check_quantities(facts: list[Fact], quantities: dict[str, Quantity], where: Path) -> None:
+    """Each described quantity is one the facts use; its subject words are in every one of its
+    facts' topics and its unit follows a number in at least one of its facts."""
+    from .text import figures, tokens
+
+    for key, q in quantities.items():
+        own = [f for f in facts if f.quantity == key]
+        if not own:
+            raise RulesError(f"{where}: quantity {key!r} is described but no fact has it")
+        words = set(tokens(" ".join(q.subject)))
+        for f in own:
+            missing = words - {t for topic in f.topics for t in tokens(topic)}
+            if missing:
+                raise RulesError(
+                    f"{where}: quantity {key!r}: subject words {sorted(missing)} are not in the "
+                    f"topics of fact {f.id!r}"
+                )
+        if not any(figures(f.text, q.unit) for f in own):
+            raise RulesError(
+                f"{where}: quantity {key!r}: no fact of it states a number in {q.unit!r}"
+            )
 
 
 def _load_yaml(path: Path, model: type[BaseModel]):

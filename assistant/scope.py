@@ -10,7 +10,6 @@ value with no figure, an aspect (dose, cost, pregnancy, ...) no passage shows fo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .asked_for import asked_activity, asked_agent, asked_effect
@@ -25,7 +24,7 @@ from .clauses import (
 )
 from .corpus import Passage
 from .facts import Located
-from .known import KnownWords
+from .known import CorpusSentences, KnownWords, can_be_verb, framing, names_thing
 from .naming import (
     Collocations,
     about_other_condition,
@@ -75,18 +74,6 @@ class ScopeDecision:
     unaddressed: str | None = None
 
 
-def _framing(word: str) -> bool:
-    """An English verb, adjective or adverb ("reassessed", "frequently", "worried"): it frames
-    the question and names nothing the sources could lack (lemminflect's lexicon)."""
-    found = lemmas(word)
-    return bool(found) and not ({"NOUN", "PROPN"} & set(found))
-
-
-def _verb(word: str) -> bool:
-    """An English word that can be a verb (lemminflect's lexicon)."""
-    return "VERB" in lemmas(word)
-
-
 def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]:
     """The words of each section, by (document id, section path): an aspect shown in one
     passage is about the topic its section names ("The recommended dosage is ..." under the
@@ -97,14 +84,7 @@ def section_words(passages) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]
     return {k: frozenset(v) for k, v in words.items()}
 
 
-def _names_thing(word: str) -> bool:
-    """A name the lexicon lacks ("riluzole", "AMX0035"), or a word it knows as a noun and
-    never as an adjective or adverb ("sachets", not "daily" or "safe")."""
-    pos = lemmas(word.lower())
-    return not pos or ("NOUN" in pos and not {"ADJ", "ADV"} & set(pos))
-
-
-class Scope(KnownWords):
+class Scope(KnownWords, CorpusSentences):
     """Judges whether one corpus covers a question, naming the gap when it does not."""
 
     def __init__(
@@ -205,12 +185,12 @@ class Scope(KnownWords):
         for t in dict.fromkeys(retrieval.terms):
             if t not in STOPWORDS and (t.isalpha() or code_name(t)) and retrieval.evidence[t].known:
                 covered.append(t)
-        framing = framing_by_position(retrieval.query, _verb)
+        by_position = framing_by_position(retrieval.query, can_be_verb)
         # The corpus topic the question names by itself: specific words, not framing.
         topic = [
             t
             for t in covered
-            if t not in QUESTION_WORDS and retrieval.specific(t) and not _framing(t)
+            if t not in QUESTION_WORDS and retrieval.specific(t) and not framing(t)
         ]
         people = people_named(retrieval.query, self._people)
         named = {p.lower() for p in people}
@@ -227,7 +207,7 @@ class Scope(KnownWords):
             if self.vocabulary.derived(word, tune.derived_min_prefix, tune.derived_min_share):
                 continue  # derived from a corpus word ("prognostic", "electrodiagnostic")
             unused.append(word)  # no form of a corpus word, however ordinary in English
-            if word in framing or _framing(word):
+            if word in by_position or framing(word):
                 continue  # the category a wh-word asks for; a verb, adjective, adverb
             if descriptive(word) or contraction(word):
                 continue  # an adjective describes what is asked ("refractory"); "isnt"
@@ -409,7 +389,7 @@ class Scope(KnownWords):
             thing = [False] * (len(words) + 1)
             for k in range(len(words) - 1, -1, -1):
                 w = words[k]
-                thing[k] = _names_thing(w) or (w.lower() not in STOPWORDS and thing[k + 1])
+                thing[k] = names_thing(w) or (w.lower() not in STOPWORDS and thing[k + 1])
             named = ", ".join(
                 dict.fromkeys(
                     w for k, w in enumerate(words) if thing[k] and stem(w.lower()) in topic
@@ -417,52 +397,6 @@ class Scope(KnownWords):
             )
             return f"{aspect}" + (f" for {named}" if named else ""), False
         return (" or ".join(later) or None), bool(later)
-
-    def _says_otherwise(self, word: str, retrieval: Retrieval) -> bool:
-        """``word`` ends a phrase whose other words (``said_otherwise_words`` or more specific
-        corpus words right before it) one corpus sentence names together: the question words
-        a thing the corpus names ("corticospinal tract T2/FLAIR hyperintensity" and "abnormal
-        T2/FLAIR signal in corticospinal tracts"), not something it never mentions."""
-        raw = raw_tokens(retrieval.query)
-        need = self.tuning.said_otherwise_words
-        for at in (i for i, t in enumerate(raw) if t == word.lower()):
-            before: list[str] = []
-            for t in reversed(raw[max(0, at - need - 2) : at]):
-                if t in STOPWORDS or not t[:1].isalpha():
-                    break  # (a figure is no word of the phrase: "week 2 titration")
-                if t not in retrieval.evidence:
-                    break
-                if retrieval.evidence[t].known and retrieval.specific(t):
-                    before.append(stem(t))
-            if len(set(before)) < need:
-                continue
-            first = min(before)
-            if any(set(before) <= said for _, said in self._sentences_with().get(first, ())):
-                return True
-        return False
-
-    def _sentences_naming(self, word: str) -> Iterator[str]:
-        """The corpus sentences that name ``word`` (a stem): with it, or with a term the
-        glossary explains with it ("enzyme": "aminotransferases", plainly "liver enzymes")."""
-        terms = [{word}] + [term for term, plain in self._plain if word in plain]
-        for term in terms:
-            first = min(term)  # any word of the term narrows the sentences to look at
-            for text, said in self._sentences_with().get(first, ()):
-                if term <= said:
-                    yield text
-
-    def _sentences_with(self) -> dict[str, list[tuple[str, frozenset[str]]]]:
-        """Each corpus word's sentences, with their words: built on first use, once. A list
-        item says what its lead-in says ("Initiate NIV when:" / "FVC <50% predicted")."""
-        if self._by_word is None:
-            self._by_word = {}
-            for p in self._passages:
-                lead = frozenset(tokens(p.lead)) if p.kind == "bullet" and p.lead else frozenset()
-                for sent in p.sentences:
-                    said = frozenset(tokens(sent.text)) | lead
-                    for w in said:
-                        self._by_word.setdefault(w, []).append((sent.text, said))
-        return self._by_word
 
     @property
     def collocations(self) -> Collocations:

@@ -147,6 +147,11 @@ def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("’", "'"))
 
 
+def raw_token_spans(text: str) -> list[tuple[str, int, int]]:
+    """Lowercase word tokens, as written, each with its start and end in ``text``."""
+    return [(m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
 def tokens(text: str) -> list[str]:
     """Lowercase word tokens, stemmed."""
     return [stem(t) for t in raw_tokens(text)]

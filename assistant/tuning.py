@@ -55,11 +55,13 @@ class ScopeTuning(_Section):
     )
     said_otherwise_words: int = Field(
         2,
-        ge=1,
+        ge=2,
         le=6,
-        description="An unknown word right after at least this many specific corpus words that "
-        "one corpus sentence names together ('corticospinal tract T2/FLAIR hyperintensity') "
-        "names that sentence's thing in other words, not something the corpus never mentions.",
+        description="A rare word ending a phrase of the question with at least this many "
+        "specific corpus words that one corpus sentence names together ('corticospinal tract "
+        "T2/FLAIR hyperintensity') says that sentence's thing in other words, not something "
+        "the corpus never mentions. At least two: one word is always 'named together' with "
+        "itself.",
     )
     compound_min_part: int = Field(
         3,

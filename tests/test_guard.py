@@ -483,7 +483,7 @@ def test_scope_a_closed_compound_of_two_ordinary_words_is_not_a_foreign_name(fak
 
 
 def test_scope_a_word_ending_a_phrase_one_corpus_sentence_names_is_no_gap(fake_bot):
-    """ "T2/FLAIR hyperintensity" of the corticospinal tracts is the sources' "abnormal T2/FLAIR
+    """"T2/FLAIR hyperintensity" of the corticospinal tracts is the sources' "abnormal T2/FLAIR
     signal in corticospinal tracts", worded otherwise (a rare word stands in for it here)."""
     word = "qorvexintensity"
 
@@ -491,10 +491,15 @@ def test_scope_a_word_ending_a_phrase_one_corpus_sentence_names_is_no_gap(fake_b
         d = fake_bot.ask(question, audience="clinician").to_dict()
         return d["status"] == "refused" and word in (d.get("reason") or "")
 
-    assert not gap(f"Does corticospinal tract T2/FLAIR {word} on MRI support ALS?")
+    said_otherwise = f"Does corticospinal tract T2/FLAIR {word} on MRI support ALS?"
+    assert fake_bot.ask(said_otherwise, audience="clinician").status != "refused"
     # One corpus word before it, or a figure, is no phrase the corpus names: still a gap.
     assert gap(f"Does corticospinal {word} on MRI support ALS?")
     assert gap(f"Is a week 2 {word} plan of riluzole usual?")
+    # Nor are words no one sentence names together, or a series of names ending in it.
+    assert gap(f"Is a corticospinal tract gastrostomy tube {word} usual?")
+    for series in (f"riluzole, edaravone, {word}", f"riluzole/edaravone/{word}"):
+        assert gap(f"{series}: which is best?")
 
 
 @pytest.mark.integration
