@@ -72,11 +72,12 @@ class Lists:
                 extra.append(x)
         return chosen + extra
 
-    def with_earlier_ranks(
+    def with_other_ranks(
         self, chosen: list[Candidate], candidates: list[Candidate]
     ) -> list[Candidate]:
         """An item of a ranked list ("Second-line: botulinum toxin ...") comes with the items
-        ranked before it ("First-line: ..."), kept or cut with it."""
+        ranked before it ("First-line: ..."), kept or cut with it, and the ranks after it (what
+        to do when it fails: "Alternative: radiotherapy ..."), cut before it."""
         st = self.structure
         have = {c.span for c in chosen}
         known = {c.span: c for c in candidates}
@@ -89,10 +90,23 @@ class Lists:
             first = block.passages[0].sentences
             if not first or not _RANKED.match(first[0].text) or order[0] == c.passage.id:
                 continue
-            earlier = block.passages[: order.index(c.passage.id)]
-            for x in self._unseen(earlier, known, have):
+            at = order.index(c.passage.id)
+            for x in self._unseen(block.passages[:at], known, have):
                 # a hair above the item that needs it: a bounded answer cuts that item first
                 x.score = max(x.score, math.nextafter(c.score, math.inf))
+                extra.append(x)
+        # The ranks after the first shown say what to do when it fails ("and if the pills
+        # don't work?"): they come too, a hair below it, cut first in a bounded answer.
+        for c in list(chosen):
+            block = st.list_of.get(c.passage.id)
+            if c.forced or block is None or not block.lead:
+                continue
+            first = block.passages[0].sentences
+            if not first or not _RANKED.match(first[0].text):
+                continue
+            at = [p.id for p in block.passages].index(c.passage.id)
+            for x in self._unseen(block.passages[at + 1 :], known, have):
+                x.score = max(x.score, math.nextafter(c.score, -math.inf))
                 extra.append(x)
         return chosen + extra
 

@@ -73,7 +73,7 @@ class Selector(Lists):
         opened = self.with_section(chosen, pool, q, patient)  # a section that answers, else a list
         chosen = opened if len(opened) > len(chosen) else self.with_list(chosen, pool, q, patient)
         chosen = self.with_led_items(chosen, pool)
-        chosen = self.with_earlier_ranks(chosen, candidates)
+        chosen = self.with_other_ranks(chosen, candidates)
         chosen = self.with_rest_of_lists(chosen, pool, q, patient)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,

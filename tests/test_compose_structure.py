@@ -439,18 +439,20 @@ def test_a_lists_items_are_shown_under_one_evidence_group(corpus, structure, tun
     assert composer._group(alone) == "All patients with bulbar symptoms need swallow screening."
 
 
-def test_a_ranked_lists_item_comes_with_the_items_ranked_before_it(corpus, structure, tuning):
-    """ "Second-line: ..." presupposes "First-line: ..."; an unranked list is not completed."""
+def test_a_ranked_lists_item_comes_with_the_ranks_before_and_after_it(corpus, structure, tuning):
+    """ "Second-line: ..." presupposes "First-line: ..."; "Alternative: ..." is what to do when
+    it fails ("and if that fails too?"); an unranked list is not completed."""
     evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
     selector = Selector(tuning, evidence)
     second = next(p for p in corpus.passages if p.text.startswith("Second-line"))
-    chosen = selector.with_earlier_ranks([Candidate(second, second.sentences[0], 3.0)], [])
-    assert [c.passage.text.split(":")[0] for c in chosen] == ["Second-line", "First-line"]
-    assert chosen[1].score > 3.0  # a bounded answer cuts the item that needs it first
+    chosen = selector.with_other_ranks([Candidate(second, second.sentences[0], 3.0)], [])
+    ranks = [c.passage.text.split(":")[0] for c in chosen]
+    assert ranks == ["Second-line", "First-line", "Alternative"]
+    assert chosen[1].score > 3.0 > chosen[2].score  # cut: the item it needs last, a later first
     assert _RANKED.match("1. Start riluzole") and not _RANKED.match("First, assess swallowing")
     nasal = next(p for p in corpus.passages if p.text.startswith("Nasal"))
     alone = [Candidate(nasal, nasal.sentences[0], 3.0)]
-    assert selector.with_earlier_ranks(alone, []) == alone
+    assert selector.with_other_ranks(alone, []) == alone
 
 
 HEADED = """Summary of a motor disease

@@ -483,7 +483,7 @@ def test_scope_a_closed_compound_of_two_ordinary_words_is_not_a_foreign_name(fak
 
 
 def test_scope_a_word_ending_a_phrase_one_corpus_sentence_names_is_no_gap(fake_bot):
-    """"T2/FLAIR hyperintensity" of the corticospinal tracts is the sources' "abnormal T2/FLAIR
+    """ "T2/FLAIR hyperintensity" of the corticospinal tracts is the sources' "abnormal T2/FLAIR
     signal in corticospinal tracts", worded otherwise (a rare word stands in for it here)."""
     word = "qorvexintensity"
 
