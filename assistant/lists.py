@@ -206,6 +206,38 @@ class Lists:
                 extra.append(x)
         return [c for c in chosen if id(c) not in drop] + extra
 
+    def with_items_saying_it(
+        self, chosen: list[Candidate], pool: list[Candidate], q: Question
+    ) -> list[Candidate]:
+        """An item shown that says, in its own words, an aspect asked ("Discontinue if liver
+        dysfunction develops ..." for "when do I stop it?") comes with the items of its list
+        that say it too ("Discontinue if interstitial lung disease develops"): each is an
+        answer, and one alone hides the others."""
+        aspects, st = self.evidence.aspects, self.structure
+        if not aspects or not q.asked:
+            return chosen
+
+        def says(c: Candidate) -> frozenset[str]:
+            # (not what its heading or lead-in says of every item: "Medications may include:")
+            own = aspects.named(st.said(c.passage, c.sentence), q.asked)
+            return own - aspects.named(st.header_tokens(c.passage), q.asked)
+
+        have = {c.span for c in chosen}
+        known = {c.span: c for c in pool}
+        extra: list[Candidate] = []
+        for c in list(chosen):
+            block = st.list_of.get(c.passage.id)
+            said = says(c) if block is not None else frozenset()
+            if not said:
+                continue
+            score = max(c.score, max((x.score for x in chosen if not x.forced), default=0.0))
+            for x in self._unseen(block.passages, known, set(have)):
+                if says(x) & said and x.span not in have:
+                    have.add(x.span)
+                    x.score = max(x.score, score * self.tuning.compose.clinician_cut)
+                    extra.append(x)
+        return chosen + extra
+
     def _answers(self, q: Question, block, chosen: list[Candidate]) -> bool:
         """A list's heading and lead-in answer the question: they :meth:`Evidence.heads` it, or,
         for a question asking no aspect, name its topic ("Supportive care may be needed as ALS

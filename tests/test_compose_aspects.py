@@ -563,6 +563,21 @@ def test_each_part_asked_gets_an_answer_past_the_sentence_limit(corpus, structur
     assert dose not in selector.with_each_aspect(chosen, [*monitoring, dose], q, 0.3)
 
 
+def test_an_item_saying_the_aspect_asked_comes_with_its_list_items_saying_it(
+    corpus, structure, tuning
+):
+    """ "When do I stop it?": "Discontinue if liver ..." shown brings "Discontinue if interstitial
+    lung disease ..." (each an answer), not the list's items that say something else."""
+    selector = Selector(tuning, Evidence(tuning, structure, Aspects.load(), None))
+    liver = bullet(corpus, "Discontinue if liver")
+    chosen = [Candidate(liver, liver.sentences[0], 5.0, fits=True)]
+    stop = Question(set(), set(), set(), {"riluzole"}, frozenset({"discontinuation"}))
+    added = [c.passage.text for c in selector.with_items_saying_it(chosen, [], stop)[1:]]
+    assert added == ["Discontinue if interstitial lung disease develops"]
+    dose = Question(set(), set(), set(), {"riluzole"}, frozenset({"dose"}))
+    assert selector.with_items_saying_it(chosen, [], dose) == chosen  # it says no dose
+
+
 def test_the_reading_grade_trim_keeps_the_only_answer_to_a_part_asked(corpus, structure, tuning):
     strict = tuning.model_copy(
         update={"patient": tuning.patient.model_copy(update={"answer_grade": 1.0})}
