@@ -1,8 +1,9 @@
 """Lists: how the document's lists complete an answer, as their authors wrote them.
 
 A lead-in comes with its first items, a bullet whole, a short list under a lead-in whole (for a
-clinician), a list that answers with its best items, an item of a ranked list with the items
-ranked before it; a list made shorter for a patient is cut from its end.
+clinician), a list that answers with its best items, an item of a ranked list with the other
+ranks, an item saying an aspect asked with the items that say it too; a list made shorter for a
+patient is cut from its end.
 """
 
 from __future__ import annotations
@@ -95,18 +96,23 @@ class Lists:
                 # a hair above the item that needs it: a bounded answer cuts that item first
                 x.score = max(x.score, math.nextafter(c.score, math.inf))
                 extra.append(x)
-        # The ranks after the first shown say what to do when it fails ("and if the pills
-        # don't work?"): they come too, a hair below it, cut first in a bounded answer.
-        for c in list(chosen):
+        # The ranks after the last shown say what to do when it fails ("and if the pills don't
+        # work?"): they come too, a hair below the lowest shown, so cut before any of them.
+        shown: dict[int, list[Candidate]] = {}
+        for c in chosen:
             block = st.list_of.get(c.passage.id)
-            if c.forced or block is None or not block.lead:
-                continue
+            if not c.forced and block is not None and block.lead:
+                shown.setdefault(id(block), []).append(c)
+        for items in shown.values():
+            block = st.list_of[items[0].passage.id]
             first = block.passages[0].sentences
             if not first or not _RANKED.match(first[0].text):
                 continue
-            at = [p.id for p in block.passages].index(c.passage.id)
-            for x in self._unseen(block.passages[at + 1 :], known, have):
-                x.score = max(x.score, math.nextafter(c.score, -math.inf))
+            order = [p.id for p in block.passages]
+            last = max(order.index(c.passage.id) for c in items)
+            low = math.nextafter(min(c.score for c in items), -math.inf)
+            for x in self._unseen(block.passages[last + 1 :], known, have):
+                x.score = max(x.score, low)
                 extra.append(x)
         return chosen + extra
 
@@ -207,34 +213,44 @@ class Lists:
         return [c for c in chosen if id(c) not in drop] + extra
 
     def with_items_saying_it(
-        self, chosen: list[Candidate], pool: list[Candidate], q: Question
+        self, chosen: list[Candidate], pool: list[Candidate], q: Question, patient: bool = False
     ) -> list[Candidate]:
         """An item shown that says, in its own words, an aspect asked ("Discontinue if liver
         dysfunction develops ..." for "when do I stop it?") comes with the items of its list
-        that say it too ("Discontinue if interstitial lung disease develops"): each is an
-        answer, and one alone hides the others."""
+        that say it too ("Discontinue if interstitial lung disease develops"), each whole: each
+        is an answer, and one alone hides the others. Only a list a lead-in or paragraph
+        gathers, never criteria ("Initiate NIV when:", shown whole or not at all); for a
+        patient, only items the patient filters let into ``pool``."""
         aspects, st = self.evidence.aspects, self.structure
         if not aspects or not q.asked:
             return chosen
 
-        def says(c: Candidate) -> frozenset[str]:
+        def says(p, sentence) -> frozenset[str]:
             # (not what its heading or lead-in says of every item: "Medications may include:")
-            own = aspects.named(st.said(c.passage, c.sentence), q.asked)
-            return own - aspects.named(st.header_tokens(c.passage), q.asked)
+            own = aspects.named(st.said(p, sentence), q.asked)
+            return own - aspects.named(st.header_tokens(p), q.asked)
 
+        best = max((c.score for c in chosen if not c.forced), default=0.0)
         have = {c.span for c in chosen}
         known = {c.span: c for c in pool}
         extra: list[Candidate] = []
         for c in list(chosen):
             block = st.list_of.get(c.passage.id)
-            said = says(c) if block is not None else frozenset()
+            if block is None or _states_conditions(block):
+                continue
+            if not (block.lead or st.intro_of.get(block.passages[0].id)):
+                continue  # bullets no lead-in gathers are no list
+            said = says(c.passage, c.sentence)
             if not said:
                 continue
-            score = max(c.score, max((x.score for x in chosen if not x.forced), default=0.0))
-            for x in self._unseen(block.passages, known, set(have)):
-                if says(x) & said and x.span not in have:
-                    have.add(x.span)
-                    x.score = max(x.score, score * self.tuning.compose.clinician_cut)
+            base = best if c.forced else c.score  # (a quoted fact's score says nothing)
+            for p in block.passages:
+                if p.id == c.passage.id or not any(says(p, x) & said for x in p.sentences):
+                    continue
+                if patient and any((p.id, x.start) not in known for x in p.sentences):
+                    continue
+                for x in self._unseen([p], known, have):
+                    x.score = max(x.score, base * self.tuning.compose.clinician_cut)
                     extra.append(x)
         return chosen + extra
 

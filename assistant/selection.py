@@ -75,7 +75,7 @@ class Selector(Lists):
         chosen = self.with_led_items(chosen, pool)
         chosen = self.with_other_ranks(chosen, candidates)
         chosen = self.with_rest_of_lists(chosen, pool, q, patient)
-        chosen = self.with_items_saying_it(chosen, pool, q)
+        chosen = self.with_items_saying_it(chosen, pool, q, patient)
         most = ct.patient_most if patient else ct.clinician_most
         if len(chosen) > most:  # bounded: the lowest-scoring optional sentences go first,
             # then those that answer the aspect asked, a section's opening (read as the author

@@ -495,7 +495,11 @@ def test_when_after_another_question_word_joins_a_condition_not_a_time(question,
 
 @pytest.mark.parametrize(
     "question",
-    ["When do we stop it?", "What does the guidance say about continuing the drug?"],
+    [
+        "When do we stop it?",
+        "What does the guidance say about continuing the drug?",
+        "when do you have to stop it?",
+    ],
 )
 def test_stopping_or_continuing_a_treatment_asks_for_discontinuation(question):
     asked, words = Aspects.load().asked(question)
@@ -506,6 +510,8 @@ def test_stopping_or_continuing_a_treatment_asks_for_discontinuation(question):
     ("question", "aspect"),
     [
         ("Can anything stop it?", "discontinuation"),  # what stops the disease
+        ("I need to stop worrying, what can I do?", "discontinuation"),  # no treatment stopped
+        ("Will I have to stop driving?", "discontinuation"),
         ("Should I do anything before the PEG?", "benefit"),
         ("How much weight loss is worth worrying about?", "benefit"),
     ],
@@ -576,6 +582,14 @@ def test_an_item_saying_the_aspect_asked_comes_with_its_list_items_saying_it(
     assert added == ["Discontinue if interstitial lung disease develops"]
     dose = Question(set(), set(), set(), {"riluzole"}, frozenset({"dose"}))
     assert selector.with_items_saying_it(chosen, [], dose) == chosen  # it says no dose
+    # Quoted as a fact (forced, scored far above any line), it lends the item the best line's
+    # score, not its own.
+    other = bullet(corpus, "Advise patients")
+    quoted = [Candidate(liver, liver.sentences[0], 1e6, forced=True)]
+    quoted.append(Candidate(other, other.sentences[0], 5.0, fits=True))
+    added = selector.with_items_saying_it(quoted, [], stop)[2:]
+    assert [c.passage.text[:27] for c in added] == ["Discontinue if interstitial"]
+    assert added[0].score <= 5.0
 
 
 def test_the_reading_grade_trim_keeps_the_only_answer_to_a_part_asked(corpus, structure, tuning):
