@@ -77,8 +77,9 @@ class Lists:
         self, chosen: list[Candidate], candidates: list[Candidate]
     ) -> list[Candidate]:
         """An item of a ranked list ("Second-line: botulinum toxin ...") comes with the items
-        ranked before it ("First-line: ..."), kept or cut with it, and the ranks after it (what
-        to do when it fails: "Alternative: radiotherapy ..."), cut before it."""
+        ranked before it ("First-line: ..."), kept or cut with it, and the ranks after the last
+        one shown (what to do when it fails: "Alternative: radiotherapy ..."), a hair below the
+        lowest shown, so cut before any of them."""
         st = self.structure
         have = {c.span for c in chosen}
         known = {c.span: c for c in candidates}
