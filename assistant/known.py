@@ -140,41 +140,50 @@ class CorpusSentences:
 
     def _says_otherwise(self, word: str, retrieval: Retrieval) -> bool:
         """True when ``word`` ends a phrase of the question (words joined only by spaces, "/"
-        or "-"; no stopword, figure or word the corpus lacks; the word right before it an
-        English word, a modifier, not a name of a series) with at least
-        ``said_otherwise_words`` specific corpus words that one corpus sentence (with its
-        list's lead-in) names together: the question says in other words a thing the corpus
-        names ("corticospinal tract T2/FLAIR hyperintensity": "abnormal T2/FLAIR signal in
-        corticospinal tracts"), not something it never mentions. One such occurrence of a
-        repeated word suffices."""
+        or "-"; no stopword, figure or word the corpus lacks; not a series of names) whose
+        nearest ``said_otherwise_words`` or more specific corpus words one corpus sentence
+        (with its list's lead-in) names together: the question says in other words a thing
+        the corpus names ("corticospinal tract T2/FLAIR hyperintensity": "abnormal T2/FLAIR
+        signal in corticospinal tracts"), not something it never mentions. One such
+        occurrence of a repeated word suffices."""
         fixed = dict(retrieval.corrected)
         query = retrieval.query
         spans = raw_token_spans(query)
+        need = self.tuning.said_otherwise_words
+
+        def name(t: str) -> bool:
+            return not lemmas(t) and not in_dictionary(t)
+
         for at, (token, start, _) in enumerate(spans):
             if token != word.lower():
                 continue
             words: set[str] = set()
-            end = spans[at - 1][2] if at else 0  # where the word right before it ends
             after = start  # where the word after the one looked at begins
-            for t, s, e in reversed(spans[:at]):
-                if not _JOINED.fullmatch(query[e:after]):
+            for k in range(at - 1, -1, -1):
+                t, s, e = spans[k]
+                gap = query[e:after]
+                if not _JOINED.fullmatch(gap):
                     break  # a comma, a full stop: another phrase ("riluzole, masitinib")
                 after = s
-                key = fixed.get(t) or stem(t)
-                evidence = retrieval.evidence.get(key)
-                if t in STOPWORDS or not t[:1].isalpha() or evidence is None:
+                if t in STOPWORDS or not t[:1].isalpha():
                     break
-                if not evidence.known:
+                if k == at - 1 and name(t):
+                    # a name before it in a series of names ("riluzole/masitinib", "riluzole
+                    # edaravone masitinib"), not a modifier ("tract T2 hyperintensity")
+                    before = spans[k - 1][0] if k else ""
+                    if "/" in gap or (before and name(before)):
+                        break
+                keys = (fixed.get(t) or stem(t)).split()  # "noninvasive": "non invasive"
+                found = [retrieval.evidence.get(key) for key in keys]
+                if any(f is None or not f.known for f in found):
                     break  # a word the corpus lacks is no corpus phrase
-                if e == end and not lemmas(t) and not in_dictionary(t):
-                    break  # a name right before it: a series of names ("riluzole/masitinib")
-                if evidence.specific:
-                    words.add(key)
-            if len(words) < self.tuning.said_otherwise_words:
-                continue
-            first = min(words)  # any of its words narrows the sentences to look at
-            if any(words <= said for _, said in self._sentences_with().get(first, ())):
-                return True
+                words |= {key for key, f in zip(keys, found, strict=True) if f.specific}
+                if len(words) >= need:
+                    # the nearest words first: a sentence naming them all, or none further
+                    first = min(words)  # any of its words narrows the sentences to look at
+                    if any(words <= said for _, said in self._sentences_with().get(first, ())):
+                        return True
+                    break
         return False
 
     def _sentences_naming(self, word: str) -> Iterator[str]:

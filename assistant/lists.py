@@ -78,8 +78,8 @@ class Lists:
     ) -> list[Candidate]:
         """An item of a ranked list ("Second-line: botulinum toxin ...") comes with the items
         ranked before it ("First-line: ..."), kept or cut with it, and the ranks after the last
-        one shown (what to do when it fails: "Alternative: radiotherapy ..."), a hair below the
-        lowest shown, so cut before any of them."""
+        one shown (what to do when it fails: "Alternative: radiotherapy ..."), scored a hair
+        below the lowest shown."""
         st = self.structure
         have = {c.span for c in chosen}
         known = {c.span: c for c in candidates}
@@ -98,7 +98,7 @@ class Lists:
                 x.score = max(x.score, math.nextafter(c.score, math.inf))
                 extra.append(x)
         # The ranks after the last shown say what to do when it fails ("and if the pills don't
-        # work?"): they come too, a hair below the lowest shown, so cut before any of them.
+        # work?"): they come too, scored a hair below the lowest shown.
         shown: dict[int, list[Candidate]] = {}
         for c in chosen:
             block = st.list_of.get(c.passage.id)

@@ -491,13 +491,17 @@ def test_scope_a_word_ending_a_phrase_one_corpus_sentence_names_is_no_gap(fake_b
         d = fake_bot.ask(question, audience="clinician").to_dict()
         return d["status"] == "refused" and word in (d.get("reason") or "")
 
-    said_otherwise = f"Does corticospinal tract T2/FLAIR {word} on MRI support ALS?"
-    assert fake_bot.ask(said_otherwise, audience="clinician").status != "refused"
+    for said_otherwise in (
+        f"Does corticospinal tract T2/FLAIR {word} on MRI support ALS?",
+        f"Does corticospinal tract T2 {word} on MRI support ALS?",  # an abbreviation: no name
+        f"Does an ALS patient's corticospinal tract FLAIR {word} matter?",  # the nearest words
+    ):
+        assert fake_bot.ask(said_otherwise, audience="clinician").status != "refused"
     # One corpus word before it, or a figure, is no phrase the corpus names: still a gap.
     assert gap(f"Does corticospinal {word} on MRI support ALS?")
     assert gap(f"Is a week 2 {word} plan of riluzole usual?")
     # Nor are words no one sentence names together, or a series of names ending in it.
-    assert gap(f"Is a corticospinal tract gastrostomy tube {word} usual?")
+    assert gap(f"Is a tongue ventilation {word} usual?")
     for series in (f"riluzole, edaravone, {word}", f"riluzole/edaravone/{word}"):
         assert gap(f"{series}: which is best?")
 
