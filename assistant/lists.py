@@ -30,6 +30,12 @@ def _states_conditions(block) -> bool:
 _RANKED = re.compile(r"^\s*(?:first[- ]line|1st\b|1[.)](?=\s)|step\s+1\b)", re.IGNORECASE)
 
 
+def _ranked(block) -> bool:
+    """A list whose first item opens with a rank: its items are ordered."""
+    first = block.passages[0].sentences
+    return bool(first) and bool(_RANKED.match(first[0].text))
+
+
 class Lists:
     """List completion over one corpus's structure (a base of :class:`Selector`)."""
 
@@ -89,8 +95,7 @@ class Lists:
             if c.forced or block is None or not block.lead:
                 continue
             order = [p.id for p in block.passages]
-            first = block.passages[0].sentences
-            if not first or not _RANKED.match(first[0].text) or order[0] == c.passage.id:
+            if not _ranked(block) or order[0] == c.passage.id:
                 continue
             at = order.index(c.passage.id)
             for x in self._unseen(block.passages[:at], known, have):
@@ -106,8 +111,7 @@ class Lists:
                 shown.setdefault(id(block), []).append(c)
         for items in shown.values():
             block = st.list_of[items[0].passage.id]
-            first = block.passages[0].sentences
-            if not first or not _RANKED.match(first[0].text):
+            if not _ranked(block):
                 continue
             order = [p.id for p in block.passages]
             last = max(order.index(c.passage.id) for c in items)
