@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .aspects import Aspects
-from .clauses import POINTS_TO_PERSON, asking_sentences, told_and_asked, topic_part
+from .clauses import POINTS_TO_PERSON, asking_sentences, each_asked, told_and_asked, topic_part
 from .text import QUESTION_WORDS, content_tokens
 
 
@@ -41,6 +41,14 @@ class Asking:
         "What can help him?", which needs the story's topic)."""
         asked = self.part(question)
         return None if asked is None else self.terms_of(asked)
+
+    def each(self, question: str) -> tuple[tuple[str, frozenset[str], bool], ...]:
+        """Each question asked (:func:`each_asked`), with its words and whether it continues
+        the clause before it, when several are; () otherwise."""
+        asks = each_asked(asking_sentences(question) or question)
+        if len(asks) < 2:
+            return ()
+        return tuple((s, self.terms_of(s), joined) for s, joined in asks)
 
     def resolved(self, question: str) -> str | None:
         """The asking sentences with the story's subject they point back to ("my mum has to

@@ -158,6 +158,22 @@ def each_ask(text: str) -> list[str]:
     return [s for s in _sentences(text) if _asking(s)] or [text]
 
 
+def each_asked(text: str) -> list[tuple[str, bool]]:
+    """Each question ``text`` asks: its asking sentences (:func:`each_ask`), a sentence split
+    where a joined clause asks again ("Is it time to start NIV, and which mode should I use?";
+    not "Does it affect memory, or thinking?"), each with whether it continues the clause
+    before it in its sentence (and so speaks of what that one named)."""
+    out = []
+    for sentence in each_ask(text):
+        start = 0
+        for m in _JOINED.finditer(sentence):
+            if _ASKING.match(sentence[m.end() :]):
+                out.append((sentence[start : m.start()], start > 0))
+                start = m.end()
+        out.append((sentence[start:], start > 0))
+    return out
+
+
 def asking_sentences(text: str) -> str | None:
     """The sentences of ``text`` that ask, when others only tell a story (even when they point
     back into it: "How long do people live with this?"); None when all or none ask."""

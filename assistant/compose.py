@@ -103,6 +103,7 @@ class ComposeInput:
     own_terms: frozenset[str] | None = None  # a follow-up's own words (None: all are its own)
     disagreements: tuple[Disagreement, ...] = ()  # facts above that disagree, by quantity
     asked_terms: frozenset[str] | None = None  # words of the sentences that ask (None: all ask)
+    each_ask: tuple[tuple[str, frozenset[str], bool], ...] = ()  # see Asking.each
 
 
 def differences_in(
@@ -159,7 +160,9 @@ class ExtractiveComposer:
         found = inp.retrieval
         evidence = Evidence(self.tuning, self.structure, self.aspects, self.plain)
         # The question as read, shorthand spelled out ("mgmt?" asks for management).
-        q = evidence.question(inp.query.original, found, inp.own_terms, inp.asked_terms)
+        q = evidence.question(
+            inp.query.original, found, inp.own_terms, inp.asked_terms, inp.each_ask
+        )
         meaning = self.vectors.relative(found.query_vector)
         candidates = evidence.candidates(found, q, meaning, patient, inp.untrusted)
         if patient and any(c.fits for c in candidates):

@@ -32,6 +32,14 @@ def repetitive(text: str, min_words: int, unique_share: float) -> bool:
     return len(words) >= min_words and len(set(words)) / len(words) < unique_share
 
 
+def _share(concepts: tuple[tuple[frozenset[str], float], ...], words: set[str]) -> float:
+    """The share of ``concepts`` (by weight) that ``words`` name; all of none."""
+    if not concepts:
+        return 1.0
+    named = sum(w for group, w in concepts if group & words)
+    return named / (sum(w for _, w in concepts) or 1.0)
+
+
 @lru_cache(maxsize=8192)
 def reading_grade_of(text: str) -> float:
     """Flesch-Kincaid grade of one sentence (textstat, offline with its bundled dictionary)."""
@@ -71,6 +79,10 @@ class Question:
     asked: frozenset[str]  # aspects it asks for ("management", "findings", ...)
     concepts: tuple[tuple[frozenset[str], float], ...] = ()  # the topic as concepts, weighed
     whole: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> its term's words
+    # aspect -> the concepts of the asking sentences that ask it, when several ask different
+    # aspects of different topics ("Does it matter when he takes it with food? And what should
+    # we watch for while he's on it?"): each aspect is matched with its own sentence's topic
+    by_aspect: dict[str, tuple[tuple[frozenset[str], float], ...]] = field(default_factory=dict)
 
 
 class Evidence:
@@ -82,10 +94,13 @@ class Evidence:
         self.aspects = aspects
         self.plain = plain
 
-    def question(self, text: str, found: Retrieval, own_terms, asked_terms=None) -> Question:
+    def question(
+        self, text: str, found: Retrieval, own_terms, asked_terms=None, each_ask=()
+    ) -> Question:
         """The question's terms, topic and aspects; ``own_terms``: a follow-up's own words;
         ``asked_terms``: the words of the sentences that ask, when others tell a story (the
-        topic is what they name; "I keep dropping things ... What are the first signs?")."""
+        topic is what they name; "I keep dropping things ... What are the first signs?");
+        ``each_ask``: each asking sentence with its words, when several ask."""
         st = self.structure
         terms = {
             t
@@ -149,7 +164,37 @@ class Evidence:
         # When the question has specific words, a sentence must share one of them; a general
         # question ("What are the symptoms of ALS?") is matched on all its words.
         specific_terms = {w for w in terms if specific(w)} or set(terms)
-        return Question(terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole)
+        by_aspect = self._by_aspect(each_ask, asked, concepts)
+        return Question(
+            terms, specific_terms, own, topic, asked, tuple(concepts.items()), whole, by_aspect
+        )
+
+    def _by_aspect(
+        self, each_ask, asked: frozenset[str], concepts: dict[frozenset[str], float]
+    ) -> dict[str, tuple[tuple[frozenset[str], float], ...]]:
+        """Each asked aspect's own topic, when the questions asked (:meth:`Asking.each`) ask
+        different aspects of different concepts: the concepts its question names, with those
+        of the clause it continues ("Is it time to start NIV, and which mode ...?"); for one
+        that names none ("And what should we watch for while he's on it?"), those no question
+        names (the story's, or what it points back to). Empty when one topic serves all."""
+        if len(each_ask) < 2 or not self.aspects or len(concepts) < 2:
+            return {}
+        st = self.structure
+        parts: list[tuple[frozenset[str], set[frozenset[str]]]] = []
+        for text, words, joined in each_ask:
+            seen = st.as_concepts(set(words))
+            groups = {g for g in concepts if g & seen}
+            if joined and parts:
+                groups |= parts[-1][1]
+            parts.append((self.aspects.asked(text)[0] & asked, groups))
+        rest = set(concepts) - set().union(*(g for _, g in parts))
+        own: dict[str, set[frozenset[str]]] = {}
+        for aspects, groups in parts:
+            for a in aspects:
+                own.setdefault(a, set()).update(groups or rest or set(concepts))
+        if len({frozenset(g) for g in own.values()}) < 2:
+            return {}
+        return {a: tuple((g, w) for g, w in concepts.items() if g in gs) for a, gs in own.items()}
 
     def _carried_ask(self, text: str, found: Retrieval, asked: frozenset[str]) -> set[str]:
         """The words a follow-up carries that asked the earlier turn's aspect ("lab
@@ -197,12 +242,11 @@ class Evidence:
         return grade, grade > pt.max_sentence_grade or len(text.split()) > pt.max_sentence_words
 
     @staticmethod
-    def coverage(q: Question, words: set[str]) -> float:
-        """The share of the question's topic (its concepts, by weight) that ``words`` name."""
-        if not q.concepts:
-            return 1.0
-        named = sum(w for group, w in q.concepts if group & words)
-        return named / (sum(w for _, w in q.concepts) or 1.0)
+    def coverage(q: Question, words: set[str], aspects: frozenset[str] = frozenset()) -> float:
+        """The share of the question's topic (its concepts, by weight) that ``words`` name;
+        with ``aspects`` (asked ones a line says), the best share of their own topics."""
+        own = [q.by_aspect[a] for a in sorted(aspects) if a in q.by_aspect]
+        return max(_share(c, words) for c in own) if own else _share(q.concepts, words)
 
     def _names_topic(self, q: Question, p: Passage) -> bool:
         """Does a sentence of ``p`` that says the aspect asked also name part of the question's
@@ -215,16 +259,18 @@ class Evidence:
         for s in p.sentences:
             said = self.structure.said(p, s)
             # (a question without concepts is about the section's own subject)
-            if self.coverage(q, set(said) | about) > 0 and self.aspects.named(said, q.asked):
+            named = self.aspects.named(said, q.asked)
+            if named and self.coverage(q, set(said) | about, named) > 0:
                 return True
         return False
 
     def fits(self, q: Question, header: list[str]) -> bool:
         """A heading or lead-in that names the aspect asked for and the question's topic (at
         least ``topic_share`` of its concepts, by weight)."""
-        if not self.aspects or not q.asked or not self.aspects.named(header) & q.asked:
+        named = self.aspects.named(header) & q.asked if self.aspects and q.asked else None
+        if not named:
             return False
-        return self.coverage(q, set(header)) >= self.tuning.compose.topic_share
+        return self.coverage(q, set(header), named) >= self.tuning.compose.topic_share
 
     def heads(self, q: Question, header: list[str]) -> bool:
         """A section heading that answers: it :meth:`fits`, or, for a question that asks no
@@ -258,7 +304,8 @@ class Evidence:
             fits = False
             if self.aspects and q.asked:
                 named_here = self.aspects.named(header)
-                fits = bool(q.asked & named_here) and self.coverage(q, about) >= ct.topic_share
+                headed = q.asked & named_here
+                fits = bool(headed) and self.coverage(q, about, headed) >= ct.topic_share
                 if p.id in st.openings:
                     named_here |= self.aspects.opening  # a document opens by saying what it is
                 fits = fits or bool(q.asked & named_here and not q.topic)
@@ -284,7 +331,11 @@ class Evidence:
                 score += ct.context_weight * sum(weight(w) for w in sorted(shared - words))
                 score += ct.rank_weight / (rank + 1) + ct.similarity_weight * similarity
                 score += ct.meaning_weight * close
-                share = self.coverage(q, words | about) if q.asked else 0.0
+                share = (
+                    self.coverage(q, words | about, (named_here | named_said) & q.asked)
+                    if q.asked
+                    else 0.0
+                )
                 elsewhere = False
                 if q.asked:
                     fit = 0.0

@@ -357,6 +357,7 @@ class Assistant:
             self.retriever.terms_of(query.original) if query.carried else None,
             disagreements(facts),
             asked,
+            self.asking.each(query.original),
         )
         draft = Draft((), ()) if refusal or silent else self._compose(inp)
         verified = self._check(draft, facts, clock)

@@ -624,3 +624,49 @@ def test_a_patients_gets_worse_is_ranked_toward_the_documents_progresses(corpus)
     hints = Vocabulary.build(Rules.load()).hints
     index = KeywordIndex(corpus.passages, hints=hints)
     assert any(t.startswith("progress") for t in index.analyse("and as it gets worse?").expansions)
+
+
+def _asked(corpus, question: str):
+    """``question`` as the composer reads it, each question it asks with its words."""
+    from assistant.clauses import each_asked
+
+    keyword = KeywordIndex(corpus.passages)
+    return tuple((s, frozenset(keyword.analyse(s).all), j) for s, j in each_asked(question))
+
+
+def test_each_question_asked_is_matched_with_its_own_topic(corpus, structure, tuning):
+    """Two questions about two topics: a line that answers one is judged by that one's topic,
+    not by the share of both it names."""
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    text = "How often is nutrition assessed? What should we monitor with riluzole?"
+    q = evidence.question(text, retrieve(corpus, text), None, None, _asked(corpus, text))
+    assert {"interval", "monitoring"} <= q.asked
+    assert evidence.coverage(q, {"riluzole"}, frozenset({"monitoring"})) == 1.0
+    assert evidence.coverage(q, {"riluzole"}, frozenset({"interval"})) == 0.0
+    assert 0.0 < evidence.coverage(q, {"riluzole"}) < 1.0  # by the whole question
+    # read as one question, the topic is one
+    assert not evidence.question(text, retrieve(corpus, text), None).by_aspect
+
+
+def test_a_question_naming_no_topic_asks_of_what_the_story_names(corpus, structure, tuning):
+    """ "... And what should we watch for while he is on it?" asks of the story's riluzole,
+    not of the nutrition the question before it names."""
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    text = "He takes riluzole. How often is nutrition assessed? And what should we watch for?"
+    q = evidence.question(text, retrieve(corpus, text), None, None, _asked(corpus, text))
+    assert [sorted(g) for g, _ in q.by_aspect["monitoring"]] == [["riluzole"]]
+
+
+def test_a_joined_question_keeps_the_topic_of_the_clause_it_continues(corpus, structure, tuning):
+    """ "When should riluzole start, and what should we monitor if nutrition fails?": the
+    monitoring is of riluzole too; the start is of riluzole alone."""
+    from assistant.clauses import each_asked
+
+    assert [j for _, j in each_asked("Is it safe, and what should we monitor?")] == [False, True]
+    assert len(each_asked("Does it affect memory, or thinking?")) == 1  # no question joined
+    evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
+    text = "When should riluzole start, and what should we monitor if nutrition fails?"
+    q = evidence.question(text, retrieve(corpus, text), None, None, _asked(corpus, text))
+    topics = {a: {w for g, _ in c for w in g} for a, c in q.by_aspect.items()}
+    assert topics["monitoring"] >= {"riluzole", "nutrition"}
+    assert "nutrition" not in topics["timing"]
