@@ -752,6 +752,7 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "mum is gasping now, it often happens but this time she's not recovering",
         "Dad's sats are 84. What do I do?",
         "he is not responding to my voice or touch",
+        "tonight he has a fever of 40 and he's barely responding to me",  # responds hardly at all
         "his temp is 39.5C and he's wheezy and breathless",
         "i wanna end it",
         # and none lost for a near miss: a fall still told beside "fine", oxygen said any way,
@@ -846,6 +847,7 @@ def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_
         "I'm going to turn off the machine at 10 tonight to clean it",
         "Should home oxygen be used at least 15 hours a day?",
         "He isn't responding well to NIV",
+        "He is barely responding to riluzole after a year, is that expected?",
         "his face dropped on one side years ago from Bell's palsy",
         "The humidifier temperature is 40 and breath condensation builds up",
     ],
