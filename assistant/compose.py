@@ -7,6 +7,7 @@ question, drops near-duplicates across documents, and cites each one. A language
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from .aspects import Aspects
@@ -22,6 +23,8 @@ from .sentences import SentenceVectors
 from .structure import Structure
 from .text import content_tokens
 from .tuning import Tuning
+
+log = logging.getLogger(__name__)
 
 GROUP_ORDER = ("guideline", "label", "research", "patient")
 GROUP_TITLES = {
@@ -205,3 +208,26 @@ class ExtractiveComposer:
             )
         differences = differences_in(inp.disagreements, sources)
         return Draft(tuple(sentences), tuple(sources), differences=differences)
+
+
+def compose_or_fall_back(composer, extractive: ExtractiveComposer, inp: ComposeInput) -> Draft:
+    """``composer``'s draft; the extractive one, labelled with why, when a model backend
+    fails (it must not take the answer down)."""
+    try:
+        return composer.compose(inp)
+    except Exception as exc:
+        if composer is extractive:
+            raise
+        log.warning("composer failed, using the extractive answer: %s", exc)
+        reason = (
+            str(exc)
+            if isinstance(exc, TimeoutError) and str(exc)
+            else f"the language model was unavailable ({type(exc).__name__})"
+        )
+        return extractive_fallback(extractive, inp, reason)
+
+
+def extractive_fallback(extractive: ExtractiveComposer, inp: ComposeInput, reason: str) -> Draft:
+    """The extractive draft, labelled with why the configured composer was not used."""
+    draft = extractive.compose(inp)
+    return Draft(draft.sentences, draft.sources, "extractive", draft.differences, reason)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .clauses import asked_part
 from .conflicts import Conflict, Site, find_conflicts
 from .corpus import Corpus, Passage, Sentence
 from .rules import Fact, Rules, RulesError
@@ -163,6 +164,31 @@ class FactBook:
         if audience == "patient":
             facts = self._few_for_patients(self._one_per_agreeing_quantity(facts))
         return [self.located[f.id] for f in facts]
+
+    def for_question(
+        self,
+        original: str,
+        text: str,
+        fixes: list[str],
+        audience: str,
+        self_treatment: bool = False,
+        by_asking: bool = False,
+    ) -> list[Located]:
+        """The facts an answer to a question must quote (:meth:`wanted`), matched on the search
+        ``text`` with the spelling ``fixes`` ("rilzole dose"); on the asking sentences of the
+        ``original`` alone (``by_asking``) when they ask an aspect themselves (the story's
+        "thirty years" wants no survival figure)."""
+        text = asked_part(original) if by_asking else text
+        fact_query = " ".join([text, *fixes])
+        # beside a story, what is asked must touch a fact (one that points to the story's
+        # person still asks: "... Does she meet criteria for NIV?")
+        asked = asked_part(original, person_ok=True)
+        return self.wanted(
+            fact_query,
+            audience,
+            self_treatment=self_treatment,
+            asked=" ".join([asked, *fixes]) if asked else None,
+        )
 
     def _labelled_doses(self, query: str) -> list[Fact]:
         """The dose facts of the drug ``query`` names ("How should I take edaravone?" has

@@ -9,7 +9,13 @@ from .answer import Answer, Assembler, DraftStats, Turn
 from .asking import Asking
 from .aspects import Aspects
 from .clauses import asked_part, requests
-from .compose import ComposeInput, Draft, ExtractiveComposer
+from .compose import (
+    ComposeInput,
+    Draft,
+    ExtractiveComposer,
+    compose_or_fall_back,
+    extractive_fallback,
+)
 from .config import Settings
 from .conversation import FollowUpResolver, SearchQuery
 from .corpus import Corpus
@@ -359,7 +365,11 @@ class Assistant:
             asked,
             self.asking.each(query.original),
         )
-        draft = Draft((), ()) if refusal or silent else self._compose(inp)
+        draft = (
+            Draft((), ())
+            if refusal or silent
+            else compose_or_fall_back(self.composer, self.extractive, inp)
+        )
         verified = self._check(draft, facts, clock)
         n = len(draft.sentences)
         kept = verified.drafted
@@ -369,7 +379,9 @@ class Assistant:
         elif draft.composer != "extractive" and not verified.drafted:
             rejected = verified.violations  # what the model got wrong stays visible
             stats = DraftStats(dropped=n, replaced=True)
-            draft = self._extractive_fallback(inp, "the model's draft did not pass the guard")
+            draft = extractive_fallback(
+                self.extractive, inp, "the model's draft did not pass the guard"
+            )
             verified = self._check(draft, facts, clock)
             verified.violations[:0] = rejected
         if verified.empty and status != "emergency":
@@ -401,38 +413,13 @@ class Assistant:
     def _facts(
         self, query: SearchQuery, found: Retrieval, route: Route, by_asking: bool = False
     ) -> tuple:
-        """The trusted threshold facts the answer must quote, matched on the query with its
-        spelling corrected ("rilzole dose"); on the asking sentences alone (``by_asking``) when
-        they ask an aspect themselves (the story's "thirty years" wants no survival figure)."""
-        text = asked_part(query.original) if by_asking else query.text
-        fixes = [fixed for _, fixed in found.corrected]
-        fact_query = " ".join([text, *fixes])
-        # beside a story, what is asked must touch a fact (one that points to the story's
-        # person still asks: "... Does she meet criteria for NIV?")
-        asked = asked_part(query.original, person_ok=True)
-        wanted = self.factbook.wanted(
-            fact_query,
+        """The trusted threshold facts the answer must quote (:meth:`FactBook.for_question`)."""
+        wanted = self.factbook.for_question(
+            query.original,
+            query.text,
+            [fixed for _, fixed in found.corrected],
             route.audience,
             self_treatment=route.intent == "self_treatment",
-            asked=" ".join([asked, *fixes]) if asked else None,
+            by_asking=by_asking,
         )
         return tuple(loc for loc in wanted if not self.guard.untrusted(loc.passage))
-
-    def _compose(self, inp: ComposeInput) -> Draft:
-        try:
-            return self.composer.compose(inp)
-        except Exception as exc:  # a model backend failing must not take the answer down
-            if self.composer is self.extractive:
-                raise
-            log.warning("composer failed, using the extractive answer: %s", exc)
-            reason = (
-                str(exc)
-                if isinstance(exc, TimeoutError) and str(exc)
-                else f"the language model was unavailable ({type(exc).__name__})"
-            )
-            return self._extractive_fallback(inp, reason)
-
-    def _extractive_fallback(self, inp: ComposeInput, reason: str) -> Draft:
-        """The extractive draft, labelled with why the configured composer was not used."""
-        draft = self.extractive.compose(inp)
-        return Draft(draft.sentences, draft.sources, "extractive", draft.differences, reason)
