@@ -89,27 +89,6 @@ def asked_effect(question: str) -> list[str]:
     return out
 
 
-def unnamed_kind(question: str, unknown) -> list[str]:
-    """The phrases naming what a question asks the effect of (see :func:`asked_agent`) whose
-    kind a noun the corpus never uses (in ``unknown``) names: "Does *stem cell therapy* slow
-    it?" asks of no therapy the sources discuss. As written, from that noun to the head."""
-    out: list[str] = []
-    for m in _AGENT.finditer(question):
-        heads: list[str] = []
-        _heads(m["np"], heads)
-        if not heads:
-            continue
-        words = [w for w in WORD.findall(m["np"]) if w.lower() not in _NOT_AGENT]
-        head = words.index(heads[-1]) if heads[-1] in words else len(words) - 1
-        for i, word in enumerate(words[:head]):
-            if word.lower() in unknown and "NOUN" in lemmas(word.lower()):
-                phrase = " ".join(words[i : head + 1])
-                if phrase not in out:
-                    out.append(phrase)
-                break
-    return out
-
-
 def _heads(np: str, out: list[str], nouns_too: bool = False) -> None:
     """The head noun of each alternative of a noun phrase (and a name of a kind before it; with
     ``nouns_too``, any noun before it: "*hair* loss"), appended to ``out`` as written."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .asked_for import asked_activity, asked_agent, asked_effect, unnamed_kind
+from .asked_for import asked_activity, asked_agent, asked_effect
 from .aspects import Aspects
 from .clauses import (
     asked_part,
@@ -297,7 +297,6 @@ class Scope(KnownWords, CorpusSentences, AspectGaps):
             w.lower() for w in unused if lemmas(w.lower()) or not self._near_known(w.lower())
         }
         agents = [w for w in asked_agent(asked or retrieval.query) if w.lower() in unknown]
-        agents = agents or unnamed_kind(asked or retrieval.query, unknown)
         if agents:  # "Can CBD oil slow ALS?": what it asks the effect of, the sources never name
             return ScopeDecision(False, f"the sources do not address {', '.join(agents)}", True)
         asked_effects = asked_effect(asked or retrieval.query)
