@@ -166,8 +166,14 @@ def each_asked(text: str) -> list[tuple[str, bool]]:
     out = []
     for sentence in each_ask(text):
         start = 0
+        asking = bool(_ASKING.match(sentence))
         for m in _JOINED.finditer(sentence):
-            if _ASKING.match(sentence[m.end() :]):
+            # a clause with a question word asks again; one with an auxiliary only after a
+            # sentence that asks from its start ("My dad has ALS, and is on riluzole, what
+            # should we monitor?" tells, then asks once)
+            clause = sentence[m.end() :]
+            first = clause.split(maxsplit=1)[0].lower() if clause.strip() else ""
+            if first in _WH or (asking and _ASKING.match(clause)):
                 out.append((sentence[start : m.start()], start > 0))
                 start = m.end()
         out.append((sentence[start:], start > 0))

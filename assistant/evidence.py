@@ -186,7 +186,12 @@ class Evidence(ReadsQuestions):
                         score *= pt.patient_source_boost
                 # A sentence that names the aspect asked for and the topic answers as a heading
                 # that names them does ("... every 3 months" under "Nutritional Management").
-                says = bool(named_said & q.asked) and share >= ct.topic_share
+                said_asked = named_said & q.asked
+                says = (
+                    bool(said_asked)
+                    and (share if not q.by_aspect else self.coverage(q, words | about, said_asked))
+                    >= ct.topic_share
+                )
                 words = set(content_tokens(s.text))
                 out.append(
                     Candidate(

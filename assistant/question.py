@@ -30,9 +30,10 @@ class Question:
     asked: frozenset[str]  # aspects it asks for ("management", "findings", ...)
     concepts: tuple[tuple[frozenset[str], float], ...] = ()  # the topic as concepts, weighed
     whole: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> its term's words
-    # aspect -> the concepts of the asking sentences that ask it, when several ask different
-    # aspects of different topics ("Does it matter when he takes it with food? And what should
-    # we watch for while he's on it?"): each aspect is matched with its own sentence's topic
+    # aspect -> the concepts of the questions asked (sentences, or clauses that ask again) that
+    # ask it, when they ask different aspects of different topics ("Does it matter when he
+    # takes it with food? And what should we watch for while he's on it?"): each aspect is
+    # matched with its own question's topic
     by_aspect: dict[str, tuple[tuple[frozenset[str], float], ...]] = field(default_factory=dict)
 
 
@@ -130,7 +131,7 @@ class ReadsQuestions:
         for text, words, joined in each_ask:
             seen = st.as_concepts(set(words))
             groups = {g for g in concepts if g & seen}
-            if joined and parts:
+            if joined:  # (never the first)
                 groups |= parts[-1][1]
             parts.append((self.aspects.asked(text)[0] & asked, groups))
         rest = set(concepts) - set().union(*(g for _, g in parts))

@@ -650,11 +650,18 @@ def test_each_question_asked_is_matched_with_its_own_topic(corpus, structure, tu
 
 def test_a_question_naming_no_topic_asks_of_what_the_story_names(corpus, structure, tuning):
     """ "... And what should we watch for while he is on it?" asks of the story's riluzole,
-    not of the nutrition the question before it names."""
+    not of the nutrition the question before it names. (As the pipeline reads it: the asking
+    sentences with the story's subject they point back to, ``Asking.resolved``.)"""
     evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
-    text = "He takes riluzole. How often is nutrition assessed? And what should we watch for?"
-    q = evidence.question(text, retrieve(corpus, text), None, None, _asked(corpus, text))
+    text = (
+        "He takes riluzole. How often is nutrition assessed? "
+        "And what should we watch for while he is on it?"
+    )
+    asking = "How often is nutrition assessed? And what should we watch for while he is on it?"
+    resolved = frozenset(KeywordIndex(corpus.passages).analyse(f"{asking} riluzole").all)
+    q = evidence.question(text, retrieve(corpus, text), None, resolved, _asked(corpus, text))
     assert [sorted(g) for g, _ in q.by_aspect["monitoring"]] == [["riluzole"]]
+    assert [sorted(g) for g, _ in q.by_aspect["interval"]] == [["nutrition", "nutritional"]]
 
 
 def test_a_joined_question_keeps_the_topic_of_the_clause_it_continues(corpus, structure, tuning):
@@ -664,6 +671,8 @@ def test_a_joined_question_keeps_the_topic_of_the_clause_it_continues(corpus, st
 
     assert [j for _, j in each_asked("Is it safe, and what should we monitor?")] == [False, True]
     assert len(each_asked("Does it affect memory, or thinking?")) == 1  # no question joined
+    # a sentence that tells before it asks is one question
+    assert len(each_asked("My dad has ALS, and is on riluzole, what should we monitor?")) == 1
     evidence = Evidence(tuning, structure, Aspects.load(), lambda t: t)
     text = "When should riluzole start, and what should we monitor if nutrition fails?"
     q = evidence.question(text, retrieve(corpus, text), None, None, _asked(corpus, text))

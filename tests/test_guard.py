@@ -848,6 +848,8 @@ def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_
         "Should home oxygen be used at least 15 hours a day?",
         "He isn't responding well to NIV",
         "He is barely responding to riluzole after a year, is that expected?",
+        "he's hardly responding to treatments now",
+        "she is barely responding to the new medicine",
         "his face dropped on one side years ago from Bell's palsy",
         "The humidifier temperature is 40 and breath condensation builds up",
     ],
