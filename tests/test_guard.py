@@ -528,6 +528,13 @@ def test_questions_the_corpus_does_not_cover_are_declined(bot, question):
 
 
 @pytest.mark.integration
+def test_a_time_written_as_clinical_shorthand_is_no_gap(bot):
+    """ "2 mo" is two months (the shorthand table), not a population the sources lack."""
+    d = bot.ask("pt on riluzole 2 mo, ALT 3x ULN, asymptomatic - continue? what else to monitor")
+    assert d.status == "answered" and "aminotransferases" in d.answer
+
+
+@pytest.mark.integration
 def test_a_dose_the_sources_never_give_for_a_code_named_drug_is_declined_naming_it(bot):
     d = bot.ask("What is the recommended dosage of AMX0035 for ALS patients?").to_dict()
     assert d["status"] == "refused" and "dosing for AMX0035" in d["reason"]
