@@ -45,7 +45,7 @@ class Asking:
     def each(self, question: str) -> tuple[tuple[str, frozenset[str], bool], ...]:
         """Each question asked (:func:`each_asked`), with its words and whether it continues
         the clause before it, when several are; () otherwise."""
-        asks = each_asked(asking_sentences(question) or question)
+        asks = each_asked(question)  # (each_ask already keeps the asking sentences)
         if len(asks) < 2:
             return ()
         return tuple((s, self.terms_of(s), joined) for s, joined in asks)

@@ -187,10 +187,10 @@ class Evidence(ReadsQuestions):
                 # A sentence that names the aspect asked for and the topic answers as a heading
                 # that names them does ("... every 3 months" under "Nutritional Management").
                 said_asked = named_said & q.asked
+                # (of the aspect's own topic when its question has one: Question.by_aspect)
                 says = (
                     bool(said_asked)
-                    and (share if not q.by_aspect else self.coverage(q, words | about, said_asked))
-                    >= ct.topic_share
+                    and self.coverage(q, words | about, said_asked) >= ct.topic_share
                 )
                 words = set(content_tokens(s.text))
                 out.append(
