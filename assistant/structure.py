@@ -22,7 +22,7 @@ from itertools import groupby, islice
 
 from .corpus import Corpus, Passage, Sentence
 from .rules import GlossaryEntry, compile_phrase
-from .text import STOPWORDS, content_tokens, snowball, tokens
+from .text import STOPWORDS, content_tokens, said_tokens, snowball, tokens
 
 _DEFINED = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\)")  # "... (VFS)"
 _OTHER_NAME = re.compile(r"\(([A-Z][A-Za-z0-9/-]{1,9})\) or ((?:[A-Z][\w'’-]* ){1,3}[a-z]+)")
@@ -165,7 +165,7 @@ class Structure:
             s._headers[p.id] = s.with_concepts(tokens(" ".join([*p.section, s.lead(p) or ""])))
             for sent in p.sentences:
                 s.contexts[(p.id, sent.start)] = s._context(p, sent, glossed)
-                s._said[(p.id, sent.start)] = said = s.with_concepts(tokens(sent.text))
+                s._said[(p.id, sent.start)] = said = s.with_concepts(said_tokens(sent.text))
                 for w in said:
                     s._using.setdefault(w, set()).add(p.id)
         return s
@@ -335,7 +335,7 @@ class Structure:
     def said(self, p: Passage, s: Sentence) -> list[str]:
         """Words of a sentence, with the concepts it names (read once, at start-up)."""
         known = self._said.get((p.id, s.start))
-        return known if known is not None else self.with_concepts(tokens(s.text))
+        return known if known is not None else self.with_concepts(said_tokens(s.text))
 
     def with_concepts(self, words: list[str]) -> list[str]:
         """``words``, then the words of what they name: a defined abbreviation's spelled-out

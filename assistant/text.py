@@ -67,6 +67,12 @@ class LanguageFile(BaseModel):
         "is a form of it; another dictionary word ending in one ('acupuncture', 'puncture') "
         "is a word of its own"
     )
+    change_verbs: str = Field(
+        description="space-separated verbs of change ('falls', 'drops', 'exceeds'): right "
+        "before a comparison with a figure ('FVC *falls* below 30%') one tells how the figure "
+        "is reached, not what the sentence is about, so it matches no question's word ('he "
+        "keeps *falling*')"
+    )
     comparing_words: str = Field(
         description="space-separated words that relate one condition to another ('what is the "
         "*difference*', 'how to tell it *apart*', 'why *exclude* it'): a question asking about a "
@@ -87,6 +93,13 @@ PERMISSION_WORDS = frozenset(_LANGUAGE.permission_words.split())
 PREFIXES = frozenset(_LANGUAGE.prefixes.split())
 AFTER_A_NAME = tuple(_LANGUAGE.after_a_name.split())
 COMPARING_WORDS = frozenset(_LANGUAGE.comparing_words.split())
+CHANGE_VERBS = frozenset(_LANGUAGE.change_verbs.split())
+# a word right before a comparison with a figure ("falls *below 30%*", "drops *to 1.5*")
+_BEFORE_A_FIGURE = re.compile(
+    r"([^\W_]+)(?=\s+(?:below|above|under|over|beneath|to|by|(?:less|more|greater|fewer|lower"
+    rf"|higher)\s+than)\s+[<>≤≥~]?\s*(?:\d|(?:{'|'.join(NUMBER_WORDS)})\b))",
+    re.IGNORECASE,
+)
 # a request labelled as such ("Question: ...", "Task: ...")
 LABELLED_REQUEST = re.compile(
     rf"(?:^|[.!?:;]\s)\W*(?:{'|'.join(map(re.escape, _LANGUAGE.request_labels.split()))})"
@@ -155,6 +168,21 @@ def raw_token_spans(text: str) -> list[tuple[str, int, int]]:
 def tokens(text: str) -> list[str]:
     """Lowercase word tokens, stemmed."""
     return [stem(t) for t in raw_tokens(text)]
+
+
+_CHANGE_STEMS = frozenset(stem(v) for v in CHANGE_VERBS)
+
+
+def said_tokens(text: str) -> list[str]:
+    """:func:`tokens` of what a sentence is about: without a verb of change that only tells
+    how a figure is reached ("Refuse gastrostomy when FVC *falls* below 30%" is no word on
+    falls)."""
+    drop = {
+        m.start() for m in _BEFORE_A_FIGURE.finditer(text) if stem(m[1].lower()) in _CHANGE_STEMS
+    }
+    if not drop:
+        return tokens(text)
+    return [stem(t) for t, start, _ in raw_token_spans(text) if start not in drop]
 
 
 def content_tokens(text: str) -> list[str]:

@@ -29,7 +29,7 @@ from assistant.rules import RULES_DIR, GlossaryEntry, Rules
 from assistant.selection import Selector
 from assistant.sentences import SentenceVectors
 from assistant.structure import Structure, defined_abbreviations
-from assistant.text import content_tokens, tokens
+from assistant.text import content_tokens, said_tokens, tokens
 from assistant.tuning import Tuning
 
 GUIDE = """Guideline summary of a motor disease
@@ -162,6 +162,20 @@ def test_abbreviations_are_the_ones_the_corpus_defines():
 def test_an_abbreviation_says_its_spelled_out_form(structure, corpus):
     vfs = next(p for p in corpus.passages if p.text.startswith("VFS detects"))
     assert "videofluoroscopy" in structure.said(vfs, vfs.sentences[0])
+
+
+@pytest.mark.parametrize(
+    "text, said, not_said",
+    [
+        ("Refuse gastrostomy when FVC falls below 30%", {"fvc", "30"}, {"fall"}),
+        ("Weight drops to five kilograms", {"weight"}, {"drop"}),
+        ("Risk of falls rises with weakness", {"fall", "rise"}, set()),  # no figure follows
+        ("FVC below 50% or weight loss over 10%", {"fvc", "loss"}, set()),  # no verb of change
+    ],
+)
+def test_a_verb_of_change_before_a_figure_is_not_what_a_sentence_says(text, said, not_said):
+    words = set(said_tokens(text))
+    assert said <= words and not (not_said & words)
 
 
 def test_a_lead_in_is_carried_to_the_paragraph_that_continues_it(structure, corpus):

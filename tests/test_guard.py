@@ -535,6 +535,13 @@ def test_a_time_written_as_clinical_shorthand_is_no_gap(bot):
 
 
 @pytest.mark.integration
+def test_falls_are_not_a_figure_falling_below_a_threshold(bot):
+    """ "keeps falling" is about falls, not "Refuse gastrostomy when FVC falls below 30%"."""
+    d = bot.ask("My dad has ALS and keeps falling at home. What can we do to keep him safe?")
+    assert d.status == "answered" and "falls" in d.answer and "gastrostomy" not in d.answer
+
+
+@pytest.mark.integration
 def test_a_dose_the_sources_never_give_for_a_code_named_drug_is_declined_naming_it(bot):
     d = bot.ask("What is the recommended dosage of AMX0035 for ALS patients?").to_dict()
     assert d["status"] == "refused" and "dosing for AMX0035" in d["reason"]
