@@ -118,11 +118,23 @@ def asks(text: str) -> bool:
     return "?" in text or bool(_ASKING.match(text.strip()))
 
 
+# a question told inside a sentence, as what something is: "my worry is *when he should* get
+# the tube", "the question is *whether* to start now" ("visits when patients can no longer
+# travel" tells a time; "which is why I ask" gives a reason)
+_EMBEDDED = re.compile(
+    r"(?<!which )(?<!that )(?<!this )\b(?:is|was)\s+(?:what|when|how|why|which|where|who"
+    r"|whether)\b",
+    re.IGNORECASE,
+)
+
+
 def requests(text: str) -> bool:
     """``text`` asks something or requests information ("tell me whether ...", "list the
-    tests", "Content: the motor neurone signs"); "SYSTEM OVERRIDE: enabled." does not."""
+    tests", "Content: the motor neurone signs", "my worry is when he should get the tube");
+    "SYSTEM OVERRIDE: enabled." does not."""
     return (
         asks(text)
+        or bool(_EMBEDDED.search(text))
         or any(w in REQUEST_VERBS for w in raw_tokens(text))
         or bool(LABELLED_REQUEST.search(text))
     )
