@@ -162,12 +162,16 @@ class Lists:
             # ("Initiate NIV when:") and names the question's topic: each suffices, and one
             # alone hides the others.
             stated = _states_conditions(block)
+            # a list whose heading or lead-in answers the question ("Risk factors for ALS
+            # typically include:" for "Who is at risk?") is the answer as the author wrote it
+            heads = q is not None and self.evidence.fits(q, tokens(block.header))
             # A patient's answer takes a list whole only where its heading answers and names
             # the topic ("Medications may include:" under "Treatment" is no answer to "I feel
             # anxious, what helps?": its one item that answers is)
             if (
                 patient
                 and not stated
+                and not heads
                 and not (q is not None and q.concepts and self._answers(q, block, chosen))
             ):
                 continue
@@ -198,9 +202,17 @@ class Lists:
             # (or, under the paragraph it details, one whose facts say what is asked)
             if (
                 not (block.lead or (intro and asked))
-                or n < (1 if conditions else 2)
+                or n < (1 if conditions or heads else 2)
                 or len(block.passages) > ct.list_items
             ):
+                continue
+            if n < 2 and not conditions:
+                # one item of a list whose lead-in answers: the rest come after what is shown,
+                # scored a hair below the lowest, so a bounded answer cuts them first
+                low = min((c.score for c in chosen if not c.forced), default=0.0)
+                for x in self._unseen(block.passages, known, have):
+                    x.score = max(x.score, math.nextafter(low, -math.inf))
+                    extra.append(x)
                 continue
             # one answer, kept or cut as a unit (criteria beside a fact: see criteria_units)
             # (items there because facts of them were quoted rank as those lines do unquoted)

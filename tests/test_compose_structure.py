@@ -288,6 +288,38 @@ def test_the_rest_of_a_list_comes_by_its_lead_in(tuning, text, shown, count):
     assert len(selector.with_rest_of_lists(chosen, [])) == count
 
 
+RISKS = (
+    "Guide\n\nCauses\n\nRisk factors typically include:\n\n  • Advanced age\n"
+    "  • Family history\n  • Cigarette smoking\n"
+)
+
+
+@pytest.mark.parametrize(("asked", "count"), [("risk", 3), ("management", 1)])
+def test_one_item_of_a_list_whose_lead_in_answers_brings_the_rest_after_it(tuning, asked, count):
+    """ "Who is at risk?" with "Advanced age" shown gets the list as the author wrote it, the
+    rest scored below what is shown (a bounded answer cuts them first); a question asking
+    another aspect gets the item alone."""
+    from assistant.evidence import Question
+
+    meta = DocMeta(
+        title="Guide", publisher="Test", audience="patient", doc_type="patient_factsheet"
+    )
+    doc = parse_document("g", RISKS, meta)
+    structure = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), GLOSSARY)
+    selector = Selector(tuning, Evidence(tuning, structure, Aspects.load(), lambda t: t))
+    items = [p for p in doc.passages if p.kind == "bullet"]
+    q = Question(set(), set(), set(), set(), frozenset({asked}))
+    shown = [Candidate(items[0], items[0].sentences[0], 2.0)]
+    for patient in (True, False):
+        out = selector.with_rest_of_lists(list(shown), [], q, patient=patient)
+        assert [c.sentence.text for c in out][:count] == [
+            "Advanced age",
+            "Family history",
+            "Cigarette smoking",
+        ][:count]
+        assert len(out) == count and all(c.score < 2.0 for c in out[1:])
+
+
 def test_one_criterion_of_conditions_the_question_is_not_about_goes(tuning):
     """ "Initiate NIV when:" with one of its criteria, in an answer about gastrostomy."""
     from assistant.evidence import Question

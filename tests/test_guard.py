@@ -535,6 +535,13 @@ def test_a_time_written_as_clinical_shorthand_is_no_gap(bot):
 
 
 @pytest.mark.integration
+def test_a_list_whose_lead_in_answers_comes_as_written(bot):
+    """ "Risk factors for ALS typically include:" answers "Who is at risk?" whole."""
+    d = bot.ask("Who is at risk for amyotrophic lateral sclerosis?")
+    assert all(f in d.answer for f in ("Advanced age", "Family history", "Cigarette smoking"))
+
+
+@pytest.mark.integration
 def test_falls_are_not_a_figure_falling_below_a_threshold(bot):
     """ "keeps falling" is about falls, not "Refuse gastrostomy when FVC falls below 30%"."""
     d = bot.ask("My dad has ALS and keeps falling at home. What can we do to keep him safe?")
