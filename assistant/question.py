@@ -79,6 +79,7 @@ class ReadsQuestions:
         how = {fixed for raw, fixed in found.corrected if set(lemmas(raw.lower())) == {"ADV"}}
         carried = self._carried_ask(text, found, asked)
         measured = units(text)  # "for 30 years": a value's unit, no topic
+        own = own - measured or own  # "about a year ago": when, weighed as context
         topic = {
             w
             for w in terms & typed

@@ -195,17 +195,18 @@ def is_number(token: str) -> bool:
 
 
 _MEASURED = re.compile(
-    rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})"
-    r"(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?\s*(?:more\s+)?"
+    rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))}"
+    r"|an?|last|past|next|this|every|few|several|couple\s+of)"
+    r"(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?\s*(?:more\s+|few\s+)?"
     r"(minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
     re.IGNORECASE,
 )
 
 
 def units(text: str) -> set[str]:
-    """The spans of time ``text`` gives a figure in ("smoked for 30 *years*", "six *weeks*"),
-    stemmed: how long, not what the question is about ("the 5 *stages*" are counted, not
-    measured)."""
+    """The spans of time ``text`` gives a figure or a date in ("smoked for 30 *years*", "six
+    *weeks*", "about a *year* ago", "last *week*"), stemmed: how long or when, not what the
+    question is about ("the 5 *stages*" are counted, not measured)."""
     return {stem(m[1].lower()) for m in _MEASURED.finditer(text)}
 
 

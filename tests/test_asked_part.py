@@ -315,6 +315,20 @@ def test_a_figures_unit_is_a_value_not_the_topic(fake_bot):
     assert "year" not in q.topic
 
 
+def test_a_date_the_story_gives_is_when_not_what(fake_bot):
+    """ "diagnosed last month", "about a year ago": when, weighed as context, no topic."""
+    from assistant.evidence import Evidence
+    from assistant.text import units
+
+    assert units("It started about a year ago; she was told last week") == {"year", "week"}
+    assert units("in the past few months") == {"month"}
+    c = fake_bot.extractive
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    text = "My wife was diagnosed last month. Do the medicines stop it getting worse?"
+    q = evidence.question(text, fake_bot.retriever.search(text, 5), None)
+    assert "month" not in q.topic and "month" not in q.own
+
+
 def test_an_ask_beside_one_that_points_into_the_story_must_name_its_own_topic(fake_bot):
     """ "Is that from the tablets? what should we do?": the first points into the story's
     symptoms, and "what should we do?" names nothing, so the whole story is what is asked; an
