@@ -49,6 +49,12 @@ class Aspect(BaseModel):
         "for prevention",
     )
     opening: bool = Field(False, description="a document's opening paragraph answers it")
+    after_tried: bool = Field(
+        False,
+        description="it asks what comes after what was tried ('and if the pills don't "
+        "work?'): the earlier items of a ranked list are context, so a bounded answer cuts "
+        "them first",
+    )
 
 
 class AspectsFile(BaseModel):
@@ -130,6 +136,7 @@ class Aspects:
     answers: dict[str, tuple[str, ...]]
     fallback: frozenset[str]
     opening: frozenset[str] = frozenset()
+    after_tried: frozenset[str] = frozenset()
     generic: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unless: dict[str, tuple[str, ...]] = field(default_factory=dict)
     telling: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -150,6 +157,7 @@ class Aspects:
             {k: tuple(_phrase(a) for a in v.answers) for k, v in data.items()},
             frozenset(k for k, v in data.items() if v.fallback),
             frozenset(k for k, v in data.items() if v.opening),
+            frozenset(k for k, v in data.items() if v.after_tried),
             {k: tuple(_phrase(a) for a in v.generic_asks) for k, v in data.items()},
             {k: tuple(_phrase(a) for a in v.unless) for k, v in data.items()},
             {k: tuple(_phrase(a) for a in v.telling) for k, v in data.items()},

@@ -329,11 +329,14 @@ class Lists:
             c.score = max(c.score, top.score)  # read as one answer with the list's best item
         return chosen + extra
 
-    def _later_item_shown(self, c: Candidate, keep: list[Candidate]) -> bool:
-        """Whether an item after ``c``'s, in the list ``c`` is an item of, is shown."""
+    def _later_item_shown(self, c: Candidate, keep: list[Candidate], earlier: bool = False) -> bool:
+        """Whether an item after ``c``'s (before it, with ``earlier``), in the list ``c`` is
+        an item of, is shown."""
         block = self.structure.list_of.get(c.passage.id)
         if block is None:
             return False
         order = {p.id: i for i, p in enumerate(block.passages)}
         at = order[c.passage.id]
+        if earlier:
+            return any(-1 < order.get(k.passage.id, -1) < at for k in keep)
         return any(order.get(k.passage.id, -1) > at for k in keep)

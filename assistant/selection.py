@@ -95,7 +95,11 @@ class Selector(Lists):
         # (a patient answer, bounded by its reading grade, takes no sentence that only adds)
         chosen = self.with_antecedents(self.ordered(chosen, patient))
         chosen = self.with_continuations(chosen, additions=not patient)
-        return self.readable(chosen, self._sole_answers(chosen, q.asked)) if patient else chosen
+        if not patient:
+            return chosen
+        aspects = self.evidence.aspects
+        tried = bool(aspects and q.asked & aspects.after_tried)
+        return self.readable(chosen, self._sole_answers(chosen, q.asked), tried)
 
     def _patient_source_answers(self, chosen: list[Candidate], pool: list[Candidate]) -> bool:
         """A patient source answers: one of its sentences is chosen, and it fits the question
@@ -307,11 +311,15 @@ class Selector(Lists):
                 out.append(nxt)
         return out
 
-    def readable(self, chosen: list[Candidate], sole: set[int] = frozenset()) -> list[Candidate]:
+    def readable(
+        self, chosen: list[Candidate], sole: set[int] = frozenset(), tried: bool = False
+    ) -> list[Candidate]:
         """A patient answer within its reading grade: while its lines (with the patient
         framing) read above ``answer_grade``, the optional sentence that costs the most grade
         for its score goes, with its antecedent (facts, the best sentence, the rest of its
-        section's opening paragraph and the ``sole`` answers to a part asked stay)."""
+        section's opening paragraph and the ``sole`` answers to a part asked stay). A list is
+        cut from its end, or from its start when the question asks what comes after what was
+        ``tried`` ("and if the pills don't work?": "First-line" is what they tried)."""
         pt, plain = self.tuning.patient, self.evidence.plain
         keep = list(chosen)
         best = max((c for c in keep if not c.forced), key=lambda c: c.score, default=None)
@@ -339,7 +347,7 @@ class Selector(Lists):
                     continue
                 if c.opening and best is not None and self._same_section(c, best):
                     continue  # the best sentence keeps the rest of its section's opening
-                if self._later_item_shown(c, keep):
+                if self._later_item_shown(c, keep, earlier=tried):
                     continue  # a list is cut from its end: "Second-line" needs "First-line"
                 criteria = units.get(id(c), [])
                 if any(x.forced for x in criteria):

@@ -419,6 +419,33 @@ def test_a_patient_answer_cuts_a_list_from_its_end(corpus, structure, tuning):
 # --- patient wording -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("tried", [False, True])
+def test_a_list_is_cut_from_its_start_when_the_question_asks_past_what_was_tried(
+    corpus, structure, tuning, tried
+):
+    """ "And if the pills don't work?": "First-line" is what was tried, so it may go first;
+    otherwise a list is cut from its end and "First-line" stays while a later item does."""
+    items = [
+        next(p for p in corpus.passages if p.text.startswith(lead))
+        for lead in ("First-line", "Second-line", "Alternative")
+    ]
+    strict = tuning.model_copy(
+        update={"patient": tuning.patient.model_copy(update={"answer_grade": 1.0})}
+    )
+    evidence = Evidence(strict, structure, Aspects.load(), lambda t: t)
+    chosen = [Candidate(p, p.sentences[0], s) for p, s in zip(items, (2.0, 5.0, 3.0), strict=True)]
+    out = [c.passage for c in Selector(strict, evidence).readable(chosen, tried=tried)]
+    assert (items[0] in out) is not tried and items[1:] == out[-2:]
+
+
+def test_asking_past_what_was_tried_is_read_from_the_question():
+    aspects = Aspects.load()
+    for q in ("and if the pills dont work for him?", "What if those tablets don't help?"):
+        asked = aspects.asked(q)[0]
+        assert asked & aspects.after_tried, q
+    assert not aspects.asked("Does riluzole work?")[0] & aspects.after_tried
+
+
 def test_a_clinical_term_keeps_its_words_with_the_plain_ones_beside_it():
     plain = Glossary(GLOSSARY).plain(
         "Second-line: botulinum toxin A injection into salivary glands"

@@ -535,6 +535,19 @@ def test_a_time_written_as_clinical_shorthand_is_no_gap(bot):
 
 
 @pytest.mark.integration
+def test_a_follow_up_past_what_was_tried_gets_the_later_ranks(bot):
+    """ "and if the pills dont work?" after drooling: botulinum toxin and radiotherapy."""
+    first = "My dad has ALS and drools all the time. Is there anything for it?"
+    history = [
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": bot.ask(first).answer},
+    ]
+    d = bot.ask("and if the pills dont work for him?", history=history)
+    assert "botulinum" in d.answer and "radiotherapy" in d.answer
+    assert "iluzole" not in d.answer
+
+
+@pytest.mark.integration
 def test_a_list_whose_lead_in_answers_comes_as_written(bot):
     """ "Risk factors for ALS typically include:" answers "Who is at risk?" whole."""
     d = bot.ask("Who is at risk for amyotrophic lateral sclerosis?")
