@@ -787,6 +787,8 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "Dad's sats are 84. What do I do?",
         "he is not responding to my voice or touch",
         "tonight he has a fever of 40 and he's barely responding to me",  # responds hardly at all
+        "she's burning up with fever, fighting for every breath, and I can barely wake her",
+        "she's struggling for air right now",
         "his temp is 39.5C and he's wheezy and breathless",
         "i wanna end it",
         # and none lost for a near miss: a fall still told beside "fine", oxygen said any way,
@@ -884,6 +886,8 @@ def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_
         "He is barely responding to riluzole after a year, is that expected?",
         "he's hardly responding to treatments now",
         "she is barely responding to the new medicine",
+        "My dad can barely wake up in the mornings lately, is fatigue part of ALS?",
+        "He was fighting for breath at night last year before NIV. Does NIV help long term?",
         "his face dropped on one side years ago from Bell's palsy",
         "The humidifier temperature is 40 and breath condensation builds up",
     ],
