@@ -118,12 +118,12 @@ def asks(text: str) -> bool:
     return "?" in text or bool(_ASKING.match(text.strip()))
 
 
-# a question told inside a sentence, as what something is: "my worry is *when he should* get
-# the tube", "the question is *whether* to start now" ("visits when patients can no longer
-# travel" tells a time; "which is why I ask" gives a reason)
+# a question told inside a sentence, as what a worry or question is: "my real worry is *when
+# he should* get the tube", "the question is *whether* to start now" (not "the clinic is where
+# we go", "he is what they call a slow progressor")
 _EMBEDDED = re.compile(
-    r"(?<!which )(?<!that )(?<!this )\b(?:is|was)\s+(?:what|when|how|why|which|where|who"
-    r"|whether)\b",
+    r"\b(?:worry|worries|question|questions|concern|concerns|problem|issue|query|wondering)"
+    r"\s+(?:\w+\s+)?(?:is|was|are)\s+(?:what|when|how|why|which|where|who|whether)\b",
     re.IGNORECASE,
 )
 

@@ -348,7 +348,8 @@ class Selector(Lists):
                 if c.opening and best is not None and self._same_section(c, best):
                     continue  # the best sentence keeps the rest of its section's opening
                 if self._later_item_shown(c, keep, earlier=tried):
-                    continue  # a list is cut from its end: "Second-line" needs "First-line"
+                    continue  # a list is cut from its end ("Second-line" needs "First-line"),
+                    # or from its start past what was tried
                 criteria = units.get(id(c), [])
                 if any(x.forced for x in criteria):
                     continue  # criteria beside a quoted threshold stay whole

@@ -96,8 +96,9 @@ COMPARING_WORDS = frozenset(_LANGUAGE.comparing_words.split())
 CHANGE_VERBS = frozenset(_LANGUAGE.change_verbs.split())
 # a word right before a comparison with a figure ("falls *below 30%*", "drops *to 1.5*")
 _BEFORE_A_FIGURE = re.compile(
-    r"([^\W_]+)(?=\s+(?:below|above|under|over|beneath|to|by|(?:less|more|greater|fewer|lower"
-    rf"|higher)\s+than)\s+[<>≤≥~]?\s*(?:\d|(?:{'|'.join(NUMBER_WORDS)})\b))",
+    r"([^\W_]+)(?=\s+(?:(?:to\s+)?(?:below|above|under|over|beneath)|to|by|(?:less|more|greater"
+    r"|fewer|lower|higher)\s+than|[<>≤≥])\s*[<>≤≥~]?\s*"
+    rf"(?:\d|(?:{'|'.join(NUMBER_WORDS)})\b))",
     re.IGNORECASE,
 )
 # a request labelled as such ("Question: ...", "Task: ...")
@@ -195,19 +196,29 @@ def is_number(token: str) -> bool:
 
 
 _MEASURED = re.compile(
-    rf"(?<![\w.,])(?:\d+(?:[.,]\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))}"
-    r"|an?|last|past|next|this|every|few|several|couple\s+of)"
-    r"(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?\s*(?:more\s+|few\s+)?"
-    r"(minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
+    rf"(?<![\w.,])(?:(?:\d+(?:[.,]\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})"
+    r"(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?\s*(?:more\s+)?"
+    r"|(?<!\bthe )(?:last|past|next|this|every)\s+(?:few\s+|couple\s+of\s+)?"
+    r"|the\s+past\s+(?:few\s+|couple\s+of\s+)?|an?\s+(?=(?:\w+\s+)ago\b))"
+    r"(minutes?|hours?|days?|weeks?|months?|years?|decades?)\b(?:\s+ago\b)?",
     re.IGNORECASE,
 )
 
 
 def units(text: str) -> set[str]:
-    """The spans of time ``text`` gives a figure or a date in ("smoked for 30 *years*", "six
-    *weeks*", "about a *year* ago", "last *week*"), stemmed: how long or when, not what the
-    question is about ("the 5 *stages*" are counted, not measured)."""
-    return {stem(m[1].lower()) for m in _MEASURED.finditer(text)}
+    """The words of a span of time ``text`` gives as a figure or a date ("smoked for 30
+    *years*", "six *weeks*", "about a *year ago*", "*last week*"), stemmed: how long or when,
+    not what the question is about ("the 5 *stages*" are counted, not measured; "the last
+    months of life" are a time asked about)."""
+    return {
+        stem(w)
+        for m in _MEASURED.finditer(text)
+        for w in raw_tokens(m[0])
+        if w.isalpha()
+        and w not in STOPWORDS
+        and w not in NUMBER_WORDS
+        and w not in ("every", "couple")  # "every": how often is asked, not told
+    }
 
 
 def numbers(text: str) -> set[str]:

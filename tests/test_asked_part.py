@@ -208,6 +208,8 @@ def test_a_question_told_as_what_something_is_is_a_request():
     assert requests("The question is whether to start riluzole now.")
     assert not requests("Home visits are arranged when patients can no longer travel.")
     assert not requests("That part I am unsure about, which is why I am writing.")
+    assert not requests("The clinic is where we go each month.")
+    assert not requests("The pain is what I can't bear anymore.")
 
 
 def test_a_sentence_ends_inside_its_closing_quote_or_bracket():
@@ -305,7 +307,7 @@ def test_a_figures_unit_is_a_value_not_the_topic(fake_bot):
     from assistant.evidence import Evidence
     from assistant.text import units
 
-    assert units("He smoked for 30 years, FVC 48%, six weeks ago, 50 mg") == {"year", "week"}
+    assert units("He smoked for 30 years, FVC 48%, six weeks ago, 50 mg") == {"year", "week", "ago"}
     assert not units("the 5 stages of dysphagia, the two drugs")  # counted, not measured
     assert "year" not in units("How many years do people live with ALS?")  # no figure
     c = fake_bot.extractive
@@ -320,8 +322,14 @@ def test_a_date_the_story_gives_is_when_not_what(fake_bot):
     from assistant.evidence import Evidence
     from assistant.text import units
 
-    assert units("It started about a year ago; she was told last week") == {"year", "week"}
-    assert units("in the past few months") == {"month"}
+    assert units("It started about a year ago; she was told last week") == {
+        "year",
+        "ago",
+        "last",
+        "week",
+    }
+    assert not units("What happens in the last months of life?")  # a time asked about
+    assert units("in the past few months") == {"past", "month"}
     c = fake_bot.extractive
     evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
     text = "My wife was diagnosed last month. Do the medicines stop it getting worse?"
@@ -372,3 +380,14 @@ def test_an_illness_of_the_family_the_story_tells_is_no_gap(fake_bot):
         "speech-first kind of ALS. How long do people usually live with this kind?"
     )
     assert d.status == "answered", d.reason
+
+
+def test_a_contraction_is_no_topic(fake_bot):
+    """ "don't", "isnt": the tokenizer's "don" or "isnt" names nothing the sources could hold."""
+    from assistant.evidence import Evidence
+
+    c = fake_bot.extractive
+    evidence = Evidence(c.tuning, c.structure, c.aspects, c.plain)
+    for text in ("Why don't the tablets stop the drooling?", "the drooling isnt better, why?"):
+        q = evidence.question(text, fake_bot.retriever.search(text, 5), None)
+        assert not {"don", "isnt", "t"} & q.topic, q.topic

@@ -789,6 +789,7 @@ def test_a_refusal_names_the_reason_and_offers_examples(fake_bot):
         "tonight he has a fever of 40 and he's barely responding to me",  # responds hardly at all
         "she's burning up with fever, fighting for every breath, and I can barely wake her",
         "she's struggling for air right now",
+        "im struggling for air",
         "his temp is 39.5C and he's wheezy and breathless",
         "i wanna end it",
         # and none lost for a near miss: a fall still told beside "fine", oxygen said any way,
@@ -888,6 +889,11 @@ def test_mentions_of_choking_that_is_not_happening_now_are_not_emergencies(fake_
         "she is barely responding to the new medicine",
         "My dad can barely wake up in the mornings lately, is fatigue part of ALS?",
         "He was fighting for breath at night last year before NIV. Does NIV help long term?",
+        "Why are ALS patients fighting for every breath at the end?",
+        "he's struggling for breath when he climbs stairs, is that normal in ALS?",
+        "I'm fighting for every breath of my independence, what support exists?",
+        "I can barely wake him in the mornings, he's so tired. Is fatigue part of ALS?",
+        "We could barely wake dad when he was on the old sleeping pills",
         "his face dropped on one side years ago from Bell's palsy",
         "The humidifier temperature is 40 and breath condensation builds up",
     ],
@@ -1093,6 +1099,12 @@ def test_markup_hidden_from_a_reader_is_an_instruction_and_the_question_stays(fa
         "-->. That seemed odd. Anyway, my real worry is when he should get the feeding tube."
     )
     assert letter.status == "answered"  # what is left asks, told as what the worry is
+    # the words around a comment are the user's; one left open ends with its line
+    inside = fake_bot.router.route("What is the dose of riluzole <!-- for my dad --> and when?")
+    assert inside.cleaned == "What is the dose of riluzole and when?"
+    assert fake_bot.router.route("FVC <!-- typo\nWhat is the NIV cutoff?").cleaned == (
+        "FVC What is the NIV cutoff?"
+    )
 
 
 def test_a_detected_instruction_is_removed_before_any_stage_reads_the_question(fake_bot):
