@@ -163,8 +163,15 @@ class Lists:
             # alone hides the others.
             stated = _states_conditions(block)
             # a list whose heading or lead-in answers the question ("Risk factors for ALS
-            # typically include:" for "Who is at risk?") is the answer as the author wrote it
-            heads = q is not None and self.evidence.fits(q, tokens(block.header))
+            # typically include:" for "Who is at risk?") is the answer as the author wrote it;
+            # with no topic read as concepts, it names a word the question names ("Medications
+            # may include:" names nothing of "I feel anxious ... What helps?")
+            header = tokens(block.header)
+            heads = (
+                q is not None
+                and self.evidence.fits(q, header)
+                and bool(q.concepts or q.specific & set(header))
+            )
             # A patient's answer takes a list whole only where its heading answers and names
             # the topic ("Medications may include:" under "Treatment" is no answer to "I feel
             # anxious, what helps?": its one item that answers is)

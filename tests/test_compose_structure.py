@@ -289,16 +289,21 @@ def test_the_rest_of_a_list_comes_by_its_lead_in(tuning, text, shown, count):
 
 
 RISKS = (
-    "Guide\n\nCauses\n\nRisk factors typically include:\n\n  • Advanced age\n"
+    "Guide\n\nCauses\n\nRisk factors for ALS typically include:\n\n  • Advanced age\n"
     "  • Family history\n  • Cigarette smoking\n"
 )
 
 
-@pytest.mark.parametrize(("asked", "count"), [("risk", 3), ("management", 1)])
-def test_one_item_of_a_list_whose_lead_in_answers_brings_the_rest_after_it(tuning, asked, count):
-    """ "Who is at risk?" with "Advanced age" shown gets the list as the author wrote it, the
-    rest scored below what is shown (a bounded answer cuts them first); a question asking
-    another aspect gets the item alone."""
+@pytest.mark.parametrize(
+    ("asked", "named", "count"),
+    [("risk", "als", 3), ("management", "als", 1), ("risk", "anxious", 1)],
+)
+def test_one_item_of_a_list_whose_lead_in_answers_brings_the_rest_after_it(
+    tuning, asked, named, count
+):
+    """ "Who is at risk for ALS?" with "Advanced age" shown gets the list as the author wrote
+    it, the rest scored below what is shown (a bounded answer cuts them first); a question
+    asking another aspect, or naming what the lead-in does not, gets the item alone."""
     from assistant.evidence import Question
 
     meta = DocMeta(
@@ -308,7 +313,7 @@ def test_one_item_of_a_list_whose_lead_in_answers_brings_the_rest_after_it(tunin
     structure = Structure.build(Corpus(folder=Path("."), documents={"g": doc}), GLOSSARY)
     selector = Selector(tuning, Evidence(tuning, structure, Aspects.load(), lambda t: t))
     items = [p for p in doc.passages if p.kind == "bullet"]
-    q = Question(set(), set(), set(), set(), frozenset({asked}))
+    q = Question(set(), {named}, set(), set(), frozenset({asked}))
     shown = [Candidate(items[0], items[0].sentences[0], 2.0)]
     for patient in (True, False):
         out = selector.with_rest_of_lists(list(shown), [], q, patient=patient)
